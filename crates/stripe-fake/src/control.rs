@@ -1,0 +1,151 @@
+//! Control endpoints for tests and demos, under `/_fake/...` where Stripe has nothing: drive a
+//! session's life cycle (complete paid or unpaid, settle the async payment, expire), list events
+//! and delivery attempts, and change webhooks, delivery copies, retries and faults at run time.
+//! They need no API key and never consume faults.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::checkout::{self, PaymentOutcome};
+use crate::faults::Fault;
+use crate::state::Shared;
+use crate::webhooks::{RetryPolicy, WebhookEndpoint};
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_fake/checkout/sessions/{id}/complete", post(complete))
+        .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
+        .route("/_fake/checkout/sessions/{id}/async_payment/fail", post(async_fail))
+        .route("/_fake/checkout/sessions/{id}/expire", post(expire))
+        .route("/_fake/events", get(events))
+        .route("/_fake/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
+        .route("/_fake/config", post(configure))
+        .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
+}
+
+#[derive(Deserialize)]
+struct CompleteQuery {
+    #[serde(default)]
+    outcome: Option<String>,
+}
+
+async fn complete(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(query): Query<CompleteQuery>,
+) -> Response {
+    let outcome = match query.outcome.as_deref() {
+        None | Some("paid") => PaymentOutcome::Paid,
+        Some("unpaid") => PaymentOutcome::Unpaid,
+        Some(other) => {
+            return crate::errors::ApiError::InvalidParameter {
+                param: "outcome".into(),
+                message: format!("outcome must be paid or unpaid, not {other}"),
+            }
+            .into_response();
+        }
+    };
+    respond(&shared, &id, checkout::complete(&shared, &id, outcome))
+}
+
+async fn async_succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, true))
+}
+
+async fn async_fail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, false))
+}
+
+async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    respond(&shared, &id, checkout::expire(&shared, &id, None))
+}
+
+/// The session after a transition, or the Stripe-shaped error.
+fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError>) -> Response {
+    if let Err(error) = result {
+        return error.into_response();
+    }
+    let store = shared.store();
+    let session = store.session(id).expect("transition succeeded");
+    Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
+}
+
+async fn events(State(shared): State<Arc<Shared>>) -> Response {
+    let events = shared.store().events.clone();
+    Json(json!({ "events": events, "deliveries": shared.webhooks.attempts() })).into_response()
+}
+
+async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+    let urls: Vec<_> = shared.webhooks.endpoints().into_iter().map(|e| json!({ "url": e.url })).collect();
+    Json(json!({
+        "endpoints": urls,
+        "delivery_copies": shared.webhooks.copies(),
+        "retry": shared.webhooks.retry(),
+    }))
+    .into_response()
+}
+
+async fn add_webhook(
+    State(shared): State<Arc<Shared>>,
+    Json(endpoint): Json<WebhookEndpoint>,
+) -> Response {
+    shared.webhooks.add_endpoint(endpoint);
+    list_webhooks(State(shared)).await
+}
+
+async fn clear_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+    shared.webhooks.clear_endpoints();
+    list_webhooks(State(shared)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigChange {
+    delivery_copies: Option<usize>,
+    retry: Option<RetryPolicy>,
+}
+
+async fn configure(
+    State(shared): State<Arc<Shared>>,
+    Json(change): Json<ConfigChange>,
+) -> Response {
+    if let Some(copies) = change.delivery_copies {
+        shared.webhooks.set_copies(copies);
+    }
+    if let Some(retry) = change.retry {
+        shared.webhooks.set_retry(retry);
+    }
+    list_webhooks(State(shared)).await
+}
+
+#[derive(Deserialize)]
+struct FaultRequest {
+    #[serde(flatten)]
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({ "pending": shared.faults.pending() })).into_response()
+}
+
+async fn add_fault(State(shared): State<Arc<Shared>>, Json(request): Json<FaultRequest>) -> Response {
+    shared.faults.push(request.fault, request.times);
+    list_faults(State(shared)).await
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+    shared.faults.clear();
+    list_faults(State(shared)).await
+}

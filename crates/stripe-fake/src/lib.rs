@@ -1,0 +1,257 @@
+//! stripe-fake: a Stripe API test double for Checkout Sessions, Prices and Products, with a
+//! hosted checkout page, signed webhooks, idempotency and fault injection. This file owns the
+//! public library API (`FakeConfig`, `StripeFake`), the router and the accept loop. The accept
+//! loop is hand-made (hyper, not `axum::serve`) so that a fault can close a connection without
+//! answering. `main.rs` only turns command-line flags into a `FakeConfig`.
+
+#![recursion_limit = "256"]
+
+mod api;
+mod auth;
+mod catalog;
+mod checkout;
+mod checkout_page;
+mod control;
+mod errors;
+mod faults;
+mod form;
+mod idempotency;
+mod ids;
+mod objects;
+mod state;
+mod store;
+mod webhooks;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Request, StatusCode};
+use axum::routing::{any, get, post};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+pub use checkout::PaymentOutcome;
+pub use errors::ApiError;
+pub use faults::Fault;
+pub use webhooks::{DeliveryAttempt, RetryPolicy, WebhookEndpoint, signature_header};
+
+use state::Shared;
+
+/// How a fake starts. `FakeConfig::default()` accepts any `sk_test_` key, has no webhook
+/// endpoints, delivers each event once and retries 5 times from 100 ms.
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    pub webhooks: Vec<WebhookEndpoint>,
+    /// The only API key accepted; any `sk_test_` key when `None`.
+    pub api_key: Option<String>,
+    /// How many times each event is delivered to each endpoint (concurrently, in random order).
+    pub delivery_copies: usize,
+    pub retry: RetryPolicy,
+    /// With several copies, each copy waits a random time up to this before its first attempt.
+    pub delivery_jitter: Duration,
+    /// The public base URL for checkout links, when it differs from the bound address
+    /// (e.g. behind a proxy). With a trailing slash.
+    pub public_url: Option<String>,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            webhooks: Vec::new(),
+            api_key: None,
+            delivery_copies: 1,
+            retry: RetryPolicy::default(),
+            delivery_jitter: Duration::from_millis(50),
+            public_url: None,
+        }
+    }
+}
+
+/// A running fake. Dropping it stops the server too; `shutdown` also waits for it.
+pub struct StripeFake {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl StripeFake {
+    /// Starts a fake on `127.0.0.1` and a free port.
+    pub async fn spawn(config: FakeConfig) -> anyhow::Result<StripeFake> {
+        StripeFake::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
+    }
+
+    pub async fn bind(addr: SocketAddr, config: FakeConfig) -> anyhow::Result<StripeFake> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let base_url = match &config.public_url {
+            Some(url) if url.ends_with('/') => url.clone(),
+            Some(url) => format!("{url}/"),
+            None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}/", addr.port()),
+            None => format!("http://{addr}/"),
+        };
+        let shared = Arc::new(Shared {
+            base_url,
+            api_key: config.api_key,
+            store: Default::default(),
+            idempotency: Default::default(),
+            faults: Default::default(),
+            webhooks: Arc::new(webhooks::Webhooks::new(
+                config.webhooks,
+                config.delivery_copies,
+                config.retry,
+                config.delivery_jitter,
+            )),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let server = tokio::spawn(serve(listener, router(Arc::clone(&shared)), Arc::clone(&shared), stopped.clone()));
+        let sweeper = tokio::spawn(sweep_expired(Arc::clone(&shared), stopped));
+        tracing::info!(%addr, "stripe-fake listening");
+        Ok(StripeFake { shared, addr, stop, tasks: Mutex::new(vec![server, sweeper]) })
+    }
+
+    /// `http://127.0.0.1:PORT/`, with the trailing slash async-stripe needs.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn add_webhook(&self, endpoint: WebhookEndpoint) {
+        self.shared.webhooks.add_endpoint(endpoint);
+    }
+
+    pub fn set_delivery_copies(&self, n: usize) {
+        self.shared.webhooks.set_copies(n);
+    }
+
+    pub fn set_retry_policy(&self, retry: RetryPolicy) {
+        self.shared.webhooks.set_retry(retry);
+    }
+
+    /// Completes an open session: paid at once, or unpaid with an async payment pending.
+    pub async fn complete_session(&self, id: &str, outcome: PaymentOutcome) -> anyhow::Result<()> {
+        Ok(checkout::complete(&self.shared, id, outcome)?)
+    }
+
+    /// Settles the async payment of a session completed with `PaymentOutcome::Unpaid`.
+    pub async fn settle_async_payment(&self, id: &str, succeeded: bool) -> anyhow::Result<()> {
+        Ok(checkout::settle_async_payment(&self.shared, id, succeeded)?)
+    }
+
+    pub async fn expire_session(&self, id: &str) -> anyhow::Result<()> {
+        Ok(checkout::expire(&self.shared, id, None)?)
+    }
+
+    /// The next `times` Stripe API requests fail with `fault` (after any already queued).
+    pub fn inject_fault(&self, fault: Fault, times: usize) {
+        self.shared.faults.push(fault, times);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Every event emitted so far, oldest first.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.shared.store().events.clone()
+    }
+
+    /// Every webhook delivery attempt so far, in the order they finished.
+    pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
+        self.shared.webhooks.attempts()
+    }
+
+    /// Waits until no webhook delivery is running (delivered or given up), at most `timeout`.
+    pub async fn wait_for_deliveries(&self, timeout: Duration) -> anyhow::Result<()> {
+        self.shared.webhooks.wait_idle(timeout).await
+    }
+
+    /// Stops accepting connections, closes open ones and waits for the server to stop.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().expect("tasks lock"));
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for StripeFake {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/{*path}", any(api::handle))
+        .route("/pay/{id}", get(checkout_page::show))
+        .route("/pay/{id}/pay", post(checkout_page::pay))
+        .route("/pay/{id}/cancel", post(checkout_page::cancel))
+        .merge(control::router())
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found: stripe-fake serves /v1, /pay and /_fake\n") })
+        .with_state(shared)
+}
+
+/// Accepts connections until told to stop. A `/v1/` request takes the next fault here; a
+/// dropped-connection fault makes the service fail, and hyper closes the socket unanswered.
+async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let stream = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let faults = shared.faults.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                let app = app.clone();
+                let faults = faults.clone();
+                async move {
+                    if request.uri().path().starts_with("/v1/") {
+                        let fault = faults.next();
+                        if fault == Some(Fault::DropConnection) {
+                            tracing::info!(path = %request.uri().path(), "fault: dropping the connection");
+                            return Err(std::io::Error::other("injected fault: drop connection"));
+                        }
+                        request.extensions_mut().insert(api::TakenFault(fault));
+                    }
+                    Ok(app.oneshot(request).await.unwrap_or_else(|never| match never {}))
+                }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stopped.changed() => {}
+            }
+        });
+    }
+}
+
+/// Expires sessions whose `expires_at` has passed, once a second, as Stripe does on its own.
+async fn sweep_expired(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            _ = interval.tick() => checkout::expire_due(&shared),
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Stripe's object shapes, built with `serde_json` from the store's structs. The field sets and
+//! the placeholder values of features the fake does not model follow Stripe's example objects
+//! (Stripe's fixtures3.json from stripe/openapi, MIT; the copies used as test data are in
+//! `tests/data/fixtures.json`). Every builder here is checked against the SDK's own types in tests.
+
+use serde_json::{Map, Value, json};
+
+use crate::store::{LineItem, Metadata, Price, Product, Session, SessionStatus, Store};
+
+fn metadata_json(metadata: &Metadata) -> Value {
+    Value::Object(metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>())
+}
+
+pub fn product(product: &Product) -> Value {
+    json!({
+        "id": product.id,
+        "object": "product",
+        "active": product.active,
+        "created": product.created,
+        "default_price": null,
+        "description": product.description,
+        "images": [],
+        "livemode": false,
+        "marketing_features": [],
+        "metadata": metadata_json(&product.metadata),
+        "name": product.name,
+        "package_dimensions": null,
+        "shippable": null,
+        "statement_descriptor": null,
+        "tax_code": null,
+        "type": "service",
+        "unit_label": null,
+        "updated": product.created,
+        "url": null,
+    })
+}
+
+/// A price; `product` is the product's id unless the caller expanded it.
+pub fn price(price: &Price, expanded_product: Option<&Product>) -> Value {
+    let product_value = match expanded_product {
+        Some(p) => product(p),
+        None => json!(price.product),
+    };
+    json!({
+        "id": price.id,
+        "object": "price",
+        "active": price.active,
+        "billing_scheme": "per_unit",
+        "created": price.created,
+        "currency": price.currency,
+        "custom_unit_amount": null,
+        "livemode": false,
+        "lookup_key": price.lookup_key,
+        "metadata": metadata_json(&price.metadata),
+        "nickname": price.nickname,
+        "product": product_value,
+        "recurring": null,
+        "tax_behavior": "unspecified",
+        "tiers_mode": null,
+        "transform_quantity": null,
+        "type": "one_time",
+        "unit_amount": price.unit_amount,
+        "unit_amount_decimal": price.unit_amount.to_string(),
+    })
+}
+
+/// A Checkout line item (`object: "item"`), with its full price object as Stripe embeds it.
+pub fn line_item(item: &LineItem, store: &Store) -> Value {
+    let price_value = store.price(&item.price).map(|p| price(p, None)).unwrap_or(Value::Null);
+    json!({
+        "id": item.id,
+        "object": "item",
+        "adjustable_quantity": null,
+        "amount_discount": 0,
+        "amount_subtotal": item.amount,
+        "amount_tax": 0,
+        "amount_total": item.amount,
+        "currency": item.currency,
+        "description": item.description,
+        "metadata": {},
+        "price": price_value,
+        "quantity": item.quantity,
+    })
+}
+
+/// Stripe's list envelope.
+pub fn list(url: &str, data: Vec<Value>, has_more: bool) -> Value {
+    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+}
+
+/// A Checkout Session. `base_url` is the fake's public URL (for `url` while open);
+/// `line_items` is included only when the caller asked for `expand[]=line_items`.
+pub fn checkout_session(
+    session: &Session,
+    store: &Store,
+    base_url: &str,
+    expand_line_items: bool,
+) -> Value {
+    let url = match session.status {
+        SessionStatus::Open => json!(format!("{base_url}pay/{}", session.id)),
+        _ => Value::Null,
+    };
+    let customer_details = match (&session.customer_email, session.status) {
+        (Some(email), SessionStatus::Complete) => json!({
+            "address": null,
+            "business_name": null,
+            "email": email,
+            "individual_name": null,
+            "name": null,
+            "phone": null,
+            "tax_exempt": "none",
+            "tax_ids": [],
+        }),
+        _ => Value::Null,
+    };
+    let mut object = json!({
+        "id": session.id,
+        "object": "checkout.session",
+        "adaptive_pricing": null,
+        "after_expiration": null,
+        "allow_promotion_codes": null,
+        "amount_subtotal": session.amount_subtotal,
+        "amount_total": session.amount_total,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "billing_address_collection": null,
+        "cancel_url": session.cancel_url,
+        "client_reference_id": session.client_reference_id,
+        "client_secret": null,
+        "collected_information": null,
+        "consent": null,
+        "consent_collection": null,
+        "created": session.created,
+        "currency": session.currency,
+        "currency_conversion": null,
+        "custom_fields": [],
+        "custom_text": {
+            "after_submit": null,
+            "shipping_address": null,
+            "submit": null,
+            "terms_of_service_acceptance": null,
+        },
+        "customer": null,
+        "customer_account": null,
+        "customer_creation": "if_required",
+        "customer_details": customer_details,
+        "customer_email": session.customer_email,
+        "discounts": [],
+        "expires_at": session.expires_at,
+        "integration_identifier": null,
+        "invoice": null,
+        "invoice_creation": null,
+        "livemode": false,
+        "locale": null,
+        "metadata": metadata_json(&session.metadata),
+        "mode": session.mode,
+        "origin_context": null,
+        "payment_intent": session.payment_intent,
+        "payment_link": null,
+        "payment_method_collection": "if_required",
+        "payment_method_configuration_details": null,
+        "payment_method_options": {},
+        "payment_method_types": session.payment_method_types,
+        "payment_status": session.payment_status.as_str(),
+        "permissions": null,
+        "phone_number_collection": { "enabled": false },
+        "recovered_from": null,
+        "saved_payment_method_options": null,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_cost": null,
+        "shipping_options": [],
+        "status": session.status.as_str(),
+        "submit_type": null,
+        "subscription": null,
+        "success_url": session.success_url,
+        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "ui_mode": "hosted_page",
+        "url": url,
+        "wallet_options": null,
+    });
+    if expand_line_items {
+        let data = session.line_items.iter().map(|item| line_item(item, store)).collect();
+        let url = format!("/v1/checkout/sessions/{}/line_items", session.id);
+        object["line_items"] = list(&url, data, false);
+    }
+    object
+}
+
+/// An event envelope around `object`, as delivered to webhook endpoints.
+pub fn event(
+    id: &str,
+    event_type: &str,
+    created: i64,
+    object: Value,
+    pending_webhooks: usize,
+    request_id: Option<&str>,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "event",
+        "api_version": stripe_shared::version::VERSION.as_str(),
+        "created": created,
+        "data": { "object": object },
+        "livemode": false,
+        "pending_webhooks": pending_webhooks,
+        "request": { "id": request_id, "idempotency_key": null },
+        "type": event_type,
+    })
+}

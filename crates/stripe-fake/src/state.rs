@@ -1,0 +1,50 @@
+//! The state every handler shares: the store, the fake's own public URL, the accepted key, the
+//! idempotency keys, pending faults and the webhook machinery; and `emit`, which records an
+//! event and hands it to webhook delivery.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use crate::faults::FaultQueue;
+use crate::idempotency::IdempotencyStore;
+use crate::store::Store;
+use crate::webhooks::Webhooks;
+use crate::{ids, objects};
+
+pub struct Shared {
+    /// `http://127.0.0.1:PORT/`, with the trailing slash.
+    pub base_url: String,
+    /// The only key accepted, or any `sk_test_` key when `None`.
+    pub api_key: Option<String>,
+    pub store: Mutex<Store>,
+    pub idempotency: IdempotencyStore,
+    pub faults: FaultQueue,
+    pub webhooks: Arc<Webhooks>,
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().expect("store lock")
+    }
+
+    /// Records an event about `object` and starts delivering it. Call without the store lock.
+    pub fn emit(&self, event_type: &str, object: Value, request_id: Option<&str>) {
+        let event = objects::event(
+            &ids::event(),
+            event_type,
+            now(),
+            object,
+            self.webhooks.endpoint_count(),
+            request_id,
+        );
+        self.store().events.push(event.clone());
+        tracing::info!(event_type, id = %event["id"], "event emitted");
+        self.webhooks.dispatch(&event);
+    }
+}
+
+/// Unix time in seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
