@@ -1,0 +1,715 @@
+//! Operations: reading them from the document (and refusing what dropshot cannot express), and
+//! writing the API trait, its parameter structs, response types and error type.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Map, Value, json};
+
+use crate::names;
+use crate::schema::resolve;
+use crate::types::TypeBuilder;
+use crate::unsupported::{Error, Unsupported, pointer_token};
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// One operation as read from the document.
+pub(crate) struct Operation {
+    method: String,
+    path: String,
+    operation_id: String,
+    fn_name: String,
+    summary: Option<String>,
+    description: Option<String>,
+    tags: Vec<String>,
+    deprecated: bool,
+    path_params: Vec<Param>,
+    query_params: Vec<Param>,
+    header_params: Vec<Param>,
+    body: Option<Body>,
+    success: Success,
+    error_schema: Option<Value>,
+    pub(crate) query_has_array: bool,
+    resolved: Resolved,
+}
+
+struct Param {
+    name: String,
+    schema: Value,
+    required: bool,
+}
+
+struct Body {
+    kind: BodyKind,
+    schema: Value,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum BodyKind {
+    Json,
+    UrlEncoded,
+    Bytes,
+    Multipart,
+}
+
+enum Success {
+    /// A known status, with a JSON body (`Some`) or none.
+    Coded { status: u16, description: String, schema: Option<Value> },
+    /// Any status and any body (a `default` response, or none at all).
+    Freeform,
+}
+
+/// The Rust types an operation uses, filled in once typify knows them.
+#[derive(Default)]
+struct Resolved {
+    path: Option<TokenStream>,
+    query: Option<TokenStream>,
+    header: Option<TokenStream>,
+    body: Option<TokenStream>,
+    success: Option<TokenStream>,
+    error: Option<ErrorType>,
+}
+
+/// The error type of an operation.
+#[derive(Clone)]
+pub(crate) struct ErrorType {
+    tokens: TokenStream,
+    /// A schema of the spec (`ApiError<T>`), as opposed to dropshot's own `HttpError`.
+    pub(crate) custom: bool,
+}
+
+pub(crate) struct Collected {
+    pub(crate) operations: Vec<Operation>,
+    pub(crate) unsupported: Vec<Unsupported>,
+}
+
+/// Reads every operation; those with constructs dropshot cannot express are reported instead.
+pub(crate) fn collect(spec: &Value) -> Collected {
+    let mut operations = Vec::new();
+    let mut unsupported = Vec::new();
+    let empty = Map::new();
+    let paths = spec.get("paths").and_then(Value::as_object).unwrap_or(&empty);
+    for (path, item) in paths {
+        let item_pointer = format!("/paths/{}", pointer_token(path));
+        let item = resolve(spec, item);
+        let shared_params = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (method, op) in item.as_object().unwrap_or(&empty) {
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let pointer = format!("{item_pointer}/{method}");
+            let mut problems = Vec::new();
+            if method == "trace" {
+                problems.push(Unsupported::new("the TRACE method", pointer.clone()));
+            }
+            match read_operation(spec, path, method, op, &shared_params, &pointer, &mut problems) {
+                Some(operation) if problems.is_empty() => operations.push(operation),
+                _ => unsupported.append(&mut problems),
+            }
+        }
+    }
+    unsupported.extend(path_conflicts(paths.keys()));
+    Collected { operations, unsupported }
+}
+
+fn read_operation(
+    spec: &Value,
+    path: &str,
+    method: &str,
+    op: &Value,
+    shared_params: &[Value],
+    pointer: &str,
+    problems: &mut Vec<Unsupported>,
+) -> Option<Operation> {
+    let Some(operation_id) = op.get("operationId").and_then(Value::as_str) else {
+        problems.push(Unsupported::new("an operation without operationId (dropshot names handlers by it)", pointer));
+        return None;
+    };
+    for key in ["callbacks", "servers"] {
+        if op.get(key).is_some() {
+            problems.push(Unsupported::new(format!("operation {key}"), format!("{pointer}/{key}")));
+        }
+    }
+
+    let mut path_params = Vec::new();
+    let mut query_params = Vec::new();
+    let mut header_params = Vec::new();
+    let mut query_has_array = false;
+    let own_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut all: Vec<(Value, String)> = Vec::new();
+    for (i, p) in shared_params.iter().enumerate() {
+        all.push((p.clone(), format!("{}/parameters/{i}", pointer.rsplit_once('/').map(|x| x.0).unwrap_or(pointer))));
+    }
+    for (i, p) in own_params.iter().enumerate() {
+        let resolved = resolve(spec, p);
+        // An operation's parameter replaces a path-level one with the same name and location.
+        all.retain(|(q, _)| {
+            let q = resolve(spec, q);
+            !(q.get("name") == resolved.get("name") && q.get("in") == resolved.get("in"))
+        });
+        all.push((p.clone(), format!("{pointer}/parameters/{i}")));
+    }
+    for (param, param_pointer) in &all {
+        let param = resolve(spec, param);
+        let name = param.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
+        let Some(schema) = param.get("schema") else {
+            problems.push(Unsupported::new(format!("parameter {name:?} described by `content` rather than `schema`"), param_pointer.clone()));
+            continue;
+        };
+        let mut schema = schema.clone();
+        if let (Some(desc), Some(obj)) = (param.get("description"), schema.as_object_mut()) {
+            if obj.contains_key("$ref") {
+                // A description cannot sit beside a reference; the parameter keeps the type.
+                schema = json!({ "allOf": [schema], "description": desc });
+            } else {
+                obj.insert("description".into(), desc.clone());
+            }
+        }
+        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let style = param.get("style").and_then(Value::as_str);
+        let explode = param.get("explode").and_then(Value::as_bool);
+        let is_array = resolve(spec, &schema).get("type").and_then(Value::as_str) == Some("array");
+        let p = Param { name: name.clone(), schema, required };
+        match location {
+            "path" => {
+                if style.is_some_and(|s| s != "simple") || explode == Some(true) {
+                    problems.push(Unsupported::new(format!("path parameter {name:?} with a style other than simple"), param_pointer.clone()));
+                }
+                if !path.contains(&format!("{{{name}}}")) {
+                    problems.push(Unsupported::new(format!("path parameter {name:?} that is not in the path template"), param_pointer.clone()));
+                }
+                path_params.push(p);
+            }
+            "query" => {
+                if style.is_some_and(|s| s != "form") || explode == Some(false) {
+                    problems.push(Unsupported::new(format!("query parameter {name:?} with a style other than form, exploded"), param_pointer.clone()));
+                }
+                query_has_array |= is_array;
+                query_params.push(p);
+            }
+            "header" => header_params.push(p),
+            other => problems.push(Unsupported::new(format!("a parameter in {other:?}"), param_pointer.clone())),
+        }
+    }
+    for segment in path.split('/') {
+        if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            if !path_params.iter().any(|p| p.name == var) {
+                problems.push(Unsupported::new(format!("path variable {{{var}}} without a parameter"), pointer.to_string()));
+            }
+        } else if segment.contains('{') {
+            problems.push(Unsupported::new(format!("path segment {segment:?} mixing text and a variable"), pointer.to_string()));
+        }
+    }
+
+    let body = op.get("requestBody").and_then(|b| read_body(spec, b, &format!("{pointer}/requestBody"), problems));
+    let (success, error_schema) = read_responses(spec, op, pointer, problems)?;
+
+    Some(Operation {
+        method: method.to_uppercase(),
+        path: path.to_string(),
+        operation_id: operation_id.to_string(),
+        fn_name: names::snake_name(operation_id),
+        summary: op.get("summary").and_then(Value::as_str).map(str::to_string),
+        description: op.get("description").and_then(Value::as_str).map(str::to_string),
+        tags: op.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+        deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+        path_params,
+        query_params,
+        header_params,
+        body,
+        success,
+        error_schema,
+        query_has_array,
+        resolved: Resolved::default(),
+    })
+}
+
+fn read_body(spec: &Value, body: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<Body> {
+    let body = resolve(spec, body);
+    if body.get("required").and_then(Value::as_bool) != Some(true) {
+        problems.push(Unsupported::new("an optional request body (dropshot bodies are always required)", pointer));
+    }
+    let content = body.get("content").and_then(Value::as_object)?;
+    if content.len() != 1 {
+        problems.push(Unsupported::new(format!("a request body with {} media types (dropshot takes one)", content.len()), format!("{pointer}/content")));
+        return None;
+    }
+    let (media, media_object) = content.iter().next()?;
+    let media_pointer = format!("{pointer}/content/{}", pointer_token(media));
+    let kind = match base_media_type(media).as_str() {
+        m if is_json(m) => BodyKind::Json,
+        "application/x-www-form-urlencoded" => BodyKind::UrlEncoded,
+        "application/octet-stream" => BodyKind::Bytes,
+        "multipart/form-data" => BodyKind::Multipart,
+        other => {
+            problems.push(Unsupported::new(format!("a request body of media type {other:?}"), media_pointer));
+            return None;
+        }
+    };
+    let schema = media_object.get("schema").cloned().unwrap_or(json!({}));
+    Some(Body { kind, schema })
+}
+
+fn read_responses(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<(Success, Option<Value>)> {
+    let empty = Map::new();
+    let responses = op.get("responses").and_then(Value::as_object).unwrap_or(&empty);
+    let mut success = Vec::new();
+    let mut errors: Vec<(String, Value)> = Vec::new();
+    for (code, response) in responses {
+        let response_pointer = format!("{pointer}/responses/{}", pointer_token(code));
+        let response = resolve(spec, response);
+        let first = code.chars().next().unwrap_or('0');
+        match first {
+            '1' | '2' | '3' => success.push((code.clone(), response.clone(), response_pointer)),
+            '4' | '5' => match json_schema_of(response) {
+                Some(schema) => errors.push((code.clone(), schema)),
+                None => problems.push(Unsupported::new(format!("error response {code} without a JSON body"), response_pointer)),
+            },
+            _ => {} // `default` is handled below.
+        }
+    }
+    let success = match success.as_slice() {
+        [] => Success::Freeform,
+        [(code, response, response_pointer)] => {
+            let Ok(status) = code.parse::<u16>() else {
+                problems.push(Unsupported::new(format!("success response range {code}"), response_pointer.clone()));
+                return None;
+            };
+            if status_const(status).is_none() {
+                problems.push(Unsupported::new(format!("success status {status}"), response_pointer.clone()));
+                return None;
+            }
+            let description = response.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
+            let content = response.get("content").and_then(Value::as_object);
+            let schema = match content {
+                None => None,
+                Some(c) if c.is_empty() => None,
+                Some(_) => match json_schema_of(response) {
+                    Some(s) => Some(s),
+                    None => {
+                        problems.push(Unsupported::new("a success response whose body is not JSON", format!("{response_pointer}/content")));
+                        return None;
+                    }
+                },
+            };
+            Success::Coded { status, description, schema }
+        }
+        several => {
+            let codes: Vec<&str> = several.iter().map(|(c, _, _)| c.as_str()).collect();
+            problems.push(Unsupported::new(format!("several success responses ({})", codes.join(", ")), format!("{pointer}/responses")));
+            return None;
+        }
+    };
+    let mut error_schema: Option<Value> = None;
+    for (code, schema) in &errors {
+        match &error_schema {
+            None => error_schema = Some(schema.clone()),
+            Some(first) if first != schema => {
+                problems.push(Unsupported::new(
+                    format!("error response {code} with a schema unlike the operation's other errors (dropshot has one error type per operation)"),
+                    format!("{pointer}/responses/{code}"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Some((success, error_schema))
+}
+
+/// The schema of a response's single JSON media type.
+fn json_schema_of(response: &Value) -> Option<Value> {
+    let content = response.get("content")?.as_object()?;
+    if content.len() != 1 {
+        return None;
+    }
+    let (media, object) = content.iter().next()?;
+    is_json(&base_media_type(media)).then(|| object.get("schema").cloned().unwrap_or(json!({})))
+}
+
+fn base_media_type(media: &str) -> String {
+    media.split(';').next().unwrap_or(media).trim().to_lowercase()
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// dropshot's router needs, at each level under the same prefix, either one variable name or
+/// literals only.
+fn path_conflicts<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<Unsupported> {
+    let paths: Vec<&String> = paths.collect();
+    let mut found = Vec::new();
+    for (i, a) in paths.iter().enumerate() {
+        for b in &paths[i + 1..] {
+            for (sa, sb) in a.split('/').zip(b.split('/')) {
+                let var_a = sa.starts_with('{');
+                let var_b = sb.starts_with('{');
+                if sa == sb {
+                    continue;
+                }
+                if var_a || var_b {
+                    found.push(Unsupported::new(
+                        format!("paths {a:?} and {b:?}, which put {sa:?} and {sb:?} at the same level"),
+                        format!("/paths/{}", pointer_token(b)),
+                    ));
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Asks typify for every type the operations use.
+pub(crate) fn resolve_types(spec: &Value, mut operations: Vec<Operation>, types: &mut TypeBuilder) -> Result<Vec<Operation>, Error> {
+    for op in &mut operations {
+        let base = names::type_name(&op.operation_id);
+        op.resolved.path = params_type(spec, types, &format!("{base}Path"), &op.path_params)?;
+        op.resolved.query = params_type(spec, types, &format!("{base}Query"), &op.query_params)?;
+        op.resolved.header = params_type(spec, types, &format!("{base}Header"), &op.header_params)?;
+        if let Some(body) = &op.body {
+            if matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded) {
+                op.resolved.body = Some(types.add(&format!("{base}Body"), &body.schema, spec)?);
+            }
+        }
+        if let Success::Coded { schema: Some(schema), .. } = &op.success {
+            op.resolved.success = Some(types.add(&format!("{base}ResponseBody"), schema, spec)?);
+        }
+        op.resolved.error = match &op.error_schema {
+            None => None,
+            Some(schema) if is_dropshot_error(spec, schema) => Some(ErrorType { tokens: quote!(dropshot::HttpError), custom: false }),
+            Some(schema) => {
+                let payload = types.add(&format!("{base}Error"), schema, spec)?;
+                Some(ErrorType { tokens: quote!(ApiError<#payload>), custom: true })
+            }
+        };
+    }
+    Ok(operations)
+}
+
+/// dropshot's own error body (`request_id`, `error_code`, `message`): served by `HttpError` itself.
+fn is_dropshot_error(spec: &Value, schema: &Value) -> bool {
+    let schema = resolve(spec, schema);
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return false };
+    let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys == ["error_code", "message", "request_id"]
+}
+
+fn params_type(spec: &Value, types: &mut TypeBuilder, name: &str, params: &[Param]) -> Result<Option<TokenStream>, Error> {
+    if params.is_empty() {
+        return Ok(None);
+    }
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for p in params {
+        properties.insert(p.name.clone(), p.schema.clone());
+        if p.required {
+            required.push(Value::String(p.name.clone()));
+        }
+    }
+    let schema = json!({ "type": "object", "properties": properties, "required": required });
+    types.add(name, &schema, spec).map(Some)
+}
+
+/// The error type shared by the operations, if any has one of the spec's own.
+pub(crate) fn error_type(operations: &[Operation]) -> Option<ErrorType> {
+    operations.iter().filter_map(|op| op.resolved.error.clone()).find(|e| e.custom)
+}
+
+/// Constants about the document: its title and version, and what was left out.
+pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStream {
+    let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or_default();
+    let version = spec.pointer("/info/version").and_then(Value::as_str).unwrap_or_default();
+    let skipped = skipped.iter().map(|u| {
+        let (pointer, construct) = (&u.pointer, &u.construct);
+        quote!((#pointer, #construct))
+    });
+    quote! {
+        /// The `info.title` of the OpenAPI document this module was generated from.
+        pub const API_TITLE: &str = #title;
+        /// The `info.version` of the OpenAPI document this module was generated from.
+        pub const API_VERSION: &str = #version;
+        /// Constructs of the document left out because dropshot cannot express them:
+        /// (JSON pointer, what it is).
+        pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
+    }
+}
+
+/// The trait, the response types, and (when the spec has its own error schema) the error type.
+pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&ErrorType>) -> TokenStream {
+    let trait_ident = format_ident!("{trait_name}");
+    let responses = operations.iter().map(emit_response);
+    let methods = operations.iter().map(emit_method);
+    let error_support = error.map(|_| emit_error_support());
+    let multi_query = operations.iter().any(|op| op.query_has_array).then(emit_multi_query);
+    let trait_doc = format!("The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.", names::snake_name(trait_name));
+    quote! {
+        #error_support
+        #multi_query
+        #(#responses)*
+
+        #[doc = #trait_doc]
+        #[dropshot::api_description]
+        pub trait #trait_ident {
+            /// State shared by the handlers.
+            type Context: Send + Sync + 'static;
+            #(#methods)*
+        }
+    }
+}
+
+fn response_ident(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("{}Response", names::type_name(&op.operation_id))
+}
+
+fn emit_response(op: &Operation) -> TokenStream {
+    let Success::Coded { status, description, schema } = &op.success else { return quote!() };
+    let ident = response_ident(op);
+    let status_const = format_ident!("{}", status_const(*status).expect("checked when read"));
+    let doc = format!("The {status} response of `{}`: {description}", op.fn_name);
+    match (schema, &op.resolved.success) {
+        (Some(_), Some(body)) => quote! {
+            #[doc = #doc]
+            pub struct #ident(pub #body);
+
+            impl dropshot::HttpCodedResponse for #ident {
+                type Body = #body;
+                const STATUS_CODE: http::StatusCode = http::StatusCode::#status_const;
+                const DESCRIPTION: &'static str = #description;
+            }
+
+            impl From<#ident> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+                fn from(response: #ident) -> Self {
+                    <#ident as dropshot::HttpCodedResponse>::for_object(response.0)
+                }
+            }
+        },
+        _ => quote! {
+            #[doc = #doc]
+            pub struct #ident;
+
+            impl dropshot::HttpCodedResponse for #ident {
+                type Body = <dropshot::HttpResponseUpdatedNoContent as dropshot::HttpCodedResponse>::Body;
+                const STATUS_CODE: http::StatusCode = http::StatusCode::#status_const;
+                const DESCRIPTION: &'static str = #description;
+            }
+
+            impl From<#ident> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+                fn from(_: #ident) -> Self {
+                    http::Response::builder()
+                        .status(<#ident as dropshot::HttpCodedResponse>::STATUS_CODE)
+                        .body(dropshot::Body::empty())
+                        .map_err(|e| dropshot::HttpError::for_internal_error(e.to_string()))
+                }
+            }
+        },
+    }
+}
+
+fn emit_method(op: &Operation) -> TokenStream {
+    let fn_ident = format_ident!("{}", op.fn_name);
+    let method = format_ident!("{}", op.method);
+    let path = &op.path;
+    let mut meta = vec![quote!(method = #method), quote!(path = #path)];
+    if op.operation_id != op.fn_name {
+        let id = &op.operation_id;
+        meta.push(quote!(operation_id = #id));
+    }
+    if !op.tags.is_empty() {
+        let tags = &op.tags;
+        meta.push(quote!(tags = [#(#tags),*]));
+    }
+    if op.deprecated {
+        meta.push(quote!(deprecated = true));
+    }
+    match op.body.as_ref().map(|b| b.kind) {
+        Some(BodyKind::UrlEncoded) => meta.push(quote!(content_type = "application/x-www-form-urlencoded")),
+        Some(BodyKind::Multipart) => meta.push(quote!(content_type = "multipart/form-data")),
+        _ => {}
+    }
+
+    let mut taken = vec!["rqctx".to_string()];
+    let mut args = Vec::new();
+    let mut push = |base: &str, ty: TokenStream| {
+        let name = format_ident!("{}", names::unique(base, &mut taken));
+        args.push(quote!(#name: #ty));
+    };
+    if let Some(ty) = &op.resolved.path {
+        push("path", quote!(dropshot::Path<#ty>));
+    }
+    if let Some(ty) = &op.resolved.query {
+        if op.query_has_array {
+            push("query", quote!(MultiQuery<#ty>));
+        } else {
+            push("query", quote!(dropshot::Query<#ty>));
+        }
+    }
+    if let Some(ty) = &op.resolved.header {
+        push("headers", quote!(dropshot::Header<#ty>));
+    }
+    if let Some(body) = &op.body {
+        match (body.kind, &op.resolved.body) {
+            (BodyKind::Bytes, _) => push("body", quote!(dropshot::UntypedBody)),
+            (BodyKind::Multipart, _) => push("body", quote!(dropshot::MultipartBody)),
+            (_, Some(ty)) => push("body", quote!(dropshot::TypedBody<#ty>)),
+            (_, None) => {}
+        }
+    }
+    let ok = match &op.success {
+        Success::Coded { .. } => {
+            let ident = response_ident(op);
+            quote!(#ident)
+        }
+        Success::Freeform => quote!(http::Response<dropshot::Body>),
+    };
+    let err = op.resolved.error.as_ref().map(|e| e.tokens.clone()).unwrap_or(quote!(dropshot::HttpError));
+    let docs = operation_docs(op);
+    quote! {
+        #(#[doc = #docs])*
+        #[endpoint { #(#meta),* }]
+        async fn #fn_ident(
+            rqctx: dropshot::RequestContext<Self::Context>,
+            #(#args),*
+        ) -> Result<#ok, #err>;
+    }
+}
+
+/// dropshot reads an endpoint's first doc line as its summary and the rest as its description.
+fn operation_docs(op: &Operation) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (&op.summary, &op.description) {
+        (Some(summary), description) => {
+            lines.push(summary.clone());
+            if let Some(description) = description {
+                lines.push(String::new());
+                lines.extend(description.lines().map(str::to_string));
+            }
+        }
+        (None, Some(description)) => lines.extend(description.lines().map(str::to_string)),
+        (None, None) => {}
+    }
+    lines.into_iter().map(|l| format!(" {l}")).collect()
+}
+
+fn emit_error_support() -> TokenStream {
+    quote! {
+        /// How a failure that dropshot itself detects (a body that does not parse, a bad parameter)
+        /// becomes the spec's error body. Implement it beside this generated module.
+        pub trait FromHttpError: Sized {
+            fn from_http_error(error: dropshot::HttpError) -> ApiError<Self>;
+        }
+
+        /// An error of the API: an HTTP status and the spec's error body.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct ApiError<T> {
+            pub status: dropshot::ErrorStatusCode,
+            pub body: T,
+        }
+
+        impl<T> ApiError<T> {
+            pub fn new(status: dropshot::ErrorStatusCode, body: T) -> Self {
+                Self { status, body }
+            }
+        }
+
+        impl<T: FromHttpError> From<dropshot::HttpError> for ApiError<T> {
+            fn from(error: dropshot::HttpError) -> Self {
+                T::from_http_error(error)
+            }
+        }
+
+        impl<T: std::fmt::Debug> std::fmt::Display for ApiError<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}: {:?}", self.status, self.body)
+            }
+        }
+
+        // The body alone goes on the wire, and the schema is the body's.
+        impl<T: serde::Serialize> serde::Serialize for ApiError<T> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.body.serialize(serializer)
+            }
+        }
+
+        impl<T: schemars::JsonSchema> schemars::JsonSchema for ApiError<T> {
+            fn schema_name() -> String {
+                T::schema_name()
+            }
+            fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                T::json_schema(generator)
+            }
+            fn is_referenceable() -> bool {
+                T::is_referenceable()
+            }
+        }
+
+        impl<T> dropshot::HttpResponseError for ApiError<T>
+        where
+            T: FromHttpError + serde::Serialize + schemars::JsonSchema + std::fmt::Debug + Send + Sync + 'static,
+        {
+            fn status_code(&self) -> dropshot::ErrorStatusCode {
+                self.status
+            }
+        }
+    }
+}
+
+fn emit_multi_query() -> TokenStream {
+    quote! {
+        /// Query parameters where a repeated key (`?t=a&t=b`) fills an array, which
+        /// `dropshot::Query` cannot read; described in OpenAPI exactly as `dropshot::Query` is.
+        #[derive(Debug)]
+        pub struct MultiQuery<T>(pub T);
+
+        impl<T> MultiQuery<T> {
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl<T> dropshot::SharedExtractor for MultiQuery<T>
+        where
+            T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+        {
+            async fn from_request<Context: dropshot::ServerContext>(
+                rqctx: &dropshot::RequestContext<Context>,
+            ) -> Result<Self, dropshot::HttpError> {
+                let query = rqctx.request.uri().query().unwrap_or("");
+                serde_html_form::from_str(query).map(MultiQuery).map_err(|e| {
+                    dropshot::HttpError::for_bad_request(None, format!("unable to parse query string: {e}"))
+                })
+            }
+
+            fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
+                <dropshot::Query<T> as dropshot::SharedExtractor>::metadata(content_type)
+            }
+        }
+    }
+}
+
+/// The name of `http::StatusCode`'s constant for a success or redirect status.
+fn status_const(status: u16) -> Option<&'static str> {
+    Some(match status {
+        100 => "CONTINUE",
+        200 => "OK",
+        201 => "CREATED",
+        202 => "ACCEPTED",
+        203 => "NON_AUTHORITATIVE_INFORMATION",
+        204 => "NO_CONTENT",
+        205 => "RESET_CONTENT",
+        206 => "PARTIAL_CONTENT",
+        207 => "MULTI_STATUS",
+        208 => "ALREADY_REPORTED",
+        226 => "IM_USED",
+        300 => "MULTIPLE_CHOICES",
+        301 => "MOVED_PERMANENTLY",
+        302 => "FOUND",
+        303 => "SEE_OTHER",
+        304 => "NOT_MODIFIED",
+        307 => "TEMPORARY_REDIRECT",
+        308 => "PERMANENT_REDIRECT",
+        _ => return None,
+    })
+}

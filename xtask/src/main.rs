@@ -1,0 +1,52 @@
+//! Project automation, run as `cargo xtask <command>` (an alias in `.cargo/config.toml`).
+//!
+//! `codegen` regenerates everything derived from the OpenAPI documents (or, with `--check`, only
+//! says what is stale); `generate-api` turns any OpenAPI document into a dropshot API crate;
+//! `demo` runs the whole purchase flow offline.
+
+mod codegen;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project automation for the credits workspace", arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate the client, the API traits and the corpus crates from their OpenAPI documents.
+    Codegen {
+        /// Write nothing; fail, naming each stale file, if anything generated is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write a standalone dropshot API crate (trait and types) for any OpenAPI 3.0 document.
+    GenerateApi {
+        /// The OpenAPI 3.0 document (JSON).
+        #[arg(long)]
+        spec: PathBuf,
+        /// The crate's directory; `src/generated.rs` is rewritten, other files are written once.
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave out operations dropshot cannot express, listing them, instead of failing.
+        #[arg(long)]
+        skip_unsupported: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Codegen { check } => codegen::run(check),
+        Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
+    }
+}
+
+/// The workspace root, found from this crate's manifest directory.
+pub(crate) fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace root").to_path_buf()
+}
