@@ -151,6 +151,7 @@ pub fn checkout_session(
         "invoice_creation": null,
         "livemode": false,
         "locale": null,
+        "managed_payments": null,
         "metadata": metadata_json(&session.metadata),
         "mode": session.mode,
         "origin_context": null,
