@@ -38,7 +38,10 @@ pub async fn handle(
     let fault = fault.and_then(|f| f.0.0);
     let mut response = run(&shared, fault, &method, &uri, &headers, body, &request_id).await;
     let response_headers = response.headers_mut();
-    response_headers.insert("request-id", HeaderValue::from_str(&request_id).expect("ascii"));
+    response_headers.insert(
+        "request-id",
+        HeaderValue::from_str(&request_id).expect("ascii"),
+    );
     response_headers.insert(
         "stripe-version",
         HeaderValue::from_static(stripe_shared::version::VERSION.as_str()),
@@ -92,14 +95,18 @@ async fn run(
                 Claim::Mismatch => {
                     return ApiError::IdempotencyMismatch { key: key.into() }.into_response();
                 }
-                Claim::InUse => return ApiError::IdempotencyInUse { key: key.into() }.into_response(),
+                Claim::InUse => {
+                    return ApiError::IdempotencyInUse { key: key.into() }.into_response();
+                }
             }
         }
     };
     if let Some(delay) = fault.as_ref().and_then(Fault::hang) {
         tokio::time::sleep(delay).await;
     }
-    let ctx = RequestCtx { request_id: request_id.to_string() };
+    let ctx = RequestCtx {
+        request_id: request_id.to_string(),
+    };
     let result = form::parse(&encoded)
         .map(Fields::root)
         .and_then(|params| dispatch(shared, &ctx, method, uri.path(), params));
@@ -114,7 +121,10 @@ async fn run(
     if let Some(guard) = guard {
         let saved = !matches!(&result, Err(e) if e.is_validation());
         if saved {
-            guard.finish(SavedResponse { status: status.as_u16(), body: body.clone() });
+            guard.finish(SavedResponse {
+                status: status.as_u16(),
+                body: body.clone(),
+            });
         }
     }
     let mut response = json_response(status, body);
@@ -150,8 +160,11 @@ fn dispatch(
     path: &str,
     params: Fields,
 ) -> Result<Value, ApiError> {
-    let segments: Vec<&str> =
-        path.trim_start_matches("/v1/").trim_end_matches('/').split('/').collect();
+    let segments: Vec<&str> = path
+        .trim_start_matches("/v1/")
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
     let get = *method == Method::GET;
     let post = *method == Method::POST;
     match segments.as_slice() {
@@ -170,7 +183,10 @@ fn dispatch(
         ["products"] if post => catalog::create_product(shared, params),
         ["products"] if get => catalog::list_products(shared, params),
         ["products", id] if get => catalog::retrieve_product(shared, id, params),
-        _ => Err(ApiError::UnrecognizedUrl { method: method.to_string(), path: path.to_string() }),
+        _ => Err(ApiError::UnrecognizedUrl {
+            method: method.to_string(),
+            path: path.to_string(),
+        }),
     }
 }
 
@@ -210,12 +226,13 @@ pub fn list_page(
     }
     let limit = limit as usize;
     let position = |param: &str, id: &str| {
-        items.iter().position(|(item_id, _)| item_id == id).ok_or_else(|| {
-            ApiError::InvalidParameter {
+        items
+            .iter()
+            .position(|(item_id, _)| item_id == id)
+            .ok_or_else(|| ApiError::InvalidParameter {
                 param: param.into(),
                 message: format!("No such object: '{id}'"),
-            }
-        })
+            })
     };
     let starting_after = params.optional_string("starting_after")?;
     let ending_before = params.optional_string("ending_before")?;
@@ -235,6 +252,11 @@ pub fn list_page(
             (0, end, end < items.len())
         }
     };
-    let data = items.into_iter().skip(start).take(end - start).map(|(_, v)| v).collect();
+    let data = items
+        .into_iter()
+        .skip(start)
+        .take(end - start)
+        .map(|(_, v)| v)
+        .collect();
     Ok(crate::objects::list(url, data, has_more))
 }

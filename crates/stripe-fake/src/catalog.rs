@@ -38,12 +38,21 @@ pub fn retrieve_product(shared: &Shared, id: &str, mut params: Fields) -> Result
     params.reject_unknown(&["expand"])?;
     Expand::read(&mut params, &[])?;
     let store = shared.store();
-    let product = store.product(id).ok_or(ApiError::NotFound { kind: "product", id: id.into() })?;
+    let product = store.product(id).ok_or(ApiError::NotFound {
+        kind: "product",
+        id: id.into(),
+    })?;
     Ok(objects::product(product))
 }
 
 pub fn list_products(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&["limit", "starting_after", "ending_before", "active", "expand"])?;
+    params.reject_unknown(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "active",
+        "expand",
+    ])?;
     Expand::read(&mut params, &[])?;
     let active = params.boolean("active")?;
     let store = shared.store();
@@ -90,7 +99,10 @@ pub fn retrieve_price(shared: &Shared, id: &str, mut params: Fields) -> Result<V
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["product"])?;
     let store = shared.store();
-    let price = store.price(id).ok_or(ApiError::NotFound { kind: "price", id: id.into() })?;
+    let price = store.price(id).ok_or(ApiError::NotFound {
+        kind: "price",
+        id: id.into(),
+    })?;
     Ok(price_json(price, &store, expand.has("product")))
 }
 
@@ -107,7 +119,9 @@ pub fn list_prices(shared: &Shared, mut params: Fields) -> Result<Value, ApiErro
     let expand = Expand::read(&mut params, &["data.product"])?;
     let active = params.boolean("active")?;
     let product = params.optional_string("product")?;
-    let currency = params.optional_string("currency")?.map(|c| c.to_ascii_lowercase());
+    let currency = params
+        .optional_string("currency")?
+        .map(|c| c.to_ascii_lowercase());
     let store = shared.store();
     let items = store
         .prices
@@ -116,13 +130,22 @@ pub fn list_prices(shared: &Shared, mut params: Fields) -> Result<Value, ApiErro
         .filter(|p| active.is_none_or(|a| p.active == a))
         .filter(|p| product.as_ref().is_none_or(|id| &p.product == id))
         .filter(|p| currency.as_ref().is_none_or(|c| &p.currency == c))
-        .map(|p| (p.id.clone(), price_json(p, &store, expand.has("data.product"))))
+        .map(|p| {
+            (
+                p.id.clone(),
+                price_json(p, &store, expand.has("data.product")),
+            )
+        })
         .collect();
     list_page("/v1/prices", items, &mut params)
 }
 
 fn price_json(price: &Price, store: &Store, expand_product: bool) -> Value {
-    let product = if expand_product { store.product(&price.product) } else { None };
+    let product = if expand_product {
+        store.product(&price.product)
+    } else {
+        None
+    };
     objects::price(price, product)
 }
 
@@ -137,7 +160,9 @@ pub fn read_price(
     let currency = read_currency(params)?;
     let unit_amount = params
         .integer("unit_amount")?
-        .ok_or_else(|| ApiError::MissingParameter { param: params.name("unit_amount") })?;
+        .ok_or_else(|| ApiError::MissingParameter {
+            param: params.name("unit_amount"),
+        })?;
     if unit_amount < 0 {
         return Err(ApiError::InvalidParameter {
             param: params.name("unit_amount"),
@@ -154,7 +179,11 @@ pub fn read_price(
                     .into(),
             });
         }
-        (None, None) => return Err(ApiError::MissingParameter { param: params.name("product") }),
+        (None, None) => {
+            return Err(ApiError::MissingParameter {
+                param: params.name("product"),
+            });
+        }
         (Some(id), None) => {
             if store.product(&id).is_none() {
                 return Err(ApiError::MissingReference {
@@ -190,7 +219,14 @@ fn read_product_data(params: &mut Fields) -> Result<Product, ApiError> {
     let name = params.required_string("name")?;
     let description = params.optional_string("description")?;
     let metadata = params.metadata("metadata")?.unwrap_or_default();
-    Ok(Product { id: ids::product(), name, description, active: true, metadata, created: now() })
+    Ok(Product {
+        id: ids::product(),
+        name,
+        description,
+        active: true,
+        metadata,
+        created: now(),
+    })
 }
 
 /// A three-letter ISO currency code, lowercased as Stripe returns it.

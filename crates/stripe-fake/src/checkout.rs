@@ -83,8 +83,9 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
     let client_reference_id = params.optional_string("client_reference_id")?;
     let customer_email = params.optional_string("customer_email")?;
     let metadata = params.metadata("metadata")?.unwrap_or_default();
-    let payment_method_types =
-        params.string_array("payment_method_types")?.unwrap_or_else(|| vec!["card".into()]);
+    let payment_method_types = params
+        .string_array("payment_method_types")?
+        .unwrap_or_else(|| vec!["card".into()]);
     let requested_currency = match params.optional_string("currency")? {
         Some(currency) => {
             let mut probe = Fields::root(vec![("currency".into(), Node::Leaf(currency))]);
@@ -142,7 +143,8 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
         payment_intent: None,
         async_payment_pending: false,
     };
-    let json = objects::checkout_session(&session, &store, &shared.base_url, expand.has("line_items"));
+    let json =
+        objects::checkout_session(&session, &store, &shared.base_url, expand.has("line_items"));
     tracing::info!(id = %session.id, request = %ctx.request_id, amount, "checkout session created");
     store.sessions.push(session);
     Ok(json)
@@ -162,7 +164,9 @@ fn check_url(url: &str, param: &str) -> Result<(), ApiError> {
 fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineItem>, ApiError> {
     let items = params.object_array("line_items")?.unwrap_or_default();
     if items.is_empty() {
-        return Err(ApiError::MissingParameter { param: "line_items".into() });
+        return Err(ApiError::MissingParameter {
+            param: "line_items".into(),
+        });
     }
     let mut line_items = Vec::with_capacity(items.len());
     for mut item in items {
@@ -177,10 +181,21 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
                         .into(),
                 });
             }
-            (None, None) => return Err(ApiError::MissingParameter { param: item.name("price") }),
-            (Some(id), None) => store.price(&id).cloned().ok_or_else(|| {
-                ApiError::MissingReference { kind: "price", id, param: item.name("price") }
-            })?,
+            (None, None) => {
+                return Err(ApiError::MissingParameter {
+                    param: item.name("price"),
+                });
+            }
+            (Some(id), None) => {
+                store
+                    .price(&id)
+                    .cloned()
+                    .ok_or_else(|| ApiError::MissingReference {
+                        kind: "price",
+                        id,
+                        param: item.name("price"),
+                    })?
+            }
             (None, Some(mut data)) => {
                 data.reject_unknown(PRICE_DATA_PARAMS)?;
                 // Stripe creates an inactive price (and its product) for inline price data.
@@ -194,7 +209,9 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
         };
         let quantity = item
             .integer("quantity")?
-            .ok_or_else(|| ApiError::MissingParameter { param: item.name("quantity") })?;
+            .ok_or_else(|| ApiError::MissingParameter {
+                param: item.name("quantity"),
+            })?;
         if quantity < 1 {
             return Err(ApiError::InvalidParameter {
                 param: item.name("quantity"),
@@ -209,7 +226,10 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
                 message: "All line items must use the same currency.".into(),
             });
         }
-        let description = store.product(&price.product).map(|p| p.name.clone()).unwrap_or_default();
+        let description = store
+            .product(&price.product)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
         line_items.push(LineItem {
             id: ids::line_item(),
             price: price.id.clone(),
@@ -228,7 +248,12 @@ pub fn retrieve(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, 
     expire_due(shared);
     let store = shared.store();
     let session = find(&store, id)?;
-    Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
+    Ok(objects::checkout_session(
+        session,
+        &store,
+        &shared.base_url,
+        expand.has("line_items"),
+    ))
 }
 
 pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
@@ -274,7 +299,11 @@ pub fn list_line_items(shared: &Shared, id: &str, mut params: Fields) -> Result<
         .iter()
         .map(|item| (item.id.clone(), objects::line_item(item, &store)))
         .collect();
-    list_page(&format!("/v1/checkout/sessions/{id}/line_items"), items, &mut params)
+    list_page(
+        &format!("/v1/checkout/sessions/{id}/line_items"),
+        items,
+        &mut params,
+    )
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`.
@@ -289,11 +318,19 @@ pub fn expire_endpoint(
     expire(shared, id, Some(&ctx.request_id))?;
     let store = shared.store();
     let session = find(&store, id)?;
-    Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
+    Ok(objects::checkout_session(
+        session,
+        &store,
+        &shared.base_url,
+        expand.has("line_items"),
+    ))
 }
 
 fn find<'a>(store: &'a Store, id: &str) -> Result<&'a Session, ApiError> {
-    store.session(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })
+    store.session(id).ok_or(ApiError::NotFound {
+        kind: "checkout.session",
+        id: id.into(),
+    })
 }
 
 fn not_open(status: SessionStatus) -> ApiError {
@@ -317,9 +354,10 @@ fn event_object(shared: &Shared, id: &str) -> Value {
 pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store
-            .session_mut(id)
-            .ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound {
+            kind: "checkout.session",
+            id: id.into(),
+        })?;
         if session.status != SessionStatus::Open {
             return Err(not_open(session.status));
         }
@@ -341,9 +379,10 @@ pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<()
 pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store
-            .session_mut(id)
-            .ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound {
+            kind: "checkout.session",
+            id: id.into(),
+        })?;
         if !session.async_payment_pending {
             return Err(ApiError::InvalidRequest {
                 message: "This Checkout Session has no asynchronous payment pending: complete it \
@@ -369,15 +408,20 @@ pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Resul
 pub fn expire(shared: &Shared, id: &str, request_id: Option<&str>) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store
-            .session_mut(id)
-            .ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound {
+            kind: "checkout.session",
+            id: id.into(),
+        })?;
         if session.status != SessionStatus::Open {
             return Err(not_open(session.status));
         }
         session.status = SessionStatus::Expired;
     }
-    shared.emit("checkout.session.expired", event_object(shared, id), request_id);
+    shared.emit(
+        "checkout.session.expired",
+        event_object(shared, id),
+        request_id,
+    );
     Ok(())
 }
 

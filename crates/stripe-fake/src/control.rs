@@ -20,13 +20,25 @@ use crate::webhooks::{RetryPolicy, WebhookEndpoint};
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_fake/checkout/sessions/{id}/complete", post(complete))
-        .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
-        .route("/_fake/checkout/sessions/{id}/async_payment/fail", post(async_fail))
+        .route(
+            "/_fake/checkout/sessions/{id}/async_payment/succeed",
+            post(async_succeed),
+        )
+        .route(
+            "/_fake/checkout/sessions/{id}/async_payment/fail",
+            post(async_fail),
+        )
         .route("/_fake/checkout/sessions/{id}/expire", post(expire))
         .route("/_fake/events", get(events))
-        .route("/_fake/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
+        .route(
+            "/_fake/webhooks",
+            get(list_webhooks).post(add_webhook).delete(clear_webhooks),
+        )
         .route("/_fake/config", post(configure))
-        .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/_fake/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
 }
 
 #[derive(Deserialize)]
@@ -55,11 +67,19 @@ async fn complete(
 }
 
 async fn async_succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, true))
+    respond(
+        &shared,
+        &id,
+        checkout::settle_async_payment(&shared, &id, true),
+    )
 }
 
 async fn async_fail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, false))
+    respond(
+        &shared,
+        &id,
+        checkout::settle_async_payment(&shared, &id, false),
+    )
 }
 
 async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -73,7 +93,13 @@ fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError
     }
     let store = shared.store();
     let session = store.session(id).expect("transition succeeded");
-    Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
+    Json(crate::objects::checkout_session(
+        session,
+        &store,
+        &shared.base_url,
+        false,
+    ))
+    .into_response()
 }
 
 async fn events(State(shared): State<Arc<Shared>>) -> Response {
@@ -82,7 +108,12 @@ async fn events(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
-    let urls: Vec<_> = shared.webhooks.endpoints().into_iter().map(|e| json!({ "url": e.url })).collect();
+    let urls: Vec<_> = shared
+        .webhooks
+        .endpoints()
+        .into_iter()
+        .map(|e| json!({ "url": e.url }))
+        .collect();
     Json(json!({
         "endpoints": urls,
         "delivery_copies": shared.webhooks.copies(),
@@ -140,7 +171,10 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "pending": shared.faults.pending() })).into_response()
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, Json(request): Json<FaultRequest>) -> Response {
+async fn add_fault(
+    State(shared): State<Arc<Shared>>,
+    Json(request): Json<FaultRequest>,
+) -> Response {
     shared.faults.push(request.fault, request.times);
     list_faults(State(shared)).await
 }

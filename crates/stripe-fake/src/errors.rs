@@ -28,7 +28,11 @@ pub enum ApiError {
     /// 404 `resource_missing`: the object named in the URL does not exist.
     NotFound { kind: &'static str, id: String },
     /// 400 `resource_missing`: an object named by a parameter does not exist.
-    MissingReference { kind: &'static str, id: String, param: String },
+    MissingReference {
+        kind: &'static str,
+        id: String,
+        param: String,
+    },
     /// 404: no such route.
     UnrecognizedUrl { method: String, path: String },
     /// 400 `idempotency_error`: a key reused with other parameters or on another endpoint.
@@ -36,7 +40,12 @@ pub enum ApiError {
     /// 409 `idempotency_key_in_use`: a key used while its first request is still running.
     IdempotencyInUse { key: String },
     /// Any status: an error injected by a fault, exactly as configured.
-    Injected { status: u16, error_type: String, code: Option<String>, message: String },
+    Injected {
+        status: u16,
+        error_type: String,
+        code: Option<String>,
+        message: String,
+    },
     /// 500 `api_error`.
     Internal { message: String },
 }
@@ -158,9 +167,12 @@ impl ApiError {
                     ),
                     None,
                 ),
-                ApiError::Injected { error_type, code, message, .. } => {
-                    (error_type.as_str(), code.as_deref(), message.clone(), None)
-                }
+                ApiError::Injected {
+                    error_type,
+                    code,
+                    message,
+                    ..
+                } => (error_type.as_str(), code.as_deref(), message.clone(), None),
                 ApiError::Internal { message } => ("api_error", None, message.clone(), None),
             };
         let mut error = Map::new();
@@ -168,7 +180,10 @@ impl ApiError {
             error.insert("code".into(), json!(code));
             error.insert(
                 "doc_url".into(),
-                json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
+                json!(format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    code.replace('_', "-")
+                )),
             );
         }
         error.insert("message".into(), json!(message));
@@ -183,7 +198,12 @@ impl ApiError {
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let body = self.to_json();
-        write!(f, "{} {}", self.status().as_u16(), body["error"]["message"].as_str().unwrap_or(""))
+        write!(
+            f,
+            "{} {}",
+            self.status().as_u16(),
+            body["error"]["message"].as_str().unwrap_or("")
+        )
     }
 }
 
@@ -213,7 +233,9 @@ mod tests {
 
     #[test]
     fn unknown_parameter_body_names_the_bracketed_param() {
-        let err = ApiError::UnknownParameter { param: "line_items[0][foo]".into() };
+        let err = ApiError::UnknownParameter {
+            param: "line_items[0][foo]".into(),
+        };
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         let body = err.to_json();
         assert_eq!(body["error"]["type"], "invalid_request_error");

@@ -29,7 +29,9 @@ pub fn canonical(encoded: &[u8]) -> String {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     pairs.sort();
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 /// `a[b][]` → `["a", "b", ""]`. A key with unbalanced brackets is kept whole.
@@ -62,14 +64,24 @@ fn insert(
     // `[]` appends: a new element, unless this is a nested key the last element still lacks.
     let key = if first.is_empty() {
         let reuse_last = match (rest.first(), map.last()) {
-            (Some(next), Some((_, Node::Map(children)))) => !children.iter().any(|(k, _)| k == next),
+            (Some(next), Some((_, Node::Map(children)))) => {
+                !children.iter().any(|(k, _)| k == next)
+            }
             _ => false,
         };
-        if reuse_last { map.last().expect("checked").0.clone() } else { map.len().to_string() }
+        if reuse_last {
+            map.last().expect("checked").0.clone()
+        } else {
+            map.len().to_string()
+        }
     } else {
         first.clone()
     };
-    let child_param = if param.is_empty() { key.clone() } else { format!("{param}[{key}]") };
+    let child_param = if param.is_empty() {
+        key.clone()
+    } else {
+        format!("{param}[{key}]")
+    };
     let position = map.iter().position(|(k, _)| *k == key);
     if rest.is_empty() {
         match position {
@@ -96,7 +108,10 @@ fn insert(
 }
 
 fn invalid_shape(param: String, what: &str) -> ApiError {
-    ApiError::InvalidParameter { message: format!("{what}: {param}"), param }
+    ApiError::InvalidParameter {
+        message: format!("{what}: {param}"),
+        param,
+    }
 }
 
 /// One level of parameters being read. Every `take_*` removes what it reads.
@@ -108,18 +123,31 @@ pub struct Fields {
 
 impl Fields {
     pub fn root(entries: Vec<(String, Node)>) -> Fields {
-        Fields { prefix: String::new(), entries }
+        Fields {
+            prefix: String::new(),
+            entries,
+        }
     }
 
     /// The full name of a parameter of this level, as Stripe writes it in errors.
     pub fn name(&self, key: &str) -> String {
-        if self.prefix.is_empty() { key.to_string() } else { format!("{}[{key}]", self.prefix) }
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}[{key}]", self.prefix)
+        }
     }
 
     /// Refuses the first parameter not in `allowed`, as `parameter_unknown`.
     pub fn reject_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-            Some((key, _)) => Err(ApiError::UnknownParameter { param: self.name(key) }),
+        match self
+            .entries
+            .iter()
+            .find(|(k, _)| !allowed.contains(&k.as_str()))
+        {
+            Some((key, _)) => Err(ApiError::UnknownParameter {
+                param: self.name(key),
+            }),
             None => Ok(()),
         }
     }
@@ -140,8 +168,12 @@ impl Fields {
     /// A string that must be present and not empty.
     pub fn required_string(&mut self, key: &str) -> Result<String, ApiError> {
         match self.string(key)? {
-            None => Err(ApiError::MissingParameter { param: self.name(key) }),
-            Some(value) if value.is_empty() => Err(ApiError::EmptyParameter { param: self.name(key) }),
+            None => Err(ApiError::MissingParameter {
+                param: self.name(key),
+            }),
+            Some(value) if value.is_empty() => Err(ApiError::EmptyParameter {
+                param: self.name(key),
+            }),
             Some(value) => Ok(value),
         }
     }
@@ -156,7 +188,10 @@ impl Fields {
             None => Ok(None),
             Some(value) => match value.parse::<i64>() {
                 Ok(n) => Ok(Some(n)),
-                Err(_) => Err(ApiError::InvalidInteger { param: self.name(key), value }),
+                Err(_) => Err(ApiError::InvalidInteger {
+                    param: self.name(key),
+                    value,
+                }),
             },
         }
     }
@@ -178,7 +213,10 @@ impl Fields {
         let name = self.name(key);
         match self.take(key) {
             None => Ok(None),
-            Some(Node::Map(entries)) => Ok(Some(Fields { prefix: name, entries })),
+            Some(Node::Map(entries)) => Ok(Some(Fields {
+                prefix: name,
+                entries,
+            })),
             // An empty string unsets an object; there is nothing to read.
             Some(Node::Leaf(v)) if v.is_empty() => Ok(None),
             Some(Node::Leaf(_)) => Err(invalid_shape(name, "Invalid object")),
@@ -201,18 +239,28 @@ impl Fields {
                     indexed.push((n, format!("{name}[{index}]"), node));
                 }
                 indexed.sort_by_key(|(n, _, _)| *n);
-                Ok(Some(indexed.into_iter().map(|(_, param, node)| (param, node)).collect()))
+                Ok(Some(
+                    indexed
+                        .into_iter()
+                        .map(|(_, param, node)| (param, node))
+                        .collect(),
+                ))
             }
         }
     }
 
     /// An array of objects, each read as its own level.
     pub fn object_array(&mut self, key: &str) -> Result<Option<Vec<Fields>>, ApiError> {
-        let Some(items) = self.array(key)? else { return Ok(None) };
+        let Some(items) = self.array(key)? else {
+            return Ok(None);
+        };
         items
             .into_iter()
             .map(|(param, node)| match node {
-                Node::Map(entries) => Ok(Fields { prefix: param, entries }),
+                Node::Map(entries) => Ok(Fields {
+                    prefix: param,
+                    entries,
+                }),
                 Node::Leaf(_) => Err(invalid_shape(param, "Invalid object")),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -221,7 +269,9 @@ impl Fields {
 
     /// An array of strings such as `expand[]=line_items` or `payment_method_types[0]=card`.
     pub fn string_array(&mut self, key: &str) -> Result<Option<Vec<String>>, ApiError> {
-        let Some(items) = self.array(key)? else { return Ok(None) };
+        let Some(items) = self.array(key)? else {
+            return Ok(None);
+        };
         items
             .into_iter()
             .map(|(param, node)| match node {
@@ -234,14 +284,19 @@ impl Fields {
 
     /// `metadata[key]=value` pairs; an empty value removes a key (here: leaves it out).
     pub fn metadata(&mut self, key: &str) -> Result<Option<Vec<(String, String)>>, ApiError> {
-        let Some(level) = self.object(key)? else { return Ok(None) };
+        let Some(level) = self.object(key)? else {
+            return Ok(None);
+        };
         let mut pairs = Vec::new();
         for (k, node) in level.entries {
             match node {
                 Node::Leaf(v) if v.is_empty() => {}
                 Node::Leaf(v) => pairs.push((k, v)),
                 Node::Map(_) => {
-                    return Err(invalid_shape(format!("{}[{k}]", level.prefix), "Invalid string"));
+                    return Err(invalid_shape(
+                        format!("{}[{k}]", level.prefix),
+                        "Invalid string",
+                    ));
                 }
             }
         }
@@ -268,10 +323,19 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].name("quantity"), "line_items[0][quantity]");
         let mut price_data = items[0].object("price_data").unwrap().unwrap();
-        assert_eq!(price_data.name("unit_amount"), "line_items[0][price_data][unit_amount]");
+        assert_eq!(
+            price_data.name("unit_amount"),
+            "line_items[0][price_data][unit_amount]"
+        );
         assert_eq!(price_data.integer("unit_amount").unwrap(), Some(500));
-        assert_eq!(items[1].string("price").unwrap().as_deref(), Some("price_1"));
-        assert_eq!(f.metadata("metadata").unwrap().unwrap(), vec![("org".into(), "acme".into())]);
+        assert_eq!(
+            items[1].string("price").unwrap().as_deref(),
+            Some("price_1")
+        );
+        assert_eq!(
+            f.metadata("metadata").unwrap().unwrap(),
+            vec![("org".into(), "acme".into())]
+        );
     }
 
     #[test]
@@ -281,13 +345,19 @@ mod tests {
             f.string_array("expand").unwrap().unwrap(),
             vec!["line_items".to_string(), "payment_intent".to_string()]
         );
-        assert_eq!(f.string_array("types").unwrap().unwrap(), vec!["card".to_string()]);
+        assert_eq!(
+            f.string_array("types").unwrap().unwrap(),
+            vec!["card".to_string()]
+        );
     }
 
     #[test]
     fn indices_are_ordered_numerically() {
         let mut f = fields("a[10]=x&a[2]=y");
-        assert_eq!(f.string_array("a").unwrap().unwrap(), vec!["y".to_string(), "x".to_string()]);
+        assert_eq!(
+            f.string_array("a").unwrap().unwrap(),
+            vec!["y".to_string(), "x".to_string()]
+        );
     }
 
     #[test]
@@ -298,7 +368,9 @@ mod tests {
         let items = f.object_array("line_items").unwrap().unwrap();
         assert_eq!(
             items[0].reject_unknown(&["price"]),
-            Err(ApiError::UnknownParameter { param: "line_items[0][bogus]".into() })
+            Err(ApiError::UnknownParameter {
+                param: "line_items[0][bogus]".into()
+            })
         );
         let mut f = fields("line_items[0][quantity]=two");
         let mut items = f.object_array("line_items").unwrap().unwrap();
@@ -312,7 +384,9 @@ mod tests {
         let mut f = fields("success_url=");
         assert_eq!(
             f.required_string("success_url"),
-            Err(ApiError::EmptyParameter { param: "success_url".into() })
+            Err(ApiError::EmptyParameter {
+                param: "success_url".into()
+            })
         );
     }
 

@@ -52,9 +52,15 @@ fn parse_webhook(spec: &str) -> anyhow::Result<WebhookEndpoint> {
     let (url, secret) = spec
         .rsplit_once('=')
         .with_context(|| format!("--webhook expects URL=whsec_SECRET, got {spec:?}"))?;
-    anyhow::ensure!(secret.starts_with("whsec_"), "webhook secret must start with whsec_");
+    anyhow::ensure!(
+        secret.starts_with("whsec_"),
+        "webhook secret must start with whsec_"
+    );
     url::Url::parse(url).with_context(|| format!("invalid webhook URL {url:?}"))?;
-    Ok(WebhookEndpoint { url: url.to_string(), secret: secret.to_string() })
+    Ok(WebhookEndpoint {
+        url: url.to_string(),
+        secret: secret.to_string(),
+    })
 }
 
 #[tokio::main]
@@ -66,7 +72,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
-    let mut webhooks = args.webhooks.iter().map(|s| parse_webhook(s)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut webhooks = args
+        .webhooks
+        .iter()
+        .map(|s| parse_webhook(s))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     if let (Some(url), Some(secret)) = (args.webhook_url, args.webhook_secret) {
         webhooks.push(WebhookEndpoint { url, secret });
     }

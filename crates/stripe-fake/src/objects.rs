@@ -8,7 +8,12 @@ use serde_json::{Map, Value, json};
 use crate::store::{LineItem, Metadata, Price, Product, Session, SessionStatus, Store};
 
 fn metadata_json(metadata: &Metadata) -> Value {
-    Value::Object(metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>())
+    Value::Object(
+        metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 pub fn product(product: &Product) -> Value {
@@ -66,7 +71,10 @@ pub fn price(price: &Price, expanded_product: Option<&Product>) -> Value {
 
 /// A Checkout line item (`object: "item"`), with its full price object as Stripe embeds it.
 pub fn line_item(item: &LineItem, store: &Store) -> Value {
-    let price_value = store.price(&item.price).map(|p| price(p, None)).unwrap_or(Value::Null);
+    let price_value = store
+        .price(&item.price)
+        .map(|p| price(p, None))
+        .unwrap_or(Value::Null);
     json!({
         "id": item.id,
         "object": "item",
@@ -180,7 +188,11 @@ pub fn checkout_session(
         "wallet_options": null,
     });
     if expand_line_items {
-        let data = session.line_items.iter().map(|item| line_item(item, store)).collect();
+        let data = session
+            .line_items
+            .iter()
+            .map(|item| line_item(item, store))
+            .collect();
         let url = format!("/v1/checkout/sessions/{}/line_items", session.id);
         object["line_items"] = list(&url, data, false);
     }

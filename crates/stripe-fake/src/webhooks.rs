@@ -24,7 +24,10 @@ pub struct WebhookEndpoint {
 
 impl std::fmt::Debug for WebhookEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookEndpoint").field("url", &self.url).field("secret", &"whsec_***").finish()
+        f.debug_struct("WebhookEndpoint")
+            .field("url", &self.url)
+            .field("secret", &"whsec_***")
+            .finish()
     }
 }
 
@@ -57,7 +60,9 @@ impl RetryPolicy {
     /// The wait before attempt `attempt + 1` (attempts count from 1).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
     }
 }
 
@@ -96,7 +101,10 @@ pub struct DeliveryAttempt {
 pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// The delivery machinery shared by the fake's handlers.
@@ -130,7 +138,10 @@ impl Webhooks {
     }
 
     pub fn add_endpoint(&self, endpoint: WebhookEndpoint) {
-        self.endpoints.write().expect("endpoints lock").push(endpoint);
+        self.endpoints
+            .write()
+            .expect("endpoints lock")
+            .push(endpoint);
     }
 
     pub fn clear_endpoints(&self) {
@@ -231,7 +242,10 @@ impl Delivery {
                 .post(&self.endpoint.url)
                 .timeout(retry.timeout)
                 .header("content-type", "application/json; charset=utf-8")
-                .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+                .header(
+                    "user-agent",
+                    "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                )
                 .header(
                     "stripe-signature",
                     signature_header(&self.endpoint.secret, timestamp, &self.body),
@@ -245,17 +259,21 @@ impl Delivery {
             };
             let succeeded = status.is_some_and(|s| (200..300).contains(&s));
             tracing::debug!(event = %self.event_id, url = %self.endpoint.url, attempt, ?status, "webhook attempt");
-            self.webhooks.log.lock().expect("log lock").push(DeliveryAttempt {
-                event_id: self.event_id.clone(),
-                event_type: self.event_type.clone(),
-                endpoint: self.endpoint.url.clone(),
-                copy: self.copy,
-                attempt,
-                status,
-                error,
-                succeeded,
-                at_ms: chrono::Utc::now().timestamp_millis(),
-            });
+            self.webhooks
+                .log
+                .lock()
+                .expect("log lock")
+                .push(DeliveryAttempt {
+                    event_id: self.event_id.clone(),
+                    event_type: self.event_type.clone(),
+                    endpoint: self.endpoint.url.clone(),
+                    copy: self.copy,
+                    attempt,
+                    status,
+                    error,
+                    succeeded,
+                    at_ms: chrono::Utc::now().timestamp_millis(),
+                });
             if succeeded {
                 return;
             }

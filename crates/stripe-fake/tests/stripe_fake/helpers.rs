@@ -32,7 +32,10 @@ pub async fn spawn_with(mut config: FakeConfig) -> StripeFake {
 }
 
 pub fn client(fake: &StripeFake) -> stripe::Client {
-    stripe::ClientBuilder::new(KEY).url(fake.base_url()).build().expect("client")
+    stripe::ClientBuilder::new(KEY)
+        .url(fake.base_url())
+        .build()
+        .expect("client")
 }
 
 /// What the credits server sends: 2 × 5.00 USD of "Credits", inline price data.
@@ -59,7 +62,9 @@ pub async fn post_form(
     key: Option<&str>,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    let mut request = reqwest::Client::new().post(format!("{}{path}", fake.base_url())).form(form);
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", fake.base_url()))
+        .form(form);
     if let Some(key) = key {
         request = request.bearer_auth(key);
     }
@@ -103,7 +108,9 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let receiver = Receiver {
             url,
@@ -118,7 +125,10 @@ impl Receiver {
     }
 
     pub fn endpoint(&self) -> WebhookEndpoint {
-        WebhookEndpoint { url: self.url.clone(), secret: SECRET.to_string() }
+        WebhookEndpoint {
+            url: self.url.clone(),
+            secret: SECRET.to_string(),
+        }
     }
 
     /// Answer the next requests with these statuses.
@@ -142,7 +152,11 @@ async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: Stri
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    receiver.received.lock().unwrap().push(Received { signature, body });
+    receiver
+        .received
+        .lock()
+        .unwrap()
+        .push(Received { signature, body });
     let status = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
     StatusCode::from_u16(status).unwrap()
 }
@@ -154,7 +168,10 @@ pub async fn poll<T>(mut check: impl FnMut() -> Option<T>) -> T {
         if let Some(value) = check() {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within 5 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
