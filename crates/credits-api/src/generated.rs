@@ -9,6 +9,10 @@ pub const API_VERSION: &str = "1.0.0";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
+/// The document's security, which dropshot cannot express, as JSON:
+/// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
+/// operation with the requirements in force for it (its own, or the document's).
+pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[]}}";
 ///Canonical API error envelope returned by the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[schemars(rename = "APIErrorPayload")]
@@ -276,6 +280,7 @@ pub struct CreateCheckoutSessionHeader {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     #[schemars(with = ":: std :: string :: String")]
+    #[serde(default)]
     pub idempotency_key: ::std::option::Option<::std::string::String>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -289,7 +294,7 @@ pub struct CreateCheckoutSessionRequest {
     ///Redirect URL after canceling
     pub cancel_url: ::std::string::String,
     ///Quantity of credit bundles to purchase (1-10)
-    #[serde(default = "defaults::default_u64::<i64, 1>")]
+    #[serde(default = "schema_defaults::create_checkout_session_request_quantity")]
     #[schemars(range(min = 1i64, max = 10i64))]
     pub quantity: i64,
     ///Redirect URL after successful purchase
@@ -301,6 +306,7 @@ pub struct CreditBalanceResponse {
     ///Whether credits are bought automatically when the balance is low (not offered by this server: always false)
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "bool")]
+    #[serde(default)]
     pub auto_refill_enabled: ::std::option::Option<bool>,
     ///Credits available: the sum of the ledger
     pub balance: i64,
@@ -431,7 +437,7 @@ pub struct ListCreditTransactionsPath {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ListCreditTransactionsQuery {
     ///Maximum number of transactions to return (1-100)
-    #[serde(default = "defaults::default_u64::<i64, 50>")]
+    #[serde(default = "schema_defaults::list_credit_transactions_query_limit")]
     #[schemars(range(min = 1i64, max = 100i64))]
     pub limit: i64,
     ///Only transactions of these types; repeat the parameter to give several
@@ -530,6 +536,26 @@ pub mod error {
         }
     }
 }
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+/// How `ListCreditTransactionsQuery` is declared to dropshot: arrays as their items, which a client repeats.
+pub struct ListCreditTransactionsQueryDeclared {
+    ///Maximum number of transactions to return (1-100)
+    #[serde(default = "schema_defaults::list_credit_transactions_query_limit")]
+    #[schemars(range(min = 1i64, max = 100i64))]
+    pub limit: i64,
+    ///Only transactions of these types; repeat the parameter to give several
+    #[serde(rename = "transaction_type")]
+    pub transaction_type: ::std::option::Option<CreditTransactionType>,
+}
+/// Defaults of fields, as plain functions schemars can read.
+mod schema_defaults {
+    pub(super) fn create_checkout_session_request_quantity() -> i64 {
+        super::defaults::default_u64::<i64, 1>()
+    }
+    pub(super) fn list_credit_transactions_query_limit() -> i64 {
+        super::defaults::default_u64::<i64, 50>()
+    }
+}
 /// How a failure that dropshot itself detects (a body that does not parse, a bad parameter)
 /// becomes the spec's error body. Implement it beside this generated module.
 pub trait FromHttpError: Sized {
@@ -583,26 +609,28 @@ where
         self.status
     }
 }
-/// Query parameters where a repeated key (`?t=a&t=b`) fills an array, which
-/// `dropshot::Query` cannot read; described in OpenAPI exactly as `dropshot::Query` is.
+/// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
+/// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
+/// parameters are declared as `D`: the same, with each array given as its items.
 #[derive(Debug)]
-pub struct MultiQuery<T>(pub T);
-impl<T> MultiQuery<T> {
+pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
+impl<T, D> MultiQuery<T, D> {
     pub fn into_inner(self) -> T {
         self.0
     }
 }
 #[async_trait::async_trait]
-impl<T> dropshot::SharedExtractor for MultiQuery<T>
+impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
 where
-    T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    T: serde::de::DeserializeOwned + Send + Sync + 'static,
+    D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
 {
     async fn from_request<Context: dropshot::ServerContext>(
         rqctx: &dropshot::RequestContext<Context>,
     ) -> Result<Self, dropshot::HttpError> {
         let query = rqctx.request.uri().query().unwrap_or("");
         serde_html_form::from_str(query)
-            .map(MultiQuery)
+            .map(|q| MultiQuery(q, std::marker::PhantomData))
             .map_err(|e| {
                 dropshot::HttpError::for_bad_request(
                     None,
@@ -613,7 +641,7 @@ where
     fn metadata(
         content_type: dropshot::ApiEndpointBodyContentType,
     ) -> dropshot::ExtractorMetadata {
-        <dropshot::Query<T> as dropshot::SharedExtractor>::metadata(content_type)
+        <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
     }
 }
 ///The 200 response of `create_checkout_session`: Successful Response
@@ -752,7 +780,10 @@ pub trait CreditsApi {
     async fn list_credit_transactions(
         rqctx: dropshot::RequestContext<Self::Context>,
         path: dropshot::Path<ListCreditTransactionsPath>,
-        query: MultiQuery<ListCreditTransactionsQuery>,
+        query: MultiQuery<
+            ListCreditTransactionsQuery,
+            ListCreditTransactionsQueryDeclared,
+        >,
     ) -> Result<ListCreditTransactionsResponse, ApiError<ApiErrorPayload>>;
     /// Receive Stripe webhook
     ///

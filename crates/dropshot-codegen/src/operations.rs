@@ -63,6 +63,8 @@ enum Success {
 struct Resolved {
     path: Option<TokenStream>,
     query: Option<TokenStream>,
+    /// For a query with arrays: the struct that declares them as scalars (see `MultiQuery`).
+    query_declared: Option<TokenStream>,
     header: Option<TokenStream>,
     body: Option<TokenStream>,
     success: Option<TokenStream>,
@@ -169,6 +171,14 @@ fn read_operation(
         let style = param.get("style").and_then(Value::as_str);
         let explode = param.get("explode").and_then(Value::as_bool);
         let is_array = resolve(spec, &schema).get("type").and_then(Value::as_str) == Some("array");
+        let scalar = if is_array { resolve(spec, &schema).get("items").is_some_and(|i| is_scalar(spec, i)) } else { is_scalar(spec, &schema) };
+        if location != "header" && !scalar {
+            let what = if is_array && location == "query" { "an array of non-scalar items" } else { "not a scalar (boolean, number, integer or string)" };
+            problems.push(Unsupported::new(format!("{location} parameter {name:?} whose schema is {what}"), format!("{param_pointer}/schema")));
+        }
+        if is_array && location == "path" {
+            problems.push(Unsupported::new(format!("path parameter {name:?} that is an array"), format!("{param_pointer}/schema")));
+        }
         let p = Param { name: name.clone(), schema, required };
         match location {
             "path" => {
@@ -222,6 +232,15 @@ fn read_operation(
         query_has_array,
         resolved: Resolved::default(),
     })
+}
+
+/// A schema dropshot accepts for a path or query parameter: one boolean, number, integer or string.
+fn is_scalar(spec: &Value, schema: &Value) -> bool {
+    let schema = resolve(spec, schema);
+    if let Some(all_of) = schema.get("allOf").and_then(Value::as_array) {
+        return all_of.len() == 1 && is_scalar(spec, &all_of[0]);
+    }
+    matches!(schema.get("type").and_then(Value::as_str), Some("boolean" | "number" | "integer" | "string"))
 }
 
 fn read_body(spec: &Value, body: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<Body> {
@@ -366,6 +385,10 @@ pub(crate) fn resolve_types(spec: &Value, mut operations: Vec<Operation>, types:
         let base = names::type_name(&op.operation_id);
         op.resolved.path = params_type(spec, types, &format!("{base}Path"), &op.path_params)?;
         op.resolved.query = params_type(spec, types, &format!("{base}Query"), &op.query_params)?;
+        if op.query_has_array {
+            let declared = types.declare_arrays_as_items(&format!("{base}Query"));
+            op.resolved.query_declared = Some(quote!(#declared));
+        }
         op.resolved.header = params_type(spec, types, &format!("{base}Header"), &op.header_params)?;
         if let Some(body) = &op.body {
             if matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded) {
@@ -425,6 +448,7 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
         let (pointer, construct) = (&u.pointer, &u.construct);
         quote!((#pointer, #construct))
     });
+    let security = security_json(spec);
     quote! {
         /// The `info.title` of the OpenAPI document this module was generated from.
         pub const API_TITLE: &str = #title;
@@ -433,7 +457,29 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
         /// Constructs of the document left out because dropshot cannot express them:
         /// (JSON pointer, what it is).
         pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
+        /// The document's security, which dropshot cannot express, as JSON:
+        /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
+        /// operation with the requirements in force for it (its own, or the document's).
+        pub const SECURITY_JSON: &str = #security;
     }
+}
+
+fn security_json(spec: &Value) -> String {
+    let schemes = spec.pointer("/components/securitySchemes").cloned().unwrap_or(json!({}));
+    let global = spec.get("security").cloned();
+    let mut operations = Map::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| i) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            if let Some(security) = op.get("security").cloned().or_else(|| global.clone()) {
+                operations.insert(id.to_string(), security);
+            }
+        }
+    }
+    json!({ "securitySchemes": schemes, "operations": operations }).to_string()
 }
 
 /// The trait, the response types, and (when the spec has its own error schema) the error type.
@@ -540,7 +586,8 @@ fn emit_method(op: &Operation) -> TokenStream {
     }
     if let Some(ty) = &op.resolved.query {
         if op.query_has_array {
-            push("query", quote!(MultiQuery<#ty>));
+            let declared = op.resolved.query_declared.clone().expect("set with the query type");
+            push("query", quote!(MultiQuery<#ty, #declared>));
         } else {
             push("query", quote!(dropshot::Query<#ty>));
         }
@@ -657,33 +704,35 @@ fn emit_error_support() -> TokenStream {
 
 fn emit_multi_query() -> TokenStream {
     quote! {
-        /// Query parameters where a repeated key (`?t=a&t=b`) fills an array, which
-        /// `dropshot::Query` cannot read; described in OpenAPI exactly as `dropshot::Query` is.
+        /// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
+        /// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
+        /// parameters are declared as `D`: the same, with each array given as its items.
         #[derive(Debug)]
-        pub struct MultiQuery<T>(pub T);
+        pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
 
-        impl<T> MultiQuery<T> {
+        impl<T, D> MultiQuery<T, D> {
             pub fn into_inner(self) -> T {
                 self.0
             }
         }
 
         #[async_trait::async_trait]
-        impl<T> dropshot::SharedExtractor for MultiQuery<T>
+        impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
         where
-            T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+            T: serde::de::DeserializeOwned + Send + Sync + 'static,
+            D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
         {
             async fn from_request<Context: dropshot::ServerContext>(
                 rqctx: &dropshot::RequestContext<Context>,
             ) -> Result<Self, dropshot::HttpError> {
                 let query = rqctx.request.uri().query().unwrap_or("");
-                serde_html_form::from_str(query).map(MultiQuery).map_err(|e| {
+                serde_html_form::from_str(query).map(|q| MultiQuery(q, std::marker::PhantomData)).map_err(|e| {
                     dropshot::HttpError::for_bad_request(None, format!("unable to parse query string: {e}"))
                 })
             }
 
             fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
-                <dropshot::Query<T> as dropshot::SharedExtractor>::metadata(content_type)
+                <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
             }
         }
     }

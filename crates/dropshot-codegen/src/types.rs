@@ -22,6 +22,8 @@ pub(crate) struct TypeBuilder {
     space: TypeSpace,
     /// Object schemas as the spec writes them, by the Rust name of their struct.
     objects: BTreeMap<String, Described>,
+    /// Structs that also get a twin declaring their arrays as scalars (see `MultiQuery`).
+    scalar_twins: Vec<String>,
 }
 
 struct Described {
@@ -43,7 +45,7 @@ impl TypeBuilder {
             register(&mut objects, spec, &names::type_name(name), Some(name.clone()), schema);
         }
         space.add_ref_types(definitions).map_err(|e| Error::Types(e.to_string()))?;
-        Ok(Self { space, objects })
+        Ok(Self { space, objects, scalar_twins: Vec::new() })
     }
 
     /// The Rust type for a schema used inline (or by reference) under a name of our choosing.
@@ -60,6 +62,13 @@ impl TypeBuilder {
         Ok(ty.ident())
     }
 
+    /// Asks for a twin of struct `name` whose array fields are declared as one of their items;
+    /// returns the twin's name.
+    pub(crate) fn declare_arrays_as_items(&mut self, name: &str) -> proc_macro2::Ident {
+        self.scalar_twins.push(name.to_string());
+        quote::format_ident!("{name}Declared")
+    }
+
     pub(crate) fn uses_chrono(&self) -> bool {
         self.space.uses_chrono()
     }
@@ -72,6 +81,8 @@ impl TypeBuilder {
     pub(crate) fn finish(&self) -> Result<TokenStream, Error> {
         let mut file: syn::File = syn::parse2(self.space.to_stream())
             .map_err(|e| Error::Internal(format!("typify output does not parse: {e}")))?;
+        let mut twins = Vec::new();
+        let mut defaults = Vec::new();
         for item in &mut file.items {
             match item {
                 syn::Item::Struct(item) => {
@@ -85,6 +96,14 @@ impl TypeBuilder {
                             }
                         }
                     }
+                    if let syn::Fields::Named(fields) = &mut item.fields {
+                        for field in &mut fields.named {
+                            defaults.extend(plain_default(&name, field));
+                        }
+                    }
+                    if self.scalar_twins.contains(&name) {
+                        twins.push(syn::Item::Struct(scalar_twin(item)));
+                    }
                 }
                 syn::Item::Enum(item) => {
                     clean_type_docs(&mut item.attrs);
@@ -96,8 +115,41 @@ impl TypeBuilder {
                 _ => {}
             }
         }
+        file.items.extend(twins);
+        if !defaults.is_empty() {
+            file.items.push(syn::parse_quote! {
+                /// Defaults of fields, as plain functions schemars can read.
+                mod schema_defaults {
+                    #(#defaults)*
+                }
+            });
+        }
         Ok(file.into_token_stream())
     }
+}
+
+/// The struct with each `Vec<X>` field declared as an optional `X`, for dropshot's parameter
+/// metadata only: it is never filled.
+fn scalar_twin(original: &syn::ItemStruct) -> syn::ItemStruct {
+    let mut twin = original.clone();
+    twin.ident = quote::format_ident!("{}Declared", original.ident);
+    twin.attrs.retain(|a| !a.path().is_ident("doc"));
+    let doc = format!(" How `{}` is declared to dropshot: arrays as their items, which a client repeats.", original.ident);
+    twin.attrs.push(syn::parse_quote!(#[doc = #doc]));
+    if let syn::Fields::Named(fields) = &mut twin.fields {
+        for field in &mut fields.named {
+            if let Some(item) = generic_inner(&field.ty, "Vec") {
+                let item = item.clone();
+                field.ty = syn::parse_quote!(::std::option::Option<#item>);
+                let rename = serde_name(field);
+                field.attrs.retain(|a| !a.path().is_ident("serde"));
+                if let Some(rename) = rename {
+                    field.attrs.push(syn::parse_quote!(#[serde(rename = #rename)]));
+                }
+            }
+        }
+    }
+    twin
 }
 
 fn to_schemars(json: &Value) -> Result<schemars::schema::Schema, Error> {
@@ -186,8 +238,60 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
         if let Some(inner) = option_inner(&field.ty) {
             let inner = inner.to_token_stream().to_string();
             field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
+            // Described as its inner type, the field would look required without a default.
+            if !has_serde_default(field) {
+                field.attrs.push(syn::parse_quote!(#[serde(default)]));
+            }
         }
     }
+}
+
+fn has_serde_default(field: &syn::Field) -> bool {
+    field.attrs.iter().filter(|a| a.path().is_ident("serde")).any(|a| {
+        let mut found = false;
+        let _ = a.parse_nested_meta(|meta| {
+            if meta.path.is_ident("default") {
+                found = true;
+            }
+            if meta.input.peek(syn::Token![=]) {
+                let _: syn::Expr = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+        found
+    })
+}
+
+/// schemars ignores a `serde(default = "path")` whose path has generic arguments (as typify
+/// writes them), so the default would be missing from the schema: such defaults go through a
+/// plain function in `schema_defaults`.
+fn plain_default(struct_name: &str, field: &mut syn::Field) -> Option<TokenStream> {
+    let index = field.attrs.iter().position(|a| a.path().is_ident("serde") && default_path(a).is_some_and(|p| p.contains('<')))?;
+    let path: syn::ExprPath = syn::parse_str(&default_path(&field.attrs[index])?).ok()?;
+    let ident = field.ident.as_ref()?;
+    let fn_name = quote::format_ident!("{}_{}", crate::names::snake_name(struct_name), ident.to_string().trim_start_matches("r#"));
+    let ty = &field.ty;
+    let target = format!("schema_defaults::{fn_name}");
+    field.attrs[index] = syn::parse_quote!(#[serde(default = #target)]);
+    Some(quote! {
+        pub(super) fn #fn_name() -> #ty {
+            super::#path()
+        }
+    })
+}
+
+fn default_path(attr: &syn::Attribute) -> Option<String> {
+    let mut path = None;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("default") && meta.input.peek(syn::Token![=]) {
+            let value: syn::LitStr = meta.value()?.parse()?;
+            path = Some(value.value());
+        } else if meta.input.peek(syn::Token![=]) {
+            let _: syn::Expr = meta.value()?.parse()?;
+        }
+        Ok(())
+    });
+    path
 }
 
 /// The JSON name of a field: its `serde(rename)`, or its identifier.
@@ -214,9 +318,14 @@ fn serde_name(field: &syn::Field) -> Option<String> {
 }
 
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    generic_inner(ty, "Option")
+}
+
+/// `T` of `Wrapper<T>`.
+fn generic_inner<'a>(ty: &'a syn::Type, wrapper: &str) -> Option<&'a syn::Type> {
     let syn::Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
-    if last.ident != "Option" {
+    if last.ident != wrapper {
         return None;
     }
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };

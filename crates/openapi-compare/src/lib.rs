@@ -1,0 +1,435 @@
+//! Compares the meaning of two OpenAPI documents: a spec written by hand and one dropshot emits.
+//!
+//! Both are first brought to what dropshot can express, by the rules below, and then compared as
+//! JSON; a mismatch is shown as a unified diff of the two normalized documents. The rules are the
+//! whole list of differences this project accepts between its spec and the served document:
+//!
+//! 1. References are replaced by what they point at, so names chosen for schemas do not matter and
+//!    `components` is dropped once inlined.
+//! 2. `openapi` (dropshot writes 3.0.3 for any 3.0.x), `servers`, top-level `tags`, `externalDocs` and `info` other than `title` are dropped.
+//!    Security is kept, as each operation's effective requirements (its own, or the document's)
+//!    and the schemes; dropshot emits none, so the emitting side adds them with [`with_security`].
+//! 3. Error responses: every 4xx status becomes `4XX` and every 5xx `5XX` (dropshot has one error
+//!    type per operation, emitted as these two ranges). Their descriptions and headers are dropped;
+//!    their bodies are kept, and if two statuses of one range have different bodies the range says
+//!    so, which never matches.
+//!    dropshot emits both ranges for every error type, so a range the spec (the expected side)
+//!    does not use for an operation is dropped from the emitted side.
+//! 4. A `default` response that allows anything (a hand-rolled response) is dropped.
+//! 5. Media-type parameters are dropped (`application/json; charset=utf-8` is `application/json`).
+//! 6. Schemas: integer `format` is dropped (typify picks the Rust width, dropshot reports it),
+//!    `title` and `example` are dropped, `enum: [null]` needs no `type`, `additionalProperties: {}` is `true`, descriptions compare
+//!    with whitespace collapsed, and `required` and parameter lists compare as sets.
+//! 7. Parameters: the schema's `default` is dropped (dropshot keeps only the description of a
+//!    parameter's schema metadata); `style` and `explode` are dropped where they are the default for the location,
+//!    as are `deprecated: false` and `required: false`.
+//! 8. A query parameter that is an array of T is compared as a T: dropshot registers only scalar
+//!    query parameters, so the generated `MultiQuery` extractor declares the items and reads
+//!    repeated keys (`?t=a&t=b`) into the array.
+//! 9. An operation with a description but no summary is compared as if the description were the
+//!    summary: dropshot reads the first doc line of a handler as its summary.
+
+use serde_json::{Map, Value, json};
+
+/// The document reduced to what dropshot can express (see the crate's documentation).
+pub fn normalize(document: &Value) -> Value {
+    let inlined = inline_refs(document, document, 0);
+    let mut out = Map::new();
+    if let Some(title) = inlined.pointer("/info/title") {
+        out.insert("info".into(), json!({ "title": title }));
+    }
+    if let Some(schemes) = inlined.pointer("/components/securitySchemes") {
+        if schemes.as_object().is_some_and(|s| !s.is_empty()) {
+            out.insert("securitySchemes".into(), schemes.clone());
+        }
+    }
+    let global_security = inlined.get("security");
+    let mut paths = Map::new();
+    if let Some(items) = inlined.get("paths").and_then(Value::as_object) {
+        for (path, item) in items {
+            paths.insert(path.clone(), normalize_path_item(item, global_security));
+        }
+    }
+    out.insert("paths".into(), Value::Object(paths));
+    sort_keys(&Value::Object(out))
+}
+
+/// A readable diff of the normalized documents, or `None` when they mean the same.
+pub fn diff(expected: &Value, actual: &Value) -> Option<String> {
+    let expected = normalize(expected);
+    let mut actual = normalize(actual);
+    drop_ranges_unused_by(&expected, &mut actual);
+    if expected == actual {
+        return None;
+    }
+    let left = serde_json::to_string_pretty(&expected).expect("JSON values serialize");
+    let right = serde_json::to_string_pretty(&actual).expect("JSON values serialize");
+    let text = similar::TextDiff::from_lines(&left, &right)
+        .unified_diff()
+        .context_radius(4)
+        .header("expected (spec, normalized)", "actual (dropshot, normalized)")
+        .to_string();
+    Some(text)
+}
+
+/// Removes from `actual` each operation's `4XX`/`5XX` that `expected` does not have.
+fn drop_ranges_unused_by(expected: &Value, actual: &mut Value) {
+    let Some(paths) = actual.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            for range in ["4XX", "5XX"] {
+                let pointer = format!("/paths/{}/{method}/responses/{range}", path.replace('~', "~0").replace('/', "~1"));
+                if expected.pointer(&pointer).is_none() {
+                    responses.remove(range);
+                }
+            }
+        }
+    }
+}
+
+fn inline_refs(root: &Value, value: &Value, depth: usize) -> Value {
+    match value {
+        Value::Object(map) => {
+            if let Some(target) = map.get("$ref").and_then(Value::as_str) {
+                if depth > 64 {
+                    return json!({ "$ref": target }); // a recursive schema: stop here
+                }
+                return match target.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                    Some(found) => inline_refs(root, found, depth + 1),
+                    None => json!({ "$ref": target, "unresolved": true }),
+                };
+            }
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), inline_refs(root, v, depth))).collect())
+        }
+        Value::Array(list) => Value::Array(list.iter().map(|v| inline_refs(root, v, depth)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `document` with the security that dropshot cannot emit: `security` is
+/// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`.
+pub fn with_security(document: &Value, security: &Value) -> Value {
+    let mut document = document.clone();
+    if let Some(schemes) = security.get("securitySchemes").filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) {
+        let components = document.as_object_mut().expect("a document is an object").entry("components").or_insert(json!({}));
+        components["securitySchemes"] = schemes.clone();
+    }
+    let operations = security.get("operations").and_then(Value::as_object).cloned().unwrap_or_default();
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
+                let id = op.get("operationId").and_then(Value::as_str).map(str::to_string);
+                if let Some(requirements) = id.and_then(|id| operations.get(&id)) {
+                    op["security"] = requirements.clone();
+                }
+            }
+        }
+    }
+    document
+}
+
+fn normalize_path_item(item: &Value, global_security: Option<&Value>) -> Value {
+    let mut out = Map::new();
+    let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    for (method, op) in item.as_object().into_iter().flatten() {
+        if matches!(method.as_str(), "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace") {
+            let mut normalized = normalize_operation(op, &shared);
+            if let Some(security) = op.get("security").or(global_security) {
+                let mut requirements = security.as_array().cloned().unwrap_or_default();
+                requirements.sort_by_key(|r| r.to_string());
+                if !requirements.is_empty() {
+                    normalized["security"] = Value::Array(requirements);
+                }
+            }
+            out.insert(method.clone(), normalized);
+        }
+    }
+    Value::Object(out)
+}
+
+fn normalize_operation(op: &Value, shared_params: &[Value]) -> Value {
+    let mut out = Map::new();
+    for key in ["operationId", "deprecated"] {
+        if let Some(v) = op.get(key) {
+            if key == "deprecated" && v == &json!(false) {
+                continue;
+            }
+            out.insert(key.into(), v.clone());
+        }
+    }
+    let summary = op.get("summary").and_then(Value::as_str);
+    let description = op.get("description").and_then(Value::as_str);
+    let (summary, description) = match (summary, description) {
+        (None, Some(d)) => (Some(d), None),
+        other => other,
+    };
+    if let Some(s) = summary {
+        out.insert("summary".into(), Value::String(collapse(s)));
+    }
+    if let Some(d) = description {
+        out.insert("description".into(), Value::String(collapse(d)));
+    }
+    if let Some(tags) = op.get("tags").and_then(Value::as_array) {
+        let mut tags = tags.clone();
+        tags.sort_by_key(|t| t.to_string());
+        out.insert("tags".into(), Value::Array(tags));
+    }
+
+    let mut params: Vec<Value> = shared_params.to_vec();
+    for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+        params.retain(|q| !(q.get("name") == p.get("name") && q.get("in") == p.get("in")));
+        params.push(p.clone());
+    }
+    let mut params: Vec<Value> = params.iter().map(normalize_parameter).collect();
+    params.sort_by_key(|p| format!("{}:{}", p["in"], p["name"]));
+    if !params.is_empty() {
+        out.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(body) = op.get("requestBody") {
+        let mut b = Map::new();
+        if let Some(r) = body.get("required") {
+            b.insert("required".into(), r.clone());
+        }
+        if let Some(content) = body.get("content") {
+            b.insert("content".into(), normalize_content(content));
+        }
+        out.insert("requestBody".into(), Value::Object(b));
+    }
+    out.insert("responses".into(), normalize_responses(op.get("responses")));
+    Value::Object(out)
+}
+
+fn normalize_parameter(param: &Value) -> Value {
+    let mut out = Map::new();
+    let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
+    for (key, value) in param.as_object().into_iter().flatten() {
+        match key.as_str() {
+            "schema" => {
+                let is_array = value.get("type").and_then(Value::as_str) == Some("array");
+                let schema = match (location, value.get("items")) {
+                    ("query", Some(items)) if is_array => {
+                        let mut items = items.clone();
+                        if let (Some(obj), Some(desc)) = (items.as_object_mut(), value.get("description")) {
+                            obj.insert("description".into(), desc.clone());
+                        }
+                        items
+                    }
+                    _ => value.clone(),
+                };
+                let mut schema = normalize_schema(&schema);
+                if let Some(obj) = schema.as_object_mut() {
+                    obj.remove("default");
+                }
+                out.insert(key.clone(), schema);
+            }
+            "description" => {
+                out.insert(key.clone(), Value::String(collapse(value.as_str().unwrap_or_default())));
+            }
+            "style" => {
+                let default = match location {
+                    "query" | "cookie" => "form",
+                    _ => "simple",
+                };
+                if value != default {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+            "explode" => {
+                let default = matches!(location, "query" | "cookie");
+                if value != &Value::Bool(default) {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+            "deprecated" | "required" if value == &json!(false) => {}
+            "example" | "examples" => {}
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+fn normalize_responses(responses: Option<&Value>) -> Value {
+    let mut out = Map::new();
+    let mut ranges: Map<String, Value> = Map::new();
+    for (code, response) in responses.and_then(Value::as_object).into_iter().flatten() {
+        let class = code.chars().next().unwrap_or('0');
+        if class == '4' || class == '5' {
+            let range = format!("{class}XX");
+            let body = response.get("content").map(normalize_content).unwrap_or(Value::Null);
+            match ranges.get(&range) {
+                None => {
+                    ranges.insert(range, json!({ "content": body }));
+                }
+                Some(existing) if existing["content"] == body => {}
+                Some(_) => {
+                    ranges.insert(range, json!({ "content": "error statuses of this range have different bodies" }));
+                }
+            }
+            continue;
+        }
+        if code == "default" && is_freeform(response) {
+            continue;
+        }
+        let mut r = Map::new();
+        if let Some(d) = response.get("description").and_then(Value::as_str) {
+            r.insert("description".into(), Value::String(collapse(d)));
+        }
+        if let Some(content) = response.get("content") {
+            let content = normalize_content(content);
+            if content.as_object().is_some_and(|c| !c.is_empty()) {
+                r.insert("content".into(), content);
+            }
+        }
+        if let Some(headers) = response.get("headers") {
+            r.insert("headers".into(), headers.clone());
+        }
+        out.insert(code.clone(), Value::Object(r));
+    }
+    out.extend(ranges);
+    Value::Object(out)
+}
+
+/// A response that allows any body at all (or says nothing about it).
+fn is_freeform(response: &Value) -> bool {
+    match response.get("content").and_then(Value::as_object) {
+        None => true,
+        Some(content) => content.values().all(|media| match media.get("schema") {
+            None => true,
+            Some(s) => s.as_object().is_some_and(|o| o.is_empty()),
+        }),
+    }
+}
+
+fn normalize_content(content: &Value) -> Value {
+    let mut out = Map::new();
+    for (media, object) in content.as_object().into_iter().flatten() {
+        let media = media.split(';').next().unwrap_or(media).trim().to_lowercase();
+        let schema = object.get("schema").map(normalize_schema).unwrap_or(json!({}));
+        out.insert(media, json!({ "schema": schema }));
+    }
+    Value::Object(out)
+}
+
+fn normalize_schema(schema: &Value) -> Value {
+    let Some(map) = schema.as_object() else { return schema.clone() };
+    let is_integer = map.get("type").and_then(Value::as_str) == Some("integer");
+    let mut out = Map::new();
+    for (key, value) in map {
+        match key.as_str() {
+            "title" | "example" | "examples" => {}
+            "format" if is_integer => {}
+            "description" => {
+                out.insert(key.clone(), Value::String(collapse(value.as_str().unwrap_or_default())));
+            }
+            "required" => {
+                let mut names = value.as_array().cloned().unwrap_or_default();
+                names.sort_by_key(|n| n.to_string());
+                if !names.is_empty() {
+                    out.insert(key.clone(), Value::Array(names));
+                }
+            }
+            "properties" => {
+                let props = value.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), normalize_schema(v))).collect();
+                out.insert(key.clone(), Value::Object(props));
+            }
+            "additionalProperties" => {
+                let v = match value {
+                    Value::Object(o) if o.is_empty() => Value::Bool(true),
+                    Value::Object(_) => normalize_schema(value),
+                    other => other.clone(),
+                };
+                out.insert(key.clone(), v);
+            }
+            "items" | "not" => {
+                out.insert(key.clone(), normalize_schema(value));
+            }
+            "allOf" | "oneOf" | "anyOf" => {
+                let list: Vec<Value> = value.as_array().into_iter().flatten().map(normalize_schema).collect();
+                out.insert(key.clone(), Value::Array(list));
+            }
+            "nullable" | "readOnly" | "writeOnly" | "deprecated" if value == &json!(false) => {}
+            _ => {
+                out.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    // `enum: [null]` is the unit value; schemars also gives it a `type`, which adds nothing.
+    if out.get("enum") == Some(&json!([null])) {
+        out.remove("type");
+    }
+    // A lone `allOf` around one schema (how a description sits beside a reference) is that schema.
+    if let Some(Value::Array(list)) = out.get("allOf") {
+        if list.len() == 1 {
+            let mut inner = list[0].as_object().cloned().unwrap_or_default();
+            out.remove("allOf");
+            for (k, v) in out {
+                inner.entry(k).or_insert(v);
+            }
+            return Value::Object(inner);
+        }
+    }
+    Value::Object(out)
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Sorted keys make the pretty-printed diff stable and readable.
+fn sort_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), sort_keys(&map[k]))).collect())
+        }
+        Value::Array(list) => Value::Array(list.iter().map(sort_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_status_errors_collapse_into_ranges() {
+        let body = json!({"application/json": {"schema": {"type": "object"}}});
+        let spec = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok"},
+            "400": {"description": "Invalid request", "content": body},
+            "404": {"description": "Not found", "content": body},
+            "500": {"description": "Internal", "content": body}
+        }}}}});
+        let emitted = json!({"paths": {"/a": {"get": {"responses": {
+            "200": {"description": "ok"},
+            "4XX": {"description": "Error", "content": body},
+            "5XX": {"description": "Error", "content": body}
+        }}}}});
+        assert_eq!(diff(&spec, &emitted), None);
+    }
+
+    #[test]
+    fn one_error_with_another_body_is_a_difference() {
+        let a = json!({"application/json": {"schema": {"type": "object"}}});
+        let b = json!({"application/json": {"schema": {"type": "string"}}});
+        let spec = json!({"paths": {"/a": {"get": {"responses": {"400": {"content": a}, "404": {"content": b}}}}}});
+        let emitted = json!({"paths": {"/a": {"get": {"responses": {"4XX": {"content": a}}}}}});
+        assert!(diff(&spec, &emitted).is_some());
+    }
+
+    #[test]
+    fn references_are_inlined() {
+        let spec = json!({
+            "paths": {"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}}}}},
+            "components": {"schemas": {"A": {"type": "integer", "format": "int32"}}}
+        });
+        let emitted = json!({
+            "paths": {"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "integer", "format": "int64"}}}}}}}}
+        });
+        assert_eq!(diff(&spec, &emitted), None);
+    }
+}

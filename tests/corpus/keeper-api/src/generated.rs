@@ -9,6 +9,10 @@ pub const API_VERSION: &str = "1.0";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
+/// The document's security, which dropshot cannot express, as JSON:
+/// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
+/// operation with the requirements in force for it (its own, or the document's).
+pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct EnrolBody {
     pub host: ::std::string::String,

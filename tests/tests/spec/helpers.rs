@@ -1,0 +1,45 @@
+//! Reading spec files and building the document a generated trait emits.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+/// A file of the workspace, by its path from the root.
+pub fn workspace_file(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").join(relative)
+}
+
+pub fn read_json(relative: &str) -> Value {
+    let path = workspace_file(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// The document dropshot builds from a generated trait's stub description, with the security the
+/// generator recorded beside it (dropshot cannot express security).
+pub fn emitted(
+    description: dropshot::ApiDescription<dropshot::StubContext>,
+    title: &str,
+    version: &str,
+    security_json: &str,
+) -> Value {
+    let version = dropshot::semver::Version::parse(version).unwrap_or(dropshot::semver::Version::new(0, 0, 0));
+    let document = description.openapi(title, version).json().expect("dropshot emits a document");
+    let security: Value = serde_json::from_str(security_json).expect("generated security is JSON");
+    openapi_compare::with_security(&document, &security)
+}
+
+/// The credits spec file and the document its generated trait emits.
+pub fn credits_pair() -> (Value, Value) {
+    let spec = read_json("openapi/credits.json");
+    let description = credits_api::credits_api_mod::stub_api_description().expect("the generated trait is a valid API");
+    let emitted = emitted(description, credits_api::API_TITLE, credits_api::API_VERSION, credits_api::SECURITY_JSON);
+    (spec, emitted)
+}
+
+/// Fails with a readable diff when the two documents differ in meaning.
+pub fn assert_same_meaning(spec: &Value, emitted: &Value, what: &str) {
+    if let Some(diff) = openapi_compare::diff(spec, emitted) {
+        panic!("{what}: the emitted document differs from the spec\n{diff}");
+    }
+}
