@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "stripe_fake=info".into()),
         )
+        .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     let mut webhooks = args
