@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::{Expand, list_page};
 use crate::errors::ApiError;
-use crate::form::Fields;
+use crate::form::{Fields, Shape};
 use crate::state::{Shared, now};
 use crate::store::{Price, Product, Store};
 use crate::{ids, objects};
@@ -66,18 +66,24 @@ pub fn list_products(shared: &Shared, mut params: Fields) -> Result<Value, ApiEr
     list_page("/v1/products", items, &mut params)
 }
 
-pub fn create_price(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&[
-        "currency",
-        "unit_amount",
-        "product",
+/// The parameters of `POST /v1/prices` the fake implements.
+const PRICE_PARAMS: &[(&str, Shape)] = &[
+    ("currency", Shape::Scalar),
+    ("unit_amount", Shape::Scalar),
+    ("product", Shape::Scalar),
+    (
         "product_data",
-        "metadata",
-        "nickname",
-        "lookup_key",
-        "active",
-        "expand",
-    ])?;
+        Shape::Object(&[("name", Shape::Scalar), ("metadata", Shape::Dictionary)]),
+    ),
+    ("metadata", Shape::Dictionary),
+    ("nickname", Shape::Scalar),
+    ("lookup_key", Shape::Scalar),
+    ("active", Shape::Scalar),
+    ("expand", Shape::Array(&Shape::Scalar)),
+];
+
+pub fn create_price(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
+    params.check_known(PRICE_PARAMS)?;
     let expand = Expand::read(&mut params, &["product"])?;
     let mut store = shared.store();
     let (mut price, new_product) = read_price(&mut params, &store, true)?;
@@ -195,7 +201,6 @@ pub fn read_price(
             (id, None)
         }
         (None, Some(mut data)) => {
-            data.reject_unknown(&["name", "description", "metadata"])?;
             let product = read_product_data(&mut data)?;
             (product.id.clone(), Some(product))
         }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::api::{Expand, RequestCtx, list_page};
 use crate::catalog;
 use crate::errors::ApiError;
-use crate::form::{Fields, Node};
+use crate::form::{Fields, Node, Shape};
 use crate::ids;
 use crate::objects;
 use crate::state::{Shared, now};
@@ -18,24 +18,40 @@ use crate::store::{LineItem, PaymentStatus, Session, SessionStatus, Store};
 const MIN_EXPIRY: i64 = 30 * 60;
 const MAX_EXPIRY: i64 = 24 * 60 * 60;
 
-const SESSION_PARAMS: &[&str] = &[
-    "mode",
-    "line_items",
-    "success_url",
-    "cancel_url",
-    "client_reference_id",
-    "metadata",
-    "customer_email",
-    "expand",
-    "payment_method_types",
-    "expires_at",
-    "ui_mode",
-    "currency",
+const PRODUCT_DATA: Shape = Shape::Object(&[
+    ("name", Shape::Scalar),
+    ("description", Shape::Scalar),
+    ("metadata", Shape::Dictionary),
+]);
+
+const PRICE_DATA: Shape = Shape::Object(&[
+    ("currency", Shape::Scalar),
+    ("unit_amount", Shape::Scalar),
+    ("product", Shape::Scalar),
+    ("product_data", PRODUCT_DATA),
+]);
+
+const LINE_ITEM: Shape = Shape::Object(&[
+    ("price", Shape::Scalar),
+    ("price_data", PRICE_DATA),
+    ("quantity", Shape::Scalar),
+]);
+
+/// The parameters of `POST /v1/checkout/sessions` the fake implements.
+const SESSION_PARAMS: &[(&str, Shape)] = &[
+    ("mode", Shape::Scalar),
+    ("line_items", Shape::Array(&LINE_ITEM)),
+    ("success_url", Shape::Scalar),
+    ("cancel_url", Shape::Scalar),
+    ("client_reference_id", Shape::Scalar),
+    ("metadata", Shape::Dictionary),
+    ("customer_email", Shape::Scalar),
+    ("expand", Shape::Array(&Shape::Scalar)),
+    ("payment_method_types", Shape::Array(&Shape::Scalar)),
+    ("expires_at", Shape::Scalar),
+    ("ui_mode", Shape::Scalar),
+    ("currency", Shape::Scalar),
 ];
-
-const LINE_ITEM_PARAMS: &[&str] = &["price", "price_data", "quantity"];
-
-const PRICE_DATA_PARAMS: &[&str] = &["currency", "unit_amount", "product", "product_data"];
 
 /// How a session completes: paid at once, or unpaid with an asynchronous payment to settle later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +61,7 @@ pub enum PaymentOutcome {
 }
 
 pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(SESSION_PARAMS)?;
+    params.check_known(SESSION_PARAMS)?;
     let expand = Expand::read(&mut params, &["line_items"])?;
     let mode = params.required_string("mode")?;
     match mode.as_str() {
@@ -170,7 +186,6 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
     }
     let mut line_items = Vec::with_capacity(items.len());
     for mut item in items {
-        item.reject_unknown(LINE_ITEM_PARAMS)?;
         let price_id = item.optional_string("price")?;
         let price_data = item.object("price_data")?;
         let price = match (price_id, price_data) {
@@ -197,7 +212,6 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
                     })?
             }
             (None, Some(mut data)) => {
-                data.reject_unknown(PRICE_DATA_PARAMS)?;
                 // Stripe creates an inactive price (and its product) for inline price data.
                 let (price, product) = catalog::read_price(&mut data, store, false)?;
                 if let Some(product) = product {

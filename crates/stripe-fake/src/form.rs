@@ -114,6 +114,51 @@ fn invalid_shape(param: String, what: &str) -> ApiError {
     }
 }
 
+/// The known parameters of an endpoint, so that an unknown one anywhere in the tree is refused
+/// before anything else is checked, as Stripe does.
+#[derive(Debug)]
+pub enum Shape {
+    /// A string, number or boolean.
+    Scalar,
+    /// Named fields.
+    Object(&'static [(&'static str, Shape)]),
+    /// Indexed elements of one shape.
+    Array(&'static Shape),
+    /// Free keys with string values (`metadata`).
+    Dictionary,
+}
+
+/// Refuses the first parameter of `entries` (named under `prefix`) that `fields` does not know.
+pub fn check_known(
+    entries: &[(String, Node)],
+    fields: &[(&str, Shape)],
+    prefix: &str,
+) -> Result<(), ApiError> {
+    for (key, node) in entries {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}[{key}]")
+        };
+        let Some((_, shape)) = fields.iter().find(|(k, _)| k == key) else {
+            return Err(ApiError::UnknownParameter { param: name });
+        };
+        check_node(node, shape, &name)?;
+    }
+    Ok(())
+}
+
+fn check_node(node: &Node, shape: &Shape, name: &str) -> Result<(), ApiError> {
+    match (shape, node) {
+        (Shape::Object(fields), Node::Map(entries)) => check_known(entries, fields, name),
+        (Shape::Array(element), Node::Map(entries)) => entries
+            .iter()
+            .try_for_each(|(index, node)| check_node(node, element, &format!("{name}[{index}]"))),
+        // Wrong kinds (a map for a scalar, ...) are reported by the typed readers of `Fields`.
+        _ => Ok(()),
+    }
+}
+
 /// One level of parameters being read. Every `take_*` removes what it reads.
 #[derive(Debug)]
 pub struct Fields {
@@ -136,6 +181,11 @@ impl Fields {
         } else {
             format!("{}[{key}]", self.prefix)
         }
+    }
+
+    /// Refuses, anywhere below this level, the first parameter `shape` does not know.
+    pub fn check_known(&self, shape: &[(&str, Shape)]) -> Result<(), ApiError> {
+        check_known(&self.entries, shape, &self.prefix)
     }
 
     /// Refuses the first parameter not in `allowed`, as `parameter_unknown`.
@@ -386,6 +436,33 @@ mod tests {
             f.required_string("success_url"),
             Err(ApiError::EmptyParameter {
                 param: "success_url".into()
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_found_at_any_depth() {
+        const ITEM: Shape = Shape::Object(&[("price", Shape::Scalar), ("quantity", Shape::Scalar)]);
+        const KNOWN: &[(&str, Shape)] = &[
+            ("mode", Shape::Scalar),
+            ("items", Shape::Array(&ITEM)),
+            ("metadata", Shape::Dictionary),
+        ];
+        assert!(
+            fields("mode=x&items[0][price]=p&metadata[any]=1")
+                .check_known(KNOWN)
+                .is_ok()
+        );
+        assert_eq!(
+            fields("mode=x&items[1][colour]=red").check_known(KNOWN),
+            Err(ApiError::UnknownParameter {
+                param: "items[1][colour]".into()
+            })
+        );
+        assert_eq!(
+            fields("other=1").check_known(KNOWN),
+            Err(ApiError::UnknownParameter {
+                param: "other".into()
             })
         );
     }
