@@ -108,11 +108,12 @@ pub fn checkout_session(
         SessionStatus::Open => json!(format!("{base_url}pay/{}", session.id)),
         _ => Value::Null,
     };
-    let customer_details = match (&session.customer_email, session.status) {
-        (Some(email), SessionStatus::Complete) => json!({
+    // Filled in by the payer at checkout; the fake's payer only has the prefilled email.
+    let customer_details = match session.status {
+        SessionStatus::Complete => json!({
             "address": null,
             "business_name": null,
-            "email": email,
+            "email": session.customer_email,
             "individual_name": null,
             "name": null,
             "phone": null,

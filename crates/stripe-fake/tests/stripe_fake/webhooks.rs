@@ -50,6 +50,7 @@ async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_even
     assert_eq!(after.status, Some(CheckoutSessionStatus::Complete));
     assert_eq!(after.payment_status, CheckoutSessionPaymentStatus::Paid);
     assert!(after.url.is_none());
+    assert!(after.customer_details.is_some(), "filled in at checkout");
 
     let received = receiver.wait_for(1).await;
     let event = verify(&received[0]);
