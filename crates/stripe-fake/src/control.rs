@@ -1,6 +1,6 @@
 //! Control endpoints for tests and demos, under `/_fake/...` where Stripe has nothing: drive a
 //! session's life cycle (complete paid or unpaid, settle the async payment, expire), list events
-//! and delivery attempts, and change webhooks, delivery copies, retries and faults at run time.
+//! and delivery attempts, count idempotency keys, and change webhooks, delivery copies, retries and faults at run time.
 //! They need no API key and never consume faults.
 
 use std::sync::Arc;
@@ -39,6 +39,7 @@ pub fn router() -> Router<Arc<Shared>> {
             "/_fake/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/_fake/idempotency", get(idempotency))
 }
 
 #[derive(Deserialize)]
@@ -105,6 +106,13 @@ fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError
 async fn events(State(shared): State<Arc<Shared>>) -> Response {
     let events = shared.store().events.clone();
     Json(json!({ "events": events, "deliveries": shared.webhooks.attempts() })).into_response()
+}
+
+/// Idempotency keys with a request running and with a saved response (e.g. to know that a
+/// slow request holds its key before sending a concurrent one).
+async fn idempotency(State(shared): State<Arc<Shared>>) -> Response {
+    let (in_flight, saved) = shared.idempotency.counts();
+    Json(json!({ "in_flight": in_flight, "saved": saved })).into_response()
 }
 
 async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {

@@ -77,6 +77,16 @@ impl IdempotencyStore {
             }
         }
     }
+
+    /// How many keys have a request running, and how many have a saved response.
+    pub fn counts(&self) -> (usize, usize) {
+        let entries = self.entries.lock().expect("idempotency lock");
+        let in_flight = entries
+            .values()
+            .filter(|e| matches!(e, Entry::InFlight { .. }))
+            .count();
+        (in_flight, entries.len() - in_flight)
+    }
 }
 
 /// Holds a claimed key while its request runs. Dropping it without `finish` (validation error,

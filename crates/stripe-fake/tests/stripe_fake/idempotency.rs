@@ -73,7 +73,7 @@ async fn same_key_other_parameters_is_an_idempotency_error() {
 async fn same_key_while_in_flight_is_409() {
     let fake = spawn().await;
     let client = client(&fake);
-    fake.inject_fault(Fault::Hang { ms: 1_000 }, 1);
+    fake.inject_fault(Fault::Hang { ms: 2_000 }, 1);
     let first = {
         let client = client.clone();
         tokio::spawn(async move {
@@ -84,22 +84,21 @@ async fn same_key_while_in_flight_is_409() {
                 .await
         })
     };
-    // Wait until the first request holds the key: the hang fault has been taken.
+    // Wait until the first request holds the key.
     let probe = reqwest::Client::new();
-    let faults_url = format!("{}_fake/faults", fake.base_url());
+    let keys_url = format!("{}_fake/idempotency", fake.base_url());
     poll_async(|| async {
-        let pending: serde_json::Value = probe
-            .get(&faults_url)
+        let keys: serde_json::Value = probe
+            .get(&keys_url)
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap();
-        pending["pending"].as_array().unwrap().is_empty()
+        keys["in_flight"] == 1
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
     let second = credits_session()
         .customize()
         .request_strategy(idempotent("order-3"))
