@@ -1,0 +1,71 @@
+//! The credits API server: the hand-written implementation of the generated `CreditsApi` trait.
+//!
+//! `start_server` connects the store (running migrations), builds the Stripe adapter and serves
+//! the API; `main.rs` only turns command-line flags into a [`Config`]. Tests call the same function
+//! on port 0.
+
+pub mod config;
+pub mod error;
+mod handlers;
+mod openapi;
+pub mod store;
+pub mod stripe;
+mod webhook;
+
+use std::sync::Arc;
+
+use dropshot::{ConfigDropshot, ServerBuilder};
+
+pub use config::{BundlePrice, Config, Secret, StripeConfig};
+pub use store::{Role, Store};
+
+/// What the handlers share.
+pub struct ServerContext {
+    pub config: Config,
+    pub store: Store,
+    pub stripe: stripe::Stripe,
+    pub limiter: handlers::RateLimiter,
+}
+
+/// The API description of the implementation.
+pub fn api() -> dropshot::ApiDescription<Arc<ServerContext>> {
+    credits_api::credits_api_mod::api_description::<handlers::CreditsServer>().expect("the generated trait describes a valid API")
+}
+
+/// A running server.
+pub struct RunningServer {
+    server: dropshot::HttpServer<Arc<ServerContext>>,
+}
+
+impl RunningServer {
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Stops accepting requests and waits for the ones in progress.
+    pub async fn close(self) -> Result<(), String> {
+        self.server.close().await
+    }
+
+    /// Waits until the server stops.
+    pub async fn wait(self) -> Result<(), String> {
+        self.server.await
+    }
+}
+
+/// Starts the server: storage first (migrations applied), then Stripe, then HTTP.
+pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
+    let store = Store::connect(&config.database_url).await?;
+    let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limiter = handlers::RateLimiter::new(config.rate_limit_per_minute);
+    let bind = config.bind;
+    let context = Arc::new(ServerContext { config, store, stripe, limiter });
+    let log = dropshot::ConfigLogging::StderrTerminal { level: dropshot::ConfigLoggingLevel::Info }
+        .to_logger("credits-server")
+        .map_err(|e| anyhow::anyhow!("logger: {e}"))?;
+    let server = ServerBuilder::new(api(), context, log)
+        .config(ConfigDropshot { bind_address: bind, default_request_body_max_bytes: 64 * 1024, ..Default::default() })
+        .start()
+        .map_err(|e| anyhow::anyhow!("starting the HTTP server on {bind}: {e}"))?;
+    Ok(RunningServer { server })
+}

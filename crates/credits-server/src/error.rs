@@ -1,0 +1,86 @@
+//! The server's domain error, converted in one place into the API's error envelope.
+//!
+//! Each variant documents the status it becomes. Internal causes are logged where the error is
+//! converted, and never sent: a 500 says only that something went wrong.
+
+use credits_api::{ApiError, ApiErrorPayload, ValidationErrorItem};
+use dropshot::ErrorStatusCode;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// 400: the request cannot be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing, malformed, unknown or revoked token.
+    #[error("Authentication failed")]
+    Unauthenticated,
+    /// 403: a member whose role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: unknown, or not the caller's (the two are not told apart).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: an idempotency key reused with another body, or still in flight.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: one item per problem.
+    #[error("validation failed")]
+    Invalid(Vec<ValidationErrorItem>),
+    /// 426: the client's API version is older than the server supports.
+    #[error("{0}")]
+    UpgradeRequired(String),
+    /// 429, with the seconds to wait.
+    #[error("Rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// 502: Stripe answered with an error, or with something unreadable.
+    #[error("stripe error: {0}")]
+    Stripe(String),
+    /// 504: Stripe did not answer in time.
+    #[error("Stripe did not answer in time")]
+    StripeTimeout,
+    /// 500.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// The API's error type, with the `Retry-After` a 429 needs.
+pub type HttpError = ApiError<ApiErrorPayload>;
+
+impl From<Error> for HttpError {
+    fn from(error: Error) -> HttpError {
+        use ErrorStatusCode as S;
+        match error {
+            Error::BadRequest(m) => HttpError::from_status(S::BAD_REQUEST, m),
+            Error::Unauthenticated => HttpError::from_status(S::UNAUTHORIZED, "Authentication failed"),
+            Error::Forbidden(m) => HttpError::from_status(S::FORBIDDEN, m),
+            Error::NotFound(m) => HttpError::from_status(S::NOT_FOUND, m),
+            Error::Conflict(m) => HttpError::from_status(S::CONFLICT, m),
+            Error::Invalid(items) => HttpError::validation(items),
+            Error::UpgradeRequired(m) => HttpError::from_status(S::UPGRADE_REQUIRED, m),
+            Error::RateLimited { retry_after_secs } => {
+                HttpError::from_status(S::TOO_MANY_REQUESTS, format!("Rate limited: retry after {retry_after_secs} s"))
+            }
+            Error::Stripe(cause) => {
+                tracing::error!(%cause, "stripe request failed");
+                HttpError::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
+            }
+            Error::StripeTimeout => {
+                tracing::error!("stripe did not answer within the deadline");
+                HttpError::from_status(S::GATEWAY_TIMEOUT, "The payment provider did not answer in time")
+            }
+            Error::Store(cause) => {
+                tracing::error!(%cause, "storage failed");
+                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+            Error::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        }
+    }
+}

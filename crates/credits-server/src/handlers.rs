@@ -1,0 +1,279 @@
+//! The HTTP handlers: each operation of `CreditsApi`, with authentication, membership and role,
+//! the client's API version, the per-token rate limit, and validation.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use credits_api::{
+    CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionRequest,
+    CreateCheckoutSessionHeader, CreateCheckoutSessionPath, CreateCheckoutSessionResponse, CreditBalanceResponse,
+    CreditTransaction, CreditTransactionType, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse,
+    GetCreditBalancePath, GetCreditBalanceResponse, GetOpenapiDocumentResponse, ListCreditTransactionsPath,
+    ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse, MultiQuery,
+    ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, ValidationErrorItem, WebhookReceipt,
+};
+use dropshot::{Header, Path, RequestContext, TypedBody, UntypedBody};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::ServerContext;
+use crate::error::{Error, HttpError};
+use crate::store::{Caller, IdempotencyClaim, Org, Role, sha256_hex};
+
+/// The implementation of the generated trait.
+pub enum CreditsServer {}
+
+/// Requests per token per minute, kept in this process (each instance counts its own).
+pub struct RateLimiter(DefaultKeyedRateLimiter<String>);
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
+        RateLimiter(DefaultKeyedRateLimiter::keyed(quota))
+    }
+
+    fn check(&self, token_id: &str) -> Result<(), Error> {
+        self.0.check_key(&token_id.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+            Error::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+        })
+    }
+}
+
+type Ctx = Arc<ServerContext>;
+
+/// Who is calling, in which org, with which role: every operation but the webhook starts here.
+struct Access {
+    caller: Caller,
+    org: Org,
+    role: Role,
+}
+
+async fn authorize(rqctx: &RequestContext<Ctx>, org_slug: &str) -> Result<Access, Error> {
+    let ctx = rqctx.context();
+    check_client_version(rqctx, ctx)?;
+    let token = bearer_or_api_key(rqctx.request.headers()).ok_or(Error::Unauthenticated)?;
+    let caller = ctx.store.authenticate(&token).await?.ok_or(Error::Unauthenticated)?;
+    ctx.limiter.check(&caller.token_id)?;
+    let (org, role) = ctx
+        .store
+        .membership(&caller.user_id, org_slug)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("Organization {org_slug:?} not found")))?;
+    Ok(Access { caller, org, role })
+}
+
+fn bearer_or_api_key(headers: &http::HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string());
+    }
+    let key = headers.get("x-api-key")?.to_str().ok()?.trim();
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+/// 426 when the client announces an `api-version` older than the configured minimum.
+fn check_client_version(rqctx: &RequestContext<Ctx>, ctx: &ServerContext) -> Result<(), Error> {
+    let (Some(minimum), Some(announced)) = (&ctx.config.min_client_version, rqctx.request.headers().get("api-version")) else {
+        return Ok(());
+    };
+    let announced = announced.to_str().unwrap_or_default();
+    match dropshot::semver::Version::parse(announced) {
+        Ok(version) if version >= *minimum => Ok(()),
+        _ => Err(Error::UpgradeRequired(format!(
+            "API version {announced:?} is no longer supported; upgrade the client to {minimum} or later"
+        ))),
+    }
+}
+
+/// An absolute http(s) URL whose origin is allowed; the problem otherwise.
+fn check_redirect(url: &str, field: &str, allowed: &[String]) -> Option<ValidationErrorItem> {
+    let loc = ["body", field];
+    let parsed = match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => parsed,
+        _ => return Some(ValidationErrorItem::at(&loc, "url_parsing", format!("{field} must be an absolute http(s) URL"))),
+    };
+    let origin = parsed.origin().ascii_serialization();
+    if !allowed.is_empty() && !allowed.iter().any(|a| a.trim_end_matches('/') == origin) {
+        return Some(ValidationErrorItem::at(&loc, "origin_not_allowed", format!("{field} must point at an allowed origin, not {origin}")));
+    }
+    None
+}
+
+impl CreditsApi for CreditsServer {
+    type Context = Ctx;
+
+    async fn create_checkout_session(
+        rqctx: RequestContext<Ctx>,
+        path: Path<CreateCheckoutSessionPath>,
+        headers: Header<CreateCheckoutSessionHeader>,
+        body: TypedBody<CreateCheckoutSessionRequest>,
+    ) -> Result<CreateCheckoutSessionResponse, HttpError> {
+        let ctx = rqctx.context();
+        let path = path.into_inner();
+        let access = authorize(&rqctx, &path.org).await?;
+        if !access.role.may_buy() {
+            return Err(Error::Forbidden("Only owners and admins may buy credits".into()).into());
+        }
+        let body = body.into_inner();
+        let mut problems = Vec::new();
+        if !(1..=10).contains(&body.quantity) {
+            problems.push(ValidationErrorItem::at(&["body", "quantity"], "range", "quantity must be between 1 and 10"));
+        }
+        problems.extend(check_redirect(&body.success_url, "success_url", &ctx.config.allowed_redirect_origins));
+        problems.extend(check_redirect(&body.cancel_url, "cancel_url", &ctx.config.allowed_redirect_origins));
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems).into());
+        }
+
+        let idempotency_key = headers.into_inner().idempotency_key;
+        let request_hash = sha256_hex(
+            format!("{}\n{}\n{}\n{}", path.org, body.quantity, body.success_url, body.cancel_url).as_bytes(),
+        );
+        if let Some(key) = &idempotency_key {
+            match ctx.store.claim_idempotency_key(&access.caller.user_id, key, &request_hash).await.map_err(Error::from)? {
+                IdempotencyClaim::Claimed => {}
+                IdempotencyClaim::Replay { body, .. } => {
+                    let replay: CheckoutSessionResponse =
+                        serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored response: {e}")))?;
+                    return Ok(CreateCheckoutSessionResponse(replay));
+                }
+                IdempotencyClaim::Mismatch => {
+                    return Err(Error::Conflict("Idempotency-Key was already used with a different request".into()).into());
+                }
+                IdempotencyClaim::InFlight => {
+                    return Err(Error::Conflict("A request with this Idempotency-Key is still in progress".into()).into());
+                }
+            }
+        }
+
+        let outcome = create_session(ctx, &access, &body, idempotency_key.as_deref(), &request_hash).await;
+        if let Some(key) = &idempotency_key {
+            let store = &ctx.store;
+            match &outcome {
+                Ok(response) => {
+                    let text = serde_json::to_string(response).map_err(|e| Error::Internal(e.to_string()))?;
+                    store.complete_idempotency_key(&access.caller.user_id, key, 200, &text).await.map_err(Error::from)?;
+                }
+                Err(_) => store.release_idempotency_key(&access.caller.user_id, key).await.map_err(Error::from)?,
+            }
+        }
+        Ok(CreateCheckoutSessionResponse(outcome?))
+    }
+
+    async fn get_checkout_session(
+        rqctx: RequestContext<Ctx>,
+        path: Path<GetCheckoutSessionPath>,
+    ) -> Result<GetCheckoutSessionResponse, HttpError> {
+        let path = path.into_inner();
+        let access = authorize(&rqctx, &path.org).await?;
+        let session = rqctx
+            .context()
+            .store
+            .session(&access.org, &path.session_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or_else(|| Error::NotFound(format!("Checkout session {:?} not found", path.session_id)))?;
+        let status = match session.status.as_str() {
+            "complete" => CheckoutStatus::Complete,
+            "expired" => CheckoutStatus::Expired,
+            _ => CheckoutStatus::Open,
+        };
+        let payment_status = match session.payment_status.as_str() {
+            "paid" => CheckoutPaymentStatus::Paid,
+            "failed" => CheckoutPaymentStatus::Failed,
+            _ => CheckoutPaymentStatus::Unpaid,
+        };
+        Ok(GetCheckoutSessionResponse(CheckoutSessionStatus {
+            session_id: session.id,
+            status,
+            payment_status,
+            bundles: session.bundles,
+            credits: session.credits,
+            created_at: session.created_at,
+            fulfilled_at: session.fulfilled_at,
+        }))
+    }
+
+    async fn get_credit_balance(
+        rqctx: RequestContext<Ctx>,
+        path: Path<GetCreditBalancePath>,
+    ) -> Result<GetCreditBalanceResponse, HttpError> {
+        let access = authorize(&rqctx, &path.into_inner().org).await?;
+        let ctx = rqctx.context();
+        let balance = ctx.store.balance(&access.org).await.map_err(Error::from)?;
+        Ok(GetCreditBalanceResponse(CreditBalanceResponse {
+            balance,
+            is_low_balance: balance < ctx.config.low_balance_threshold,
+            auto_refill_enabled: Some(false),
+        }))
+    }
+
+    async fn list_credit_transactions(
+        rqctx: RequestContext<Ctx>,
+        path: Path<ListCreditTransactionsPath>,
+        query: MultiQuery<ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared>,
+    ) -> Result<ListCreditTransactionsResponse, HttpError> {
+        let access = authorize(&rqctx, &path.into_inner().org).await?;
+        let query = query.into_inner();
+        if !(1..=100).contains(&query.limit) {
+            return Err(Error::Invalid(vec![ValidationErrorItem::at(&["query", "limit"], "range", "limit must be between 1 and 100")]).into());
+        }
+        let types: Vec<String> = query.transaction_type.iter().map(ToString::to_string).collect();
+        let entries = rqctx.context().store.transactions(&access.org, query.limit, &types).await.map_err(Error::from)?;
+        let mut transactions = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let transaction_type: CreditTransactionType =
+                entry.transaction_type.parse().map_err(|_| Error::Internal(format!("unknown transaction type {:?}", entry.transaction_type)))?;
+            let id = entry.id.parse().map_err(|e| Error::Internal(format!("ledger id: {e}")))?;
+            transactions.push(CreditTransaction {
+                id,
+                amount: entry.amount,
+                created_at: entry.created_at,
+                transaction_type,
+                description: entry.description,
+                has_receipt: entry.has_receipt,
+            });
+        }
+        Ok(ListCreditTransactionsResponse(transactions))
+    }
+
+    async fn receive_stripe_webhook(
+        rqctx: RequestContext<Ctx>,
+        headers: Header<ReceiveStripeWebhookHeader>,
+        body: UntypedBody,
+    ) -> Result<ReceiveStripeWebhookResponse, HttpError> {
+        let signature = headers.into_inner().stripe_signature;
+        crate::webhook::receive(rqctx.context(), body.as_bytes(), &signature).await?;
+        Ok(ReceiveStripeWebhookResponse(WebhookReceipt { received: true }))
+    }
+
+    async fn get_openapi_document(rqctx: RequestContext<Ctx>) -> Result<GetOpenapiDocumentResponse, HttpError> {
+        let _ = rqctx;
+        let document = crate::openapi::served_document().map_err(Error::Internal)?;
+        Ok(GetOpenapiDocumentResponse(document))
+    }
+}
+
+async fn create_session(
+    ctx: &ServerContext,
+    access: &Access,
+    body: &CreateCheckoutSessionRequest,
+    idempotency_key: Option<&str>,
+    request_hash: &str,
+) -> Result<CheckoutSessionResponse, Error> {
+    let bundles = body.quantity as u64;
+    // Stripe's own idempotency key: the client's key when there is one (so a retry after a crash
+    // reaches the same session), else a fresh one for this attempt.
+    let stripe_key = match idempotency_key {
+        Some(key) => format!("credits-{}-{}", access.caller.user_id, sha256_hex(format!("{key}\n{request_hash}").as_bytes())),
+        None => format!("credits-{}", uuid::Uuid::new_v4()),
+    };
+    let created = ctx
+        .stripe
+        .create_session(&stripe_key, &access.org.slug, bundles, &ctx.config.bundle_price, &body.success_url, &body.cancel_url)
+        .await?;
+    let credits = body.quantity * ctx.config.credits_per_bundle;
+    ctx.store.insert_session(&created.id, &access.org, &access.caller.user_id, body.quantity, credits, &created.url).await?;
+    Ok(CheckoutSessionResponse { checkout_url: created.url, session_id: created.id })
+}

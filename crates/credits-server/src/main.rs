@@ -1,0 +1,240 @@
+//! `credits-server`: parses flags (each with an environment variable) into a `Config` and runs
+//! `serve`, or one of the `admin` commands against the same database.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+
+const DEFAULT_DATABASE: &str = "sqlite://data/credits.db";
+
+#[derive(Parser)]
+#[command(name = "credits-server", version, about = "The credits API server", arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve(ServeArgs),
+    /// Manage organisations, tokens and balances.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// `sqlite://PATH` (created on first run) or `postgres://...`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    database_url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CREDITS_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Stripe secret key (`sk_test_...` or `sk_live_...`).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    stripe_secret_key: String,
+    /// Stripe's API base URL (a test double's, in tests and the demo).
+    #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com/")]
+    stripe_api_base: String,
+    /// Signing secret of the webhook endpoint (`whsec_...`).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    stripe_webhook_secret: String,
+    /// Seconds to wait for Stripe before answering 504.
+    #[arg(long, env = "CREDITS_STRIPE_TIMEOUT_SECS", default_value_t = 10)]
+    stripe_timeout_secs: u64,
+    /// The Stripe Price ID of one credit bundle (or give --bundle-unit-amount).
+    #[arg(long, env = "CREDITS_BUNDLE_PRICE_ID", conflicts_with = "bundle_unit_amount")]
+    bundle_price_id: Option<String>,
+    /// The price of one credit bundle in minor units (cents), with --currency.
+    #[arg(long, env = "CREDITS_BUNDLE_UNIT_AMOUNT")]
+    bundle_unit_amount: Option<i64>,
+    /// Currency of --bundle-unit-amount.
+    #[arg(long, env = "CREDITS_CURRENCY", default_value = "usd")]
+    currency: String,
+    /// Credits granted per bundle bought.
+    #[arg(long, env = "CREDITS_PER_BUNDLE")]
+    credits_per_bundle: i64,
+    /// Oldest client API version still served (older get 426); unset accepts any.
+    #[arg(long, env = "CREDITS_MIN_CLIENT_VERSION")]
+    min_client_version: Option<String>,
+    /// Requests per minute allowed for one token.
+    #[arg(long, env = "CREDITS_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
+    rate_limit_per_minute: u32,
+    /// Origins checkout redirect URLs may point at, comma-separated (`https://app.example`); unset allows any.
+    #[arg(long, env = "CREDITS_ALLOWED_REDIRECT_ORIGINS", value_delimiter = ',')]
+    allowed_redirect_origins: Vec<String>,
+    /// Balance under which `is_low_balance` is true.
+    #[arg(long, env = "CREDITS_LOW_BALANCE_THRESHOLD", default_value_t = 100)]
+    low_balance_threshold: i64,
+    /// Log filter (`info`, `debug`, `credits_server=debug,warn`...).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    log_level: String,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an organisation.
+    CreateOrg {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Make EMAIL a member of ORG with ROLE and issue an API token; the token is the last line.
+    CreateToken {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["owner", "admin", "member"])]
+        role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token, given the token or its id.
+    RevokeToken {
+        token_or_id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Add (or, negative, remove) credits, recorded as an admin adjustment.
+    Grant {
+        #[arg(long)]
+        org: String,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List organisations.
+    ListOrgs {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Admin(command) => admin(command).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = config_from(args)?;
+    let server = credits_server::start_server(config).await?;
+    tracing::info!(address = %server.local_addr(), "credits-server listening");
+    server.wait().await.map_err(|e| anyhow::anyhow!(e))
+}
+
+fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
+    let bundle_price = match (args.bundle_price_id, args.bundle_unit_amount) {
+        (Some(id), None) if id.starts_with("price_") => BundlePrice::PriceId(id),
+        (Some(id), None) => bail!("--bundle-price-id must be a Stripe Price ID (price_...), not {id:?}"),
+        (None, Some(amount)) if amount > 0 => {
+            if args.currency.len() != 3 || !args.currency.chars().all(|c| c.is_ascii_alphabetic()) {
+                bail!("--currency must be a three-letter ISO code, not {:?}", args.currency);
+            }
+            BundlePrice::Amount { unit_amount: amount, currency: args.currency.to_lowercase() }
+        }
+        (None, Some(amount)) => bail!("--bundle-unit-amount must be positive, not {amount}"),
+        (None, None) => bail!("give the bundle's price: --bundle-price-id or --bundle-unit-amount"),
+        (Some(_), Some(_)) => bail!("give either --bundle-price-id or --bundle-unit-amount, not both"),
+    };
+    if args.credits_per_bundle <= 0 {
+        bail!("--credits-per-bundle must be positive");
+    }
+    if !args.stripe_webhook_secret.starts_with("whsec_") {
+        bail!("--stripe-webhook-secret must be a webhook signing secret (whsec_...)");
+    }
+    if !args.stripe_secret_key.starts_with("sk_") && !args.stripe_secret_key.starts_with("rk_") {
+        bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
+    }
+    let api_base = if args.stripe_api_base.ends_with('/') { args.stripe_api_base } else { format!("{}/", args.stripe_api_base) };
+    url::Url::parse(&api_base).with_context(|| format!("--stripe-api-base {api_base:?} is not a URL"))?;
+    let min_client_version = args
+        .min_client_version
+        .map(|v| dropshot::semver::Version::parse(&v).with_context(|| format!("--min-client-version {v:?} is not a semver version")))
+        .transpose()?;
+    for origin in &args.allowed_redirect_origins {
+        let parsed = url::Url::parse(origin).with_context(|| format!("--allowed-redirect-origins: {origin:?} is not a URL"))?;
+        if parsed.origin().ascii_serialization() != origin.trim_end_matches('/') {
+            bail!("--allowed-redirect-origins: {origin:?} is not an origin (scheme://host[:port])");
+        }
+    }
+    Ok(Config {
+        bind: args.bind,
+        database_url: args.database.database_url,
+        stripe: StripeConfig {
+            secret_key: Secret::new(args.stripe_secret_key),
+            api_base,
+            webhook_secret: Secret::new(args.stripe_webhook_secret),
+            deadline: Duration::from_secs(args.stripe_timeout_secs.max(1)),
+        },
+        bundle_price,
+        credits_per_bundle: args.credits_per_bundle,
+        min_client_version,
+        rate_limit_per_minute: args.rate_limit_per_minute.max(1),
+        allowed_redirect_origins: args.allowed_redirect_origins,
+        low_balance_threshold: args.low_balance_threshold,
+    })
+}
+
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::CreateOrg { slug, name, database } => {
+            if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                bail!("the slug must be lowercase letters, digits and dashes, not {slug:?}");
+            }
+            let store = Store::connect(&database.database_url).await?;
+            let org = store.create_org(&slug, name.as_deref().unwrap_or(&slug)).await.context("creating the organisation (is the slug taken?)")?;
+            println!("created organisation {} ({})", org.slug, org.name);
+        }
+        AdminCommand::CreateToken { org, email, role, database } => {
+            let store = Store::connect(&database.database_url).await?;
+            let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
+            let role = Role::parse(&role).expect("clap checked the role");
+            let (id, token) = store.create_token(&org, &email, role).await?;
+            println!("token {id} for {email} ({}) in {}; shown once, keep it:", role.as_str(), org.slug);
+            println!("{token}");
+        }
+        AdminCommand::RevokeToken { token_or_id, database } => {
+            let store = Store::connect(&database.database_url).await?;
+            if !store.revoke_token(&token_or_id).await? {
+                bail!("no active token matches");
+            }
+            println!("revoked");
+        }
+        AdminCommand::Grant { org, amount, reason, database } => {
+            let store = Store::connect(&database.database_url).await?;
+            let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
+            store.grant(&org, amount, &reason).await?;
+            println!("granted {amount} credits to {}; balance {}", org.slug, store.balance(&org).await?);
+        }
+        AdminCommand::ListOrgs { database } => {
+            let store = Store::connect(&database.database_url).await?;
+            for org in store.list_orgs().await? {
+                println!("{}\t{}", org.slug, org.name);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! The Stripe adapter: a base URL, a secret key and a deadline, so tests point it at a double.
+//!
+//! It creates Checkout Sessions (with an idempotency key of its own, the org as
+//! `client_reference_id`, the org and bundle count in `metadata`) and reads back what a session
+//! sold. Failures become 502 (Stripe said no, or said something unreadable) or 504 (no answer in
+//! time); the server knows nothing else about where Stripe is.
+
+use std::collections::HashMap;
+
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData, ProductData,
+    RetrieveCheckoutSession,
+};
+use stripe_shared::{CheckoutSession, CheckoutSessionMode};
+
+use crate::config::{BundlePrice, StripeConfig};
+use crate::error::Error;
+
+pub struct Stripe {
+    client: Client,
+    config: StripeConfig,
+}
+
+/// A session Stripe created.
+pub struct CreatedSession {
+    pub id: String,
+    pub url: String,
+}
+
+impl Stripe {
+    pub fn new(config: StripeConfig) -> Result<Stripe, Error> {
+        let client = ClientBuilder::new(config.secret_key.expose())
+            .url(config.api_base.clone())
+            .build()
+            .map_err(|e| Error::Internal(format!("building the Stripe client: {e}")))?;
+        Ok(Stripe { client, config })
+    }
+
+    /// Creates a payment-mode session for `bundles` bundles of `price`.
+    pub async fn create_session(
+        &self,
+        idempotency_key: &str,
+        org_slug: &str,
+        bundles: u64,
+        price: &BundlePrice,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<CreatedSession, Error> {
+        let mut item = CreateCheckoutSessionLineItems::new();
+        item.quantity = Some(bundles);
+        match price {
+            BundlePrice::PriceId(id) => item.price = Some(id.clone()),
+            BundlePrice::Amount { unit_amount, currency } => {
+                let currency: stripe_types::Currency = currency.to_lowercase().parse().map_err(|_| Error::Internal(format!("unknown currency {currency:?}")))?;
+                let mut data = CreateCheckoutSessionLineItemsPriceData::new(currency);
+                data.unit_amount = Some(*unit_amount);
+                data.product_data = Some(ProductData::new("Credit bundle"));
+                item.price_data = Some(data);
+            }
+        }
+        let metadata = HashMap::from([("org".to_string(), org_slug.to_string()), ("bundles".to_string(), bundles.to_string())]);
+        let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
+        let request = CreateCheckoutSession::new()
+            .mode(CheckoutSessionMode::Payment)
+            .line_items(vec![item])
+            .success_url(success_url)
+            .cancel_url(cancel_url)
+            .client_reference_id(org_slug)
+            .metadata(metadata);
+        let customized = request.customize().request_strategy(RequestStrategy::Idempotent(key));
+        let session = self.within_deadline(customized.send(&self.client)).await?;
+        let url = session.url.clone().ok_or_else(|| Error::Stripe("session created without a url".into()))?;
+        Ok(CreatedSession { id: session.id.to_string(), url })
+    }
+
+    /// The session with its line items, as Stripe has it now.
+    pub async fn session_with_line_items(&self, id: &str) -> Result<CheckoutSession, Error> {
+        let request = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]);
+        self.within_deadline(request.send(&self.client)).await
+    }
+
+    async fn within_deadline<T>(&self, send: impl Future<Output = Result<T, StripeError>>) -> Result<T, Error> {
+        match tokio::time::timeout(self.config.deadline, send).await {
+            Err(_) => Err(Error::StripeTimeout),
+            Ok(Err(StripeError::Timeout)) => Err(Error::StripeTimeout),
+            Ok(Err(e)) => Err(Error::Stripe(e.to_string())),
+            Ok(Ok(value)) => Ok(value),
+        }
+    }
+}
+
+/// How many bundles a session sold, from its line items: only items at the configured price count.
+pub fn bundles_sold(session: &CheckoutSession, price: &BundlePrice) -> Result<u64, Error> {
+    let items = session.line_items.as_ref().ok_or_else(|| Error::Stripe("session without line items".into()))?;
+    let mut bundles = 0;
+    for item in &items.data {
+        let Some(item_price) = &item.price else { continue };
+        let matches = match price {
+            BundlePrice::PriceId(id) => item_price.id.as_str() == id,
+            BundlePrice::Amount { unit_amount, currency } => {
+                item_price.unit_amount == Some(*unit_amount) && item_price.currency.to_string().eq_ignore_ascii_case(currency)
+            }
+        };
+        if matches {
+            bundles += item.quantity.unwrap_or(0);
+        }
+    }
+    Ok(bundles)
+}

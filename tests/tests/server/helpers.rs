@@ -1,0 +1,138 @@
+//! Spawning a Stripe double and a server with its own database, and making orgs and tokens.
+
+use std::time::Duration;
+
+use credits_client::{Client, Credentials};
+use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
+
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
+pub const CREDITS_PER_BUNDLE: i64 = 100;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A server, the double it talks to, and direct access to its store.
+pub struct TestApp {
+    pub server: credits_server::RunningServer,
+    pub fake: StripeFake,
+    pub store: Store,
+    pub base_url: String,
+    pub database_url: String,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A temporary directory removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// PostgreSQL for tests: `CREDITS_TEST_POSTGRES` (an admin URL), else the local server CI has.
+pub fn postgres_admin_url() -> String {
+    std::env::var("CREDITS_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Whether PostgreSQL can be reached; when not, says so loudly (the test then checks SQLite only).
+pub async fn postgres_available() -> bool {
+    sqlx::any::install_default_drivers();
+    match sqlx::AnyPool::connect(&postgres_admin_url()).await {
+        Ok(pool) => {
+            pool.close().await;
+            true
+        }
+        Err(e) => {
+            eprintln!("\n!!! PostgreSQL not reachable at {} ({e}): PostgreSQL tests SKIPPED !!!\n", postgres_admin_url());
+            false
+        }
+    }
+}
+
+async fn fresh_database(db: Db, dir: &std::path::Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}/credits.db", dir.display()),
+        Db::Postgres => {
+            let admin = postgres_admin_url();
+            let name = format!("credits_test_{}", uuid::Uuid::new_v4().simple());
+            let pool = sqlx::AnyPool::connect(&admin).await.expect("PostgreSQL reachable");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+            pool.close().await;
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub fn config(database_url: &str, fake: &StripeFake) -> Config {
+    Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: database_url.to_string(),
+        stripe: StripeConfig {
+            secret_key: Secret::new("sk_test_credits"),
+            api_base: fake.base_url(),
+            webhook_secret: Secret::new(WEBHOOK_SECRET),
+            deadline: Duration::from_secs(5),
+        },
+        bundle_price: BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
+        credits_per_bundle: CREDITS_PER_BUNDLE,
+        min_client_version: None,
+        rate_limit_per_minute: 1000,
+        allowed_redirect_origins: vec!["https://app.example".into()],
+        low_balance_threshold: 100,
+    }
+}
+
+/// A double and a server on a new database; `tweak` adjusts the server's configuration.
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir().join(format!("credits-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = StripeFake::spawn(FakeConfig::default()).await.expect("stripe double starts");
+    let database_url = fresh_database(db, &dir).await;
+    let mut config = config(&database_url, &fake);
+    tweak(&mut config);
+    let server = credits_server::start_server(config).await.expect("server starts");
+    let base_url = format!("http://{}", server.local_addr());
+    fake.add_webhook(WebhookEndpoint { url: format!("{base_url}/api/v1/webhooks/stripe"), secret: WEBHOOK_SECRET.into() });
+    let store = Store::connect(&database_url).await.expect("store");
+    TestApp { server, fake, store, base_url, database_url, _dir: tempdir::Dir(dir) }
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+impl TestApp {
+    /// A new org and a token for a member with `role`; returns the org slug and the token.
+    pub async fn org_with_token(&self, role: Role) -> (String, String) {
+        let slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let org = self.store.create_org(&slug, "Test Org").await.expect("org");
+        let (_, token) = self.store.create_token(&org, &format!("{}@example.com", role.as_str()), role).await.expect("token");
+        (slug, token)
+    }
+
+    pub fn client(&self, token: &str) -> Client {
+        credits_client::connect(&self.base_url, Credentials::Bearer(token.to_string())).expect("client")
+    }
+}
+
+/// Waits until `check` holds, polling; fails after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < timeout, "condition not met within {timeout:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
