@@ -5,6 +5,7 @@
 //! `demo` runs the whole purchase flow offline.
 
 mod codegen;
+mod demo;
 
 use std::path::PathBuf;
 
@@ -37,12 +38,16 @@ enum Command {
         #[arg(long)]
         skip_unsupported: bool,
     },
+    /// Run the purchase flow offline: Stripe double, server on a temporary SQLite database,
+    /// the generated client buying 3 bundles.
+    Demo,
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Codegen { check } => codegen::run(check),
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
+        Command::Demo => demo::run(),
     }
 }
 

@@ -54,4 +54,6 @@ pub struct Config {
     pub allowed_redirect_origins: Vec<String>,
     /// Below this balance `is_low_balance` is true.
     pub low_balance_threshold: i64,
+    /// Level of the HTTP log (one line per request, from dropshot).
+    pub http_log_level: dropshot::ConfigLoggingLevel,
 }

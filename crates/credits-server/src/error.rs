@@ -48,8 +48,24 @@ pub enum Error {
     Internal(String),
 }
 
-/// The API's error type, with the `Retry-After` a 429 needs.
+/// The API's error type.
 pub type HttpError = ApiError<ApiErrorPayload>;
+
+/// Every error status the server answers with, and what it means: the descriptions of the
+/// per-status error responses in the document the server serves.
+pub const ERROR_STATUSES: &[(u16, &str)] = &[
+    (400, "Invalid request"),
+    (401, "Authentication failed"),
+    (403, "Access forbidden"),
+    (404, "Not found"),
+    (409, "Already exists"),
+    (422, "Validation error"),
+    (426, "Upgrade required"),
+    (429, "Rate limited"),
+    (500, "Internal server error"),
+    (502, "Bad gateway"),
+    (504, "Gateway timeout"),
+];
 
 impl From<Error> for HttpError {
     fn from(error: Error) -> HttpError {

@@ -59,8 +59,9 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let limiter = handlers::RateLimiter::new(config.rate_limit_per_minute);
     let bind = config.bind;
+    let log_level = config.http_log_level.clone();
     let context = Arc::new(ServerContext { config, store, stripe, limiter });
-    let log = dropshot::ConfigLogging::StderrTerminal { level: dropshot::ConfigLoggingLevel::Info }
+    let log = dropshot::ConfigLogging::StderrTerminal { level: log_level }
         .to_logger("credits-server")
         .map_err(|e| anyhow::anyhow!("logger: {e}"))?;
     let server = ServerBuilder::new(api(), context, log)

@@ -195,7 +195,22 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         rate_limit_per_minute: args.rate_limit_per_minute.max(1),
         allowed_redirect_origins: args.allowed_redirect_origins,
         low_balance_threshold: args.low_balance_threshold,
+        http_log_level: http_log_level(&args.log_level),
     })
+}
+
+/// The level for dropshot's request log: the `--log-level` filter's default level.
+fn http_log_level(filter: &str) -> dropshot::ConfigLoggingLevel {
+    use dropshot::ConfigLoggingLevel as L;
+    let default = filter.split(',').find(|d| !d.contains('=')).unwrap_or("info").trim().to_lowercase();
+    match default.as_str() {
+        "trace" => L::Trace,
+        "debug" => L::Debug,
+        "warn" => L::Warn,
+        "error" => L::Error,
+        "off" => L::Critical,
+        _ => L::Info,
+    }
 }
 
 async fn admin(command: AdminCommand) -> anyhow::Result<()> {

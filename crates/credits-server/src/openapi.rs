@@ -1,8 +1,12 @@
 //! The document `GET /openapi.json` serves: the one dropshot builds from this implementation, plus
 //! what dropshot cannot express, taken from this server's own code (never from the spec file):
-//! the token authentication `handlers` implements, on every operation but the two that need none.
+//! the token authentication `handlers` implements, on every operation but the two that need none,
+//! and, in place of dropshot's `4XX`/`5XX` ranges, one response per status each operation can
+//! answer with, described as in `error::ERROR_STATUSES`.
 
 use serde_json::{Map, Value, json};
+
+use crate::error::ERROR_STATUSES;
 
 /// Operations that take no token: Stripe signs the webhook, and the document is public.
 const PUBLIC_OPERATIONS: &[&str] = &["receive_stripe_webhook", "get_openapi_document"];
@@ -11,6 +15,7 @@ pub fn served_document() -> Result<Map<String, Value>, String> {
     let version = dropshot::semver::Version::parse(credits_api::API_VERSION).map_err(|e| e.to_string())?;
     let mut document = crate::api().openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
     add_security(&mut document);
+    add_error_statuses(&mut document);
     match document {
         Value::Object(map) => Ok(map),
         _ => Err("the document is not an object".into()),
@@ -31,5 +36,56 @@ fn add_security(document: &mut Value) {
                 op["security"] = json!([]);
             }
         }
+    }
+}
+
+/// The error statuses of each operation, following what its handler does: every operation can
+/// fail unexpectedly (500); token-authenticated ones check the version, the token, the rate
+/// limit and the membership; reads also validate parameters; buying also checks the role, the
+/// idempotency key, and talks to Stripe.
+fn error_statuses(operation_id: &str) -> Vec<u16> {
+    const AUTHENTICATED: &[u16] = &[401, 404, 426, 429];
+    const READ: &[u16] = &[400, 422, 500];
+    const BUY: &[u16] = &[403, 409, 502, 504];
+    let mut statuses: Vec<u16> = match operation_id {
+        "create_checkout_session" => [AUTHENTICATED, READ, BUY].concat(),
+        "receive_stripe_webhook" => vec![400, 500],
+        "get_openapi_document" => vec![500],
+        _ => [AUTHENTICATED, READ].concat(),
+    };
+    statuses.sort_unstable();
+    statuses
+}
+
+fn response_name(description: &str) -> String {
+    description.split_whitespace().map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
+fn add_error_statuses(document: &mut Value) {
+    let mut error_content = None;
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+            let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_string();
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            responses.remove("4XX");
+            if let Some(range) = responses.remove("5XX") {
+                error_content.get_or_insert(range);
+            }
+            for status in error_statuses(&id) {
+                let (_, description) = ERROR_STATUSES.iter().find(|(s, _)| *s == status).expect("every status is described");
+                responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{}", response_name(description)) }));
+            }
+        }
+    }
+    // The ranges pointed at dropshot's one error response; each status gets its own, same body.
+    let Some(range) = error_content else { return };
+    let target = range.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).map(str::to_string);
+    let content = target.and_then(|t| document.pointer(&t).cloned()).unwrap_or(range).get("content").cloned().unwrap_or(json!({}));
+    let responses = &mut document["components"]["responses"];
+    if let Some(map) = responses.as_object_mut() {
+        map.clear();
+    }
+    for (_, description) in ERROR_STATUSES {
+        responses[response_name(description)] = json!({ "description": description, "content": content });
     }
 }

@@ -104,6 +104,11 @@ pub enum IdempotencyClaim {
     InFlight,
 }
 
+/// How long an idempotency key is remembered (Stripe's own rule).
+pub const IDEMPOTENCY_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// How long an unanswered claim is honoured before it counts as abandoned.
+pub const ABANDONED_CLAIM_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -400,8 +405,17 @@ impl Store {
             .collect()
     }
 
-    /// Claims an idempotency key for a request whose body hashes to `request_hash`.
+    /// Claims an idempotency key for a request whose body hashes to `request_hash`. Keys are kept
+    /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for [`ABANDONED_CLAIM_AFTER`]
+    /// (the server stopped half-way) is taken over by the next request with the same body.
     pub async fn claim_idempotency_key(&self, user_id: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
+        let expired = (Utc::now() - IDEMPOTENCY_KEY_LIFETIME).to_rfc3339_opts(SecondsFormat::Micros, true);
+        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3")
+            .bind(user_id)
+            .bind(key)
+            .bind(&expired)
+            .execute(&self.pool)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, idempotency_key) DO NOTHING",
@@ -418,7 +432,8 @@ impl Store {
             return Ok(IdempotencyClaim::Claimed);
         }
         let row = sqlx::query(
-            "SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2",
+            "SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys \
+             WHERE user_id = $1 AND idempotency_key = $2",
         )
         .bind(user_id)
         .bind(key)
@@ -427,11 +442,33 @@ impl Store {
         let stored_hash: String = row.try_get(0)?;
         let status: Option<i64> = row.try_get(1)?;
         let body: Option<String> = row.try_get(2)?;
-        Ok(match (stored_hash == request_hash, status, body) {
-            (false, _, _) => IdempotencyClaim::Mismatch,
-            (true, Some(status), Some(body)) => IdempotencyClaim::Replay { status: status as u16, body },
-            (true, _, _) => IdempotencyClaim::InFlight,
-        })
+        let claimed_at: String = row.try_get(3)?;
+        if stored_hash != request_hash {
+            return Ok(IdempotencyClaim::Mismatch);
+        }
+        if let (Some(status), Some(body)) = (status, body) {
+            return Ok(IdempotencyClaim::Replay { status: status as u16, body });
+        }
+        let abandoned = (Utc::now() - ABANDONED_CLAIM_AFTER).to_rfc3339_opts(SecondsFormat::Micros, true);
+        if claimed_at < abandoned {
+            // Compare-and-set on the old claim time: of several takers, one wins.
+            let taken = sqlx::query(
+                "UPDATE idempotency_keys SET created_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
+                 AND created_at = $4 AND response_status IS NULL",
+            )
+            .bind(now())
+            .bind(user_id)
+            .bind(key)
+            .bind(&claimed_at)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+                > 0;
+            if taken {
+                return Ok(IdempotencyClaim::Claimed);
+            }
+        }
+        Ok(IdempotencyClaim::InFlight)
     }
 
     /// Stores the answer to replay for a claimed key.

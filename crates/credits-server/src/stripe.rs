@@ -60,7 +60,6 @@ impl Stripe {
             }
         }
         let metadata = HashMap::from([("org".to_string(), org_slug.to_string()), ("bundles".to_string(), bundles.to_string())]);
-        let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
         let request = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Payment)
             .line_items(vec![item])
@@ -68,8 +67,10 @@ impl Stripe {
             .cancel_url(cancel_url)
             .client_reference_id(org_slug)
             .metadata(metadata);
-        let customized = request.customize().request_strategy(RequestStrategy::Idempotent(key));
-        let session = self.within_deadline(customized.send(&self.client)).await?;
+        let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
+        let session = self
+            .within_deadline(|| request.customize().request_strategy(RequestStrategy::Idempotent(key.clone())).send(&self.client))
+            .await?;
         let url = session.url.clone().ok_or_else(|| Error::Stripe("session created without a url".into()))?;
         Ok(CreatedSession { id: session.id.to_string(), url })
     }
@@ -77,16 +78,45 @@ impl Stripe {
     /// The session with its line items, as Stripe has it now.
     pub async fn session_with_line_items(&self, id: &str) -> Result<CheckoutSession, Error> {
         let request = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]);
-        self.within_deadline(request.send(&self.client)).await
+        self.within_deadline(|| request.send(&self.client)).await
     }
 
-    async fn within_deadline<T>(&self, send: impl Future<Output = Result<T, StripeError>>) -> Result<T, Error> {
-        match tokio::time::timeout(self.config.deadline, send).await {
-            Err(_) => Err(Error::StripeTimeout),
-            Ok(Err(StripeError::Timeout)) => Err(Error::StripeTimeout),
-            Ok(Err(e)) => Err(Error::Stripe(e.to_string())),
-            Ok(Ok(value)) => Ok(value),
-        }
+    /// Sends (again, with the same idempotency key, while Stripe's failure is transient) until
+    /// the deadline: 504 if it passes, 502 if Stripe keeps failing or refuses.
+    async fn within_deadline<T, F, Fut>(&self, send: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, StripeError>>,
+    {
+        let attempts = async {
+            let mut backoff = std::time::Duration::from_millis(100);
+            for attempt in 1..=MAX_ATTEMPTS {
+                match send().await {
+                    Ok(value) => return Ok(value),
+                    Err(StripeError::Timeout) => return Err(Error::StripeTimeout),
+                    Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
+                        tracing::warn!(attempt, error = %e, "transient Stripe failure; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                    }
+                    Err(e) => return Err(Error::Stripe(e.to_string())),
+                }
+            }
+            unreachable!("the last attempt returns")
+        };
+        tokio::time::timeout(self.config.deadline, attempts).await.unwrap_or(Err(Error::StripeTimeout))
+    }
+}
+
+/// Attempts per Stripe call: Stripe asks clients to retry its 5xx, 409 (a concurrent request
+/// holding the idempotency key) and network failures, with the same idempotency key.
+const MAX_ATTEMPTS: u32 = 3;
+
+fn is_transient(error: &StripeError) -> bool {
+    match error {
+        StripeError::Stripe(_, status) => *status >= 500 || *status == 409 || *status == 429,
+        StripeError::ClientError(_) => true,
+        _ => false,
     }
 }
 

@@ -87,6 +87,7 @@ pub fn config(database_url: &str, fake: &StripeFake) -> Config {
         rate_limit_per_minute: 1000,
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
+        http_log_level: dropshot::ConfigLoggingLevel::Warn,
     }
 }
 
