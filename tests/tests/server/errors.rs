@@ -1,0 +1,314 @@
+//! Every error status of `POST /api/v1/org/{org}/credits/checkout`, provoked for real against the
+//! running server (each test with its own server, database and Stripe double), and read back
+//! through the generated client: the status, the envelope's `code` and its stable `type`.
+
+use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
+
+use credits_client::types::{ApiErrorPayload, ApiErrorPayloadType, CheckoutSessionResponse, CreateCheckoutSessionRequest};
+use credits_client::{Credentials, ResponseValue};
+use credits_server::Role;
+use stripe_fake::Fault;
+
+use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+
+type CheckoutResult = Result<ResponseValue<CheckoutSessionResponse>, credits_client::Error<ApiErrorPayload>>;
+
+fn request(quantity: u64, success_url: &str) -> CreateCheckoutSessionRequest {
+    CreateCheckoutSessionRequest {
+        cancel_url: "https://app.example/cancel".into(),
+        quantity: NonZeroU64::new(quantity).expect("not zero"),
+        success_url: success_url.into(),
+    }
+}
+
+fn valid_request() -> CreateCheckoutSessionRequest {
+    request(2, "https://app.example/ok?session={CHECKOUT_SESSION_ID}")
+}
+
+async fn checkout(client: &credits_client::Client, org: &str, body: CreateCheckoutSessionRequest) -> CheckoutResult {
+    client.create_checkout_session().org(org).body(body).send().await
+}
+
+/// The error response of a call that must have failed with one of the documented statuses.
+fn error_of(result: CheckoutResult) -> (u16, ApiErrorPayload) {
+    match result {
+        Err(credits_client::Error::ErrorResponse(response)) => {
+            let status = response.status().as_u16();
+            (status, response.into_inner())
+        }
+        Err(other) => panic!("expected a documented error response, got {other:?}"),
+        Ok(ok) => panic!("expected an error, got a session: {:?}", ok.into_inner()),
+    }
+}
+
+/// Asserts the status, the envelope's `code` (the same status) and `type`; returns the envelope.
+fn assert_error(result: CheckoutResult, status: u16, type_: ApiErrorPayloadType) -> ApiErrorPayload {
+    let (got, payload) = error_of(result);
+    assert_eq!(got, status, "status; envelope: {payload:?}");
+    assert_eq!(payload.code, i64::from(status), "envelope code: {payload:?}");
+    assert_eq!(payload.type_, type_, "envelope type: {payload:?}");
+    assert!(!payload.detail.is_empty(), "a detail is always given: {payload:?}");
+    if status != 422 {
+        assert!(payload.errors.is_none(), "only a 422 lists items: {payload:?}");
+    }
+    payload
+}
+
+fn locs(payload: &ApiErrorPayload) -> Vec<Vec<String>> {
+    let items = payload.errors.as_ref().expect("a 422 lists its problems");
+    let mut locs: Vec<Vec<String>> = items.iter().map(|i| i.loc.iter().map(ToString::to_string).collect()).collect();
+    locs.sort();
+    locs
+}
+
+/// A raw request with a valid token, for what the typed client cannot send.
+async fn raw_post(app: &TestApp, org: &str, token: &str, content_type: &str, body: &'static str) -> (u16, ApiErrorPayload) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/org/{org}/credits/checkout", app.base_url))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .header("api-version", "1.0.0")
+        .body(body)
+        .send()
+        .await
+        .expect("server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let payload: ApiErrorPayload =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not the envelope ({e}): {text}"));
+    (status, payload)
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_invalid_request() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let (status, payload) = raw_post(&app, &org, &token, "application/json", r#"{"quantity":"#).await;
+    assert_eq!(status, 400, "{payload:?}");
+    assert_eq!(payload.code, 400);
+    assert_eq!(payload.type_, ApiErrorPayloadType::InvalidRequestError);
+    assert!(payload.errors.is_none(), "{payload:?}");
+    assert!(payload.detail.to_lowercase().contains("json"), "the detail says what is wrong: {payload:?}");
+}
+
+/// product.md: 400 also for "wrong content type".
+#[tokio::test]
+async fn wrong_content_type_is_400_invalid_request() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let body = r#"{"quantity":1,"success_url":"https://app.example/ok","cancel_url":"https://app.example/c"}"#;
+    let (status, payload) = raw_post(&app, &org, &token, "text/plain", body).await;
+    assert_eq!(status, 400, "{payload:?}");
+    assert_eq!(payload.code, 400);
+    assert_eq!(payload.type_, ApiErrorPayloadType::InvalidRequestError);
+}
+
+#[tokio::test]
+async fn bad_token_is_401() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, _token) = app.org_with_token(Role::Owner).await;
+
+    let unknown = credits_client::connect(&app.base_url, Credentials::Bearer("nope".into())).unwrap();
+    let payload = assert_error(checkout(&unknown, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    assert_eq!(payload.detail, "Authentication failed");
+
+    let anonymous = credits_client::connect_anonymous(&app.base_url, Default::default()).unwrap();
+    let payload = assert_error(checkout(&anonymous, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    assert_eq!(payload.detail, "Authentication failed");
+}
+
+#[tokio::test]
+async fn revoked_token_is_401() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    checkout(&client, &org, valid_request()).await.expect("the token works before it is revoked");
+
+    assert!(app.store.revoke_token(&token).await.unwrap(), "the token was revoked");
+    let payload = assert_error(checkout(&client, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    assert_eq!(payload.detail, "Authentication failed");
+}
+
+#[tokio::test]
+async fn member_role_is_403() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Member).await;
+    let payload =
+        assert_error(checkout(&app.client(&token), &org, valid_request()).await, 403, ApiErrorPayloadType::PermissionError);
+    assert!(payload.detail.contains("owners and admins"), "{payload:?}");
+    assert!(app.fake.events().is_empty(), "no Stripe session was created: {:?}", app.fake.events());
+}
+
+#[tokio::test]
+async fn foreign_and_unknown_orgs_are_the_same_404() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (_own_org, token) = app.org_with_token(Role::Owner).await;
+    // Another user's org: it exists, but the caller is not a member.
+    let (foreign_org, _other_token) = app.org_with_token(Role::Admin).await;
+    let missing_org = "org-does-not-exist";
+    let client = app.client(&token);
+
+    let foreign = assert_error(checkout(&client, &foreign_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
+    let missing = assert_error(checkout(&client, missing_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
+    // The two are not told apart: the same detail but for the slug the caller sent.
+    assert_eq!(foreign.detail.replace(&foreign_org, "ORG"), missing.detail.replace(missing_org, "ORG"));
+    assert!(foreign.detail.contains(&foreign_org), "{foreign:?}");
+}
+
+#[tokio::test]
+async fn idempotency_key_with_another_body_is_409() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let send = |body| client.create_checkout_session().org(&org).idempotency_key("key-409").body(body).send();
+
+    let first = send(request(2, "https://app.example/ok")).await.expect("first use of the key").into_inner();
+    let payload = assert_error(send(request(3, "https://app.example/ok")).await, 409, ApiErrorPayloadType::ConflictError);
+    assert!(payload.detail.contains("Idempotency-Key"), "{payload:?}");
+    // The original body still replays the original answer.
+    let replay = send(request(2, "https://app.example/ok")).await.expect("replay").into_inner();
+    assert_eq!(replay, first);
+}
+
+#[tokio::test]
+async fn every_rule_broken_is_one_422_item() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let payload = assert_error(
+        checkout(&app.client(&token), &org, request(11, "not a url")).await,
+        422,
+        ApiErrorPayloadType::ValidationError,
+    );
+    assert_eq!(locs(&payload), vec![vec!["body", "quantity"], vec!["body", "success_url"]], "{payload:?}");
+    assert!(app.fake.events().is_empty(), "nothing reached Stripe: {:?}", app.fake.events());
+}
+
+#[tokio::test]
+async fn schema_violation_is_422_at_its_location() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    // Well-formed JSON without the required `success_url`.
+    let (status, payload) =
+        raw_post(&app, &org, &token, "application/json", r#"{"quantity":1,"cancel_url":"https://app.example/c"}"#).await;
+    assert_eq!(status, 422, "{payload:?}");
+    assert_eq!(payload.code, 422);
+    assert_eq!(payload.type_, ApiErrorPayloadType::ValidationError);
+    assert_eq!(locs(&payload), vec![vec!["body", "success_url"]], "{payload:?}");
+}
+
+#[tokio::test]
+async fn old_client_version_is_426() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.min_client_version = Some(dropshot::semver::Version::new(2, 0, 0))).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let payload =
+        assert_error(checkout(&app.client(&token), &org, valid_request()).await, 426, ApiErrorPayloadType::UpgradeRequiredError);
+    assert!(payload.detail.contains("1.0.0") && payload.detail.contains("2.0.0"), "{payload:?}");
+}
+
+#[tokio::test]
+async fn second_request_in_a_minute_is_429() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.rate_limit_per_minute = 1).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
+    let payload = assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
+    assert!(payload.detail.contains("retry after"), "{payload:?}");
+}
+
+/// product.md wants a `Retry-After` header on 429; dropshot 0.18 gives a custom error type no way
+/// to set response headers (see the server's notes), so the wait is in the envelope's detail.
+#[tokio::test]
+async fn a_429_says_when_to_retry() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.rate_limit_per_minute = 1).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
+    let payload = assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
+    let seconds: u64 = payload
+        .detail
+        .split("retry after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no wait in {:?}", payload.detail));
+    assert!((1..=60).contains(&seconds), "{seconds}");
+}
+
+#[tokio::test]
+async fn broken_database_is_a_generic_500() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    // The sessions table disappears under the running server: authentication and membership
+    // still work, Stripe answers, and recording the session fails.
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.expect("a second connection to the database");
+    sqlx::query("DROP TABLE checkout_sessions").execute(&pool).await.expect("drop the table");
+    pool.close().await;
+
+    let payload = assert_error(
+        checkout(&app.client(&token), &org, valid_request()).await,
+        500,
+        ApiErrorPayloadType::InternalServerError,
+    );
+    assert_eq!(payload.detail, "Internal server error");
+    let body = serde_json::to_string(&payload).unwrap().to_lowercase();
+    for leak in ["checkout_sessions", "no such table", "sqlite", "database", "sqlx", "error returned"] {
+        assert!(!body.contains(leak), "the 500 leaks {leak:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn stripe_declining_is_502_and_the_key_can_be_retried() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let send = || client.create_checkout_session().org(&org).idempotency_key("key-502").body(valid_request()).send();
+
+    app.fake.inject_fault(
+        Fault::StripeError {
+            status: 402,
+            error_type: "card_error".into(),
+            code: Some("card_declined".into()),
+            message: "Your card was declined (secret detail).".into(),
+        },
+        1,
+    );
+    let payload = assert_error(send().await, 502, ApiErrorPayloadType::BadGatewayError);
+    assert!(!payload.detail.contains("secret detail") && !payload.detail.contains("card_declined"), "{payload:?}");
+
+    // The failure released the key: the same request with the same key now goes through.
+    send().await.expect("a retry with the same key after a 502");
+}
+
+#[tokio::test]
+async fn stripe_failing_on_every_attempt_is_502() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    // The adapter retries Stripe's 5xx (same idempotency key, within the deadline): a Stripe that
+    // keeps failing is a 502, once the retries are spent.
+    app.fake.inject_fault(Fault::ServerError, 20);
+    let payload = assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
+    assert_eq!(payload.detail, "The payment provider answered with an error");
+    app.fake.clear_faults();
+
+    // One transient 500 is absorbed by a retry: no error reaches the caller.
+    app.fake.inject_fault(Fault::ServerError, 1);
+    checkout(&client, &org, valid_request()).await.expect("a single Stripe 500 is retried");
+}
+
+#[tokio::test]
+async fn stripe_not_answering_in_time_is_504() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.stripe.deadline = Duration::from_millis(500)).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    app.fake.inject_fault(Fault::Hang { ms: 3000 }, 1);
+    let started = Instant::now();
+    let payload = assert_error(
+        checkout(&app.client(&token), &org, valid_request()).await,
+        504,
+        ApiErrorPayloadType::GatewayTimeoutError,
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(2500), "answered at the deadline, not when Stripe did: {elapsed:?}");
+    assert!(payload.detail.contains("did not answer in time"), "{payload:?}");
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs schemathesis (pinned in requirements.txt, installed into ./.venv) against a real server:
+# the Stripe double and credits-server on a temporary SQLite database, an org and an owner token
+# made with the admin CLI, the spec *file* as the contract. Exits non-zero on any failure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+here="$root/tests/schemathesis"
+cd "$root"
+
+venv="$root/.venv"
+if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qxF "$(cat "$here/requirements.txt")"; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+fi
+
+cargo build --quiet -p credits-server -p stripe-fake
+bin="$root/target/debug"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+stripe_port="$(free_port)"
+server_port="$(free_port)"
+export DATABASE_URL="sqlite://$work/credits.db"
+secret="whsec_schemathesis"
+
+"$bin/stripe-fake" --port "$stripe_port" --webhook "http://127.0.0.1:$server_port/api/v1/webhooks/stripe=$secret" \
+  >"$work/stripe-fake.log" 2>&1 &
+pids+=($!)
+
+export CREDITS_ORG="schemathesis"
+"$bin/credits-server" admin create-org "$CREDITS_ORG" --name "Schemathesis" >/dev/null
+CREDITS_TOKEN="$("$bin/credits-server" admin create-token --org "$CREDITS_ORG" --email fuzz@example.com --role owner | tail -n 1)"
+export CREDITS_TOKEN
+
+"$bin/credits-server" serve --bind "127.0.0.1:$server_port" \
+  --stripe-secret-key sk_test_schemathesis --stripe-api-base "http://127.0.0.1:$stripe_port/" \
+  --stripe-webhook-secret "$secret" --bundle-unit-amount 500 --credits-per-bundle 100 \
+  --rate-limit-per-minute 1000000 --log-level warn >"$work/server.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$server_port/openapi.json" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+status=0
+"$venv/bin/st" --config-file "$here/schemathesis.toml" run "$root/openapi/credits.json" \
+  --url "http://127.0.0.1:$server_port" --workers 2 --seed 20261125 --no-color \
+  --report junit --report-dir "$work/report" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- server log (last 50 lines) ---"; tail -n 50 "$work/server.log"
+fi
+exit "$status"
