@@ -127,10 +127,14 @@ enum AdminCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+async fn main() {
+    let outcome = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Admin(command) => admin(command).await,
+    };
+    if let Err(error) = outcome {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
     }
 }
 

@@ -82,3 +82,115 @@ async fn a_bad_signature_changes_nothing() {
     let body: credits_client::types::ApiErrorPayload = response.json().await.unwrap();
     assert_eq!(body.code, 400);
 }
+
+/// Two server instances on one database, each receiving every event 5 times at once: the
+/// purchase is still credited once.
+async fn two_instances_share_one_database(db: Db) {
+    let app = spawn_app(db).await;
+    let mut config = crate::helpers::config(&app.database_url, &app.fake);
+    config.http_log_level = dropshot::ConfigLoggingLevel::Warn;
+    let second = credits_server::start_server(config).await.expect("second instance starts");
+    app.fake.add_webhook(stripe_fake::WebhookEndpoint {
+        url: format!("http://{}/api/v1/webhooks/stripe", second.local_addr()),
+        secret: crate::helpers::WEBHOOK_SECRET.into(),
+    });
+    app.fake.set_delivery_copies(5);
+    let (org, token) = app.org_with_token(Role::Admin).await;
+    let client = app.client(&token);
+    let session = client
+        .create_checkout_session()
+        .org(&org)
+        .body(CreateCheckoutSessionRequest {
+            cancel_url: "https://app.example/cancel".into(),
+            quantity: NonZeroU64::new(3).unwrap(),
+            success_url: "https://app.example/ok".into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
+    let delivered_ok = app.fake.deliveries().iter().filter(|d| d.status.is_some_and(|s| (200..300).contains(&s))).count();
+    assert!(delivered_ok >= 10, "both instances answered every copy: {delivered_ok}");
+
+    let balance = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
+    assert_eq!(balance, 3 * CREDITS_PER_BUNDLE);
+    let all = client.list_credit_transactions().org(&org).send().await.unwrap().into_inner();
+    assert_eq!(all.len(), 1, "{all:?}");
+    second.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_instances_on_sqlite_credit_once() {
+    two_instances_share_one_database(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn two_instances_on_postgres_credit_once() {
+    if postgres_available().await {
+        two_instances_share_one_database(Db::Postgres).await;
+    }
+}
+
+/// An async payment: the session completes unpaid (nothing granted), then the payment fails
+/// (recorded, nothing granted); another one succeeds later (granted).
+#[tokio::test]
+async fn async_payments_are_granted_only_when_they_succeed() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let request = || CreateCheckoutSessionRequest {
+        cancel_url: "https://app.example/cancel".into(),
+        quantity: NonZeroU64::new(2).unwrap(),
+        success_url: "https://app.example/ok".into(),
+    };
+    let failing = client.create_checkout_session().org(&org).body(request()).send().await.unwrap().into_inner();
+    let succeeding = client.create_checkout_session().org(&org).body(request()).send().await.unwrap().into_inner();
+    for s in [&failing, &succeeding] {
+        app.fake.complete_session(&s.session_id, PaymentOutcome::Unpaid).await.unwrap();
+    }
+    app.fake.settle_async_payment(&failing.session_id, false).await.unwrap();
+    app.fake.settle_async_payment(&succeeding.session_id, true).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
+
+    let status = |id: String| {
+        let client = &client;
+        let org = &org;
+        async move { client.get_checkout_session().org(org).session_id(id).send().await.unwrap().into_inner() }
+    };
+    eventually(Duration::from_secs(10), || async { status(succeeding.session_id.clone()).await.fulfilled_at.is_some() }).await;
+    let failed = status(failing.session_id.clone()).await;
+    assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
+    assert!(failed.fulfilled_at.is_none());
+    let balance = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
+    assert_eq!(balance, 2 * CREDITS_PER_BUNDLE);
+}
+
+/// An expired session is recorded as such and grants nothing.
+#[tokio::test]
+async fn expired_sessions_are_recorded() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let session = client
+        .create_checkout_session()
+        .org(&org)
+        .body(CreateCheckoutSessionRequest {
+            cancel_url: "https://app.example/cancel".into(),
+            quantity: NonZeroU64::new(1).unwrap(),
+            success_url: "https://app.example/ok".into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    app.fake.expire_session(&session.session_id).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
+    eventually(Duration::from_secs(10), || async {
+        let s = client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
+        s.status == credits_client::types::CheckoutStatus::Expired
+    })
+    .await;
+    assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+}
