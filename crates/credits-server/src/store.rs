@@ -8,18 +8,32 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Connection, Row};
 use uuid::Uuid;
 
 /// Storage failures. The message is for logs only: clients get a generic 500.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(sqlx::migrate::MigrateError),
     #[error("{0}")]
     Invalid(String),
+}
+
+// Implemented by hand (not `#[from]`) so that the cause is in the message once, not again as a
+// source: `{:#}` would print sqlx's message twice.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migration(error)
+    }
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -146,6 +160,9 @@ impl Store {
         } else {
             url.to_string()
         };
+        // A single connection first: a pool reports an unreachable database only as a time-out,
+        // while this says why (refused, unknown database, bad password...).
+        sqlx::AnyConnection::connect(&url).await?.close().await?;
         let pool = AnyPoolOptions::new().max_connections(if is_sqlite { 4 } else { 10 }).connect(&url).await?;
         if is_sqlite {
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
