@@ -118,8 +118,9 @@ pub(crate) fn generate_api(spec_path: &Path, out: &Path, skip_unsupported: bool)
         "//! The dropshot API trait `{}` and its types, for {title}.\n//!\n//! `generated.rs` is rewritten by `cargo xtask generate-api`; this file is yours.\n\nmod generated;\n\npub use generated::*;\n",
         generated.trait_name
     );
-    if generated.needs_error_conversion {
-        lib.push_str("\n// The spec has its own error schema: implement `FromHttpError` for it here, to say how\n// dropshot's own failures (unparsable bodies, bad parameters) are reported in it.\n");
+    if let Some(scaffold) = &generated.error_conversion_scaffold {
+        lib.push_str("mod http_error;\n");
+        write_once(&out.join("src/http_error.rs"), scaffold)?;
     }
     write_once(&out.join("src/lib.rs"), &lib)?;
     Ok(())
@@ -134,7 +135,8 @@ fn write_once(path: &Path, content: &str) -> anyhow::Result<()> {
 
 fn manifest(name: &str, deps: &dropshot_codegen::Dependencies) -> String {
     let mut text = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n\
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         # A crate of its own, even when written inside another workspace.\n[workspace]\n\n[dependencies]\n\
          dropshot = \"0.18.0\"\nhttp = \"1\"\nschemars = {{ version = \"0.8.22\", features = [\"chrono\", \"uuid1\"] }}\n\
          serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n"
     );
@@ -159,5 +161,27 @@ mod tests {
     fn generated_code_is_fresh() {
         let stale = stale_or_write(&workspace_root(), true).expect("generation runs");
         assert!(stale.is_empty(), "stale generated files {stale:?}: run `{REGENERATE}`");
+    }
+
+    /// `generate-api` writes a whole crate: the generated module always, the manifest, `lib.rs`
+    /// and (for a spec with its own error body) the error conversion once, keeping edits.
+    #[test]
+    fn generate_api_writes_a_standalone_crate_and_keeps_what_is_yours() {
+        let out = std::env::temp_dir().join(format!("generate-api-test-{}", std::process::id())).join("credits-standalone");
+        let _ = fs::remove_dir_all(&out);
+        generate_api(&workspace_root().join("openapi/credits.json"), &out, false).expect("generates");
+        for file in ["Cargo.toml", "src/lib.rs", "src/generated.rs", "src/http_error.rs"] {
+            assert!(out.join(file).exists(), "{file} written");
+        }
+        let lib = fs::read_to_string(out.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("mod http_error;") && lib.contains("pub use generated::*;"), "{lib}");
+        assert!(fs::read_to_string(out.join("Cargo.toml")).unwrap().contains("[workspace]"));
+
+        fs::write(out.join("src/lib.rs"), "// edited by hand\n").unwrap();
+        fs::write(out.join("src/generated.rs"), "// stale\n").unwrap();
+        generate_api(&workspace_root().join("openapi/credits.json"), &out, false).expect("regenerates");
+        assert_eq!(fs::read_to_string(out.join("src/lib.rs")).unwrap(), "// edited by hand\n");
+        assert!(fs::read_to_string(out.join("src/generated.rs")).unwrap().contains("pub trait CreditsApi"));
+        let _ = fs::remove_dir_all(out.parent().unwrap());
     }
 }

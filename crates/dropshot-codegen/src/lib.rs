@@ -39,8 +39,9 @@ pub struct Generated {
     pub dependencies: Dependencies,
     /// The Rust name of the generated API trait.
     pub trait_name: String,
-    /// Whether the error type needs a hand-written `FromHttpError` implementation.
-    pub needs_error_conversion: bool,
+    /// When the spec has its own error schema, the error type needs a hand-written
+    /// `FromHttpError` implementation: this is a starting point for it.
+    pub error_conversion_scaffold: Option<String>,
 }
 
 /// Optional crates the generated code refers to.
@@ -106,6 +107,6 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             serde_html_form: uses_html_form,
         },
         trait_name,
-        needs_error_conversion: error_type.as_ref().is_some_and(|e| e.custom),
+        error_conversion_scaffold: error_type.as_ref().and_then(|e| operations::error_conversion_scaffold(e, spec)),
     })
 }

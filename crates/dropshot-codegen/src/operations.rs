@@ -77,6 +77,8 @@ pub(crate) struct ErrorType {
     tokens: TokenStream,
     /// A schema of the spec (`ApiError<T>`), as opposed to dropshot's own `HttpError`.
     pub(crate) custom: bool,
+    /// For a custom error: the body's Rust type and its schema (references resolved).
+    pub(crate) payload: Option<(TokenStream, Value)>,
 }
 
 pub(crate) struct Collected {
@@ -400,10 +402,13 @@ pub(crate) fn resolve_types(spec: &Value, mut operations: Vec<Operation>, types:
         }
         op.resolved.error = match &op.error_schema {
             None => None,
-            Some(schema) if is_dropshot_error(spec, schema) => Some(ErrorType { tokens: quote!(dropshot::HttpError), custom: false }),
+            Some(schema) if is_dropshot_error(spec, schema) => {
+                Some(ErrorType { tokens: quote!(dropshot::HttpError), custom: false, payload: None })
+            }
             Some(schema) => {
                 let payload = types.add(&format!("{base}Error"), schema, spec)?;
-                Some(ErrorType { tokens: quote!(ApiError<#payload>), custom: true })
+                let resolved = resolve(spec, schema).clone();
+                Some(ErrorType { tokens: quote!(ApiError<#payload>), custom: true, payload: Some((payload, resolved)) })
             }
         };
     }
@@ -761,4 +766,48 @@ fn status_const(status: u16) -> Option<&'static str> {
         308 => "PERMANENT_REDIRECT",
         _ => return None,
     })
+}
+
+/// A starting point for the hand-written `FromHttpError` implementation a spec with its own error
+/// schema needs: it fills each required property of the body from dropshot's error (integers
+/// with the status, strings with the message, enums with their first value). Written once, then
+/// the crate's owner makes it say what their API means.
+pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value) -> Option<String> {
+    let (payload, schema) = error.payload.as_ref()?;
+    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let mut fields = Vec::new();
+    for name in required {
+        let property = schema.get("properties").and_then(|p| p.get(name)).map(|p| resolve(spec, p)).cloned().unwrap_or(json!({}));
+        let value = match (property.get("type").and_then(Value::as_str), property.get("enum").and_then(Value::as_array)) {
+            (_, Some(values)) if !values.is_empty() => values[0].to_string(),
+            (Some("integer" | "number"), _) => "status".to_string(),
+            (Some("string"), _) => "message".to_string(),
+            (Some("boolean"), _) => "false".to_string(),
+            (Some("array"), _) => "[]".to_string(),
+            _ => "{}".to_string(),
+        };
+        fields.push(format!("            {name:?}: {value},"));
+    }
+    let payload = payload.to_string().replace(' ', "");
+    Some(format!(
+        "//! How dropshot's own failures (a body that does not parse, a bad parameter) become this API's
+//! error body. Written once by `cargo xtask generate-api` as a starting point: make it say what
+//! your API means.
+
+use crate::generated::{{ApiError, FromHttpError, {payload}}};
+
+impl FromHttpError for {payload} {{
+    fn from_http_error(error: dropshot::HttpError) -> ApiError<Self> {{
+        let status = error.status_code.as_u16();
+        let message = error.external_message.clone();
+        let body = serde_json::json!({{
+{fields}
+        }});
+        let body = serde_json::from_value(body).expect(\"every required property is filled\");
+        ApiError::new(error.status_code, body)
+    }}
+}}
+",
+        fields = fields.join("\n")
+    ))
 }
