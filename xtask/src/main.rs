@@ -43,8 +43,15 @@ enum Command {
     Demo,
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() {
+    if let Err(error) = run(Cli::parse().command) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Codegen { check } => codegen::run(check),
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
         Command::Demo => demo::run(),
