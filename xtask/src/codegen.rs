@@ -24,9 +24,21 @@ fn targets() -> Vec<(&'static str, Output, &'static str)> {
     vec![
         ("openapi/credits.json", Output::Api { skip_unsupported: false }, "crates/credits-api/src/generated.rs"),
         ("openapi/credits.json", Output::Client, "crates/credits-client/src/generated.rs"),
-        ("tests/corpus/buildomat.json", Output::Api { skip_unsupported: true }, "tests/corpus/buildomat-api/src/generated.rs"),
-        ("tests/corpus/keeper.json", Output::Api { skip_unsupported: true }, "tests/corpus/keeper-api/src/generated.rs"),
-        ("tests/corpus/param-collision.json", Output::Api { skip_unsupported: true }, "tests/corpus/param-collision-api/src/generated.rs"),
+        (
+            "tests/corpus/buildomat.json",
+            Output::Api { skip_unsupported: true },
+            "tests/corpus/buildomat-api/src/generated.rs",
+        ),
+        (
+            "tests/corpus/keeper.json",
+            Output::Api { skip_unsupported: true },
+            "tests/corpus/keeper-api/src/generated.rs",
+        ),
+        (
+            "tests/corpus/param-collision.json",
+            Output::Api { skip_unsupported: true },
+            "tests/corpus/param-collision-api/src/generated.rs",
+        ),
     ]
 }
 
@@ -92,7 +104,11 @@ fn generate_client(spec: &Value, header: &str) -> anyhow::Result<String> {
     Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
 }
 
-fn generate_api_source(spec: &Value, header: &str, skip_unsupported: bool) -> anyhow::Result<dropshot_codegen::Generated> {
+fn generate_api_source(
+    spec: &Value,
+    header: &str,
+    skip_unsupported: bool,
+) -> anyhow::Result<dropshot_codegen::Generated> {
     let settings = dropshot_codegen::Settings { skip_unsupported, header: header.to_string() };
     Ok(dropshot_codegen::generate(spec, &settings)?)
 }
@@ -107,15 +123,11 @@ pub(crate) fn generate_api(spec_path: &Path, out: &Path, skip_unsupported: bool)
         eprintln!("left out: {skipped}");
     }
     update(&out.join("src/generated.rs"), &generated.source, false)?;
-    let crate_name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .context("--out must name a directory")?
-        .to_string();
+    let crate_name = out.file_name().and_then(|n| n.to_str()).context("--out must name a directory")?.to_string();
     write_once(&out.join("Cargo.toml"), &manifest(&crate_name, &generated.dependencies))?;
     let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or("the API");
     let mut lib = format!(
-        "//! The dropshot API trait `{}` and its types, for {title}.\n//!\n//! `generated.rs` is rewritten by `cargo xtask generate-api`; this file is yours.\n\nmod generated;\n\npub use generated::*;\n",
+        "//! The dropshot API trait `{}` and its types, for {title}.\n//!\n//! `generated.rs` is rewritten by `cargo xtask generate-api`; this file is yours.\n\n// Formatted by the generator (prettyplease), not by rustfmt.\n#[rustfmt::skip]\nmod generated;\n\npub use generated::*;\n",
         generated.trait_name
     );
     if let Some(scaffold) = &generated.error_conversion_scaffold {
@@ -167,7 +179,8 @@ mod tests {
     /// and (for a spec with its own error body) the error conversion once, keeping edits.
     #[test]
     fn generate_api_writes_a_standalone_crate_and_keeps_what_is_yours() {
-        let out = std::env::temp_dir().join(format!("generate-api-test-{}", std::process::id())).join("credits-standalone");
+        let out =
+            std::env::temp_dir().join(format!("generate-api-test-{}", std::process::id())).join("credits-standalone");
         let _ = fs::remove_dir_all(&out);
         generate_api(&workspace_root().join("openapi/credits.json"), &out, false).expect("generates");
         for file in ["Cargo.toml", "src/lib.rs", "src/generated.rs", "src/http_error.rs"] {

@@ -8,7 +8,9 @@
 
 use dropshot::{ErrorStatusCode, HttpError};
 
-use crate::generated::{ApiError, ApiErrorPayload, ApiErrorPayloadType, FromHttpError, ValidationErrorItem, ValidationErrorItemLocItem};
+use crate::generated::{
+    ApiError, ApiErrorPayload, ApiErrorPayloadType, FromHttpError, ValidationErrorItem, ValidationErrorItemLocItem,
+};
 
 /// The envelope `type` for each status the API uses.
 pub fn error_type_for_status(status: u16) -> ApiErrorPayloadType {
@@ -111,10 +113,10 @@ fn body_schema_violation(problem: &str) -> Option<ValidationErrorItem> {
     let detail = detail.split(" at line ").next().unwrap_or(detail);
     let mut loc = vec![ValidationErrorItemLocItem::String("body".to_string())];
     loc.extend(path_segments(path));
-    if kind == "missing" {
-        if let Some(field) = detail.split('`').nth(1) {
-            loc.push(ValidationErrorItemLocItem::String(field.to_string()));
-        }
+    if kind == "missing"
+        && let Some(field) = detail.split('`').nth(1)
+    {
+        loc.push(ValidationErrorItemLocItem::String(field.to_string()));
     }
     Some(ValidationErrorItem { loc, msg: detail.to_string(), type_: kind.to_string() })
 }

@@ -5,6 +5,8 @@
 //! detects (unparsable bodies, bad parameters) are reported in the API's error envelope.
 
 mod envelope;
+// Formatted by the generator (prettyplease), not by rustfmt.
+#[rustfmt::skip]
 mod generated;
 
 pub use envelope::error_type_for_status;

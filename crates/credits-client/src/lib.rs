@@ -22,6 +22,8 @@
 //! # Ok(()) }
 //! ```
 
+// Formatted by the generator (prettyplease), not by rustfmt.
+#[rustfmt::skip]
 mod generated;
 
 use std::time::Duration;
@@ -58,10 +60,7 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(15),
-            user_agent: format!("credits-client/{}", env!("CARGO_PKG_VERSION")),
-        }
+        Self { timeout: Duration::from_secs(15), user_agent: format!("credits-client/{}", env!("CARGO_PKG_VERSION")) }
     }
 }
 

@@ -50,7 +50,10 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
     };
     let server = credits_server::start_server(config).await?;
     let base_url = format!("http://{}", server.local_addr());
-    fake.add_webhook(WebhookEndpoint { url: format!("{base_url}/api/v1/webhooks/stripe"), secret: WEBHOOK_SECRET.into() });
+    fake.add_webhook(WebhookEndpoint {
+        url: format!("{base_url}/api/v1/webhooks/stripe"),
+        secret: WEBHOOK_SECRET.into(),
+    });
     println!("2. credits-server listening at {base_url} on {database_url}");
 
     let store = Store::connect(&database_url).await?;
@@ -129,7 +132,10 @@ async fn pay_on_checkout_page(checkout_url: &str) -> anyhow::Result<String> {
     Ok(response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string())
 }
 
-async fn wait_for_fulfilment(client: &Client, session_id: &str) -> anyhow::Result<(String, CheckoutPaymentStatus, i64)> {
+async fn wait_for_fulfilment(
+    client: &Client,
+    session_id: &str,
+) -> anyhow::Result<(String, CheckoutPaymentStatus, i64)> {
     let start = Instant::now();
     loop {
         let status = client.get_checkout_session().org("acme").session_id(session_id).send().await?.into_inner();
@@ -137,7 +143,11 @@ async fn wait_for_fulfilment(client: &Client, session_id: &str) -> anyhow::Resul
             return Ok((status.status.to_string(), status.payment_status, status.credits));
         }
         if start.elapsed() > Duration::from_secs(30) {
-            bail!("the webhook did not arrive within 30 s (session {:?}, payment {:?})", status.status, status.payment_status);
+            bail!(
+                "the webhook did not arrive within 30 s (session {:?}, payment {:?})",
+                status.status,
+                status.payment_status
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

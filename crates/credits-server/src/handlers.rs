@@ -5,8 +5,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use credits_api::{
-    CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionRequest,
-    CreateCheckoutSessionHeader, CreateCheckoutSessionPath, CreateCheckoutSessionResponse, CreditBalanceResponse,
+    CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
+    CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
     CreditTransaction, CreditTransactionType, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse,
     GetCreditBalancePath, GetCreditBalanceResponse, GetOpenapiDocumentResponse, ListCreditTransactionsPath,
     ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse, MultiQuery,
@@ -74,7 +74,8 @@ fn bearer_or_api_key(headers: &http::HeaderMap) -> Option<String> {
 
 /// 426 when the client announces an `api-version` older than the configured minimum.
 fn check_client_version(rqctx: &RequestContext<Ctx>, ctx: &ServerContext) -> Result<(), Error> {
-    let (Some(minimum), Some(announced)) = (&ctx.config.min_client_version, rqctx.request.headers().get("api-version")) else {
+    let (Some(minimum), Some(announced)) = (&ctx.config.min_client_version, rqctx.request.headers().get("api-version"))
+    else {
         return Ok(());
     };
     let announced = announced.to_str().unwrap_or_default();
@@ -91,11 +92,21 @@ fn check_redirect(url: &str, field: &str, allowed: &[String]) -> Option<Validati
     let loc = ["body", field];
     let parsed = match url::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => parsed,
-        _ => return Some(ValidationErrorItem::at(&loc, "url_parsing", format!("{field} must be an absolute http(s) URL"))),
+        _ => {
+            return Some(ValidationErrorItem::at(
+                &loc,
+                "url_parsing",
+                format!("{field} must be an absolute http(s) URL"),
+            ));
+        }
     };
     let origin = parsed.origin().ascii_serialization();
     if !allowed.is_empty() && !allowed.iter().any(|a| a.trim_end_matches('/') == origin) {
-        return Some(ValidationErrorItem::at(&loc, "origin_not_allowed", format!("{field} must point at an allowed origin, not {origin}")));
+        return Some(ValidationErrorItem::at(
+            &loc,
+            "origin_not_allowed",
+            format!("{field} must point at an allowed origin, not {origin}"),
+        ));
     }
     None
 }
@@ -131,7 +142,12 @@ impl CreditsApi for CreditsServer {
             format!("{}\n{}\n{}\n{}", path.org, body.quantity, body.success_url, body.cancel_url).as_bytes(),
         );
         if let Some(key) = &idempotency_key {
-            match ctx.store.claim_idempotency_key(&access.caller.user_id, key, &request_hash).await.map_err(Error::from)? {
+            match ctx
+                .store
+                .claim_idempotency_key(&access.caller.user_id, key, &request_hash)
+                .await
+                .map_err(Error::from)?
+            {
                 IdempotencyClaim::Claimed => {}
                 IdempotencyClaim::Replay { body, .. } => {
                     let replay: CheckoutSessionResponse =
@@ -139,10 +155,14 @@ impl CreditsApi for CreditsServer {
                     return Ok(CreateCheckoutSessionResponse(replay));
                 }
                 IdempotencyClaim::Mismatch => {
-                    return Err(Error::Conflict("Idempotency-Key was already used with a different request".into()).into());
+                    return Err(
+                        Error::Conflict("Idempotency-Key was already used with a different request".into()).into()
+                    );
                 }
                 IdempotencyClaim::InFlight => {
-                    return Err(Error::Conflict("A request with this Idempotency-Key is still in progress".into()).into());
+                    return Err(
+                        Error::Conflict("A request with this Idempotency-Key is still in progress".into()).into()
+                    );
                 }
             }
         }
@@ -153,7 +173,10 @@ impl CreditsApi for CreditsServer {
             match &outcome {
                 Ok(response) => {
                     let text = serde_json::to_string(response).map_err(|e| Error::Internal(e.to_string()))?;
-                    store.complete_idempotency_key(&access.caller.user_id, key, 200, &text).await.map_err(Error::from)?;
+                    store
+                        .complete_idempotency_key(&access.caller.user_id, key, 200, &text)
+                        .await
+                        .map_err(Error::from)?;
                 }
                 Err(_) => store.release_idempotency_key(&access.caller.user_id, key).await.map_err(Error::from)?,
             }
@@ -217,14 +240,22 @@ impl CreditsApi for CreditsServer {
         let access = authorize(&rqctx, &path.into_inner().org).await?;
         let query = query.into_inner();
         if !(1..=100).contains(&query.limit) {
-            return Err(Error::Invalid(vec![ValidationErrorItem::at(&["query", "limit"], "range", "limit must be between 1 and 100")]).into());
+            return Err(Error::Invalid(vec![ValidationErrorItem::at(
+                &["query", "limit"],
+                "range",
+                "limit must be between 1 and 100",
+            )])
+            .into());
         }
         let types: Vec<String> = query.transaction_type.iter().map(ToString::to_string).collect();
-        let entries = rqctx.context().store.transactions(&access.org, query.limit, &types).await.map_err(Error::from)?;
+        let entries =
+            rqctx.context().store.transactions(&access.org, query.limit, &types).await.map_err(Error::from)?;
         let mut transactions = Vec::with_capacity(entries.len());
         for entry in entries {
-            let transaction_type: CreditTransactionType =
-                entry.transaction_type.parse().map_err(|_| Error::Internal(format!("unknown transaction type {:?}", entry.transaction_type)))?;
+            let transaction_type: CreditTransactionType = entry
+                .transaction_type
+                .parse()
+                .map_err(|_| Error::Internal(format!("unknown transaction type {:?}", entry.transaction_type)))?;
             let id = entry.id.parse().map_err(|e| Error::Internal(format!("ledger id: {e}")))?;
             transactions.push(CreditTransaction {
                 id,
@@ -266,14 +297,25 @@ async fn create_session(
     // Stripe's own idempotency key: the client's key when there is one (so a retry after a crash
     // reaches the same session), else a fresh one for this attempt.
     let stripe_key = match idempotency_key {
-        Some(key) => format!("credits-{}-{}", access.caller.user_id, sha256_hex(format!("{key}\n{request_hash}").as_bytes())),
+        Some(key) => {
+            format!("credits-{}-{}", access.caller.user_id, sha256_hex(format!("{key}\n{request_hash}").as_bytes()))
+        }
         None => format!("credits-{}", uuid::Uuid::new_v4()),
     };
     let created = ctx
         .stripe
-        .create_session(&stripe_key, &access.org.slug, bundles, &ctx.config.bundle_price, &body.success_url, &body.cancel_url)
+        .create_session(
+            &stripe_key,
+            &access.org.slug,
+            bundles,
+            &ctx.config.bundle_price,
+            &body.success_url,
+            &body.cancel_url,
+        )
         .await?;
     let credits = body.quantity * ctx.config.credits_per_bundle;
-    ctx.store.insert_session(&created.id, &access.org, &access.caller.user_id, body.quantity, credits, &created.url).await?;
+    ctx.store
+        .insert_session(&created.id, &access.org, &access.caller.user_id, body.quantity, credits, &created.url)
+        .await?;
     Ok(CheckoutSessionResponse { checkout_url: created.url, session_id: created.id })
 }

@@ -29,7 +29,8 @@ pub struct ServerContext {
 
 /// The API description of the implementation.
 pub fn api() -> dropshot::ApiDescription<Arc<ServerContext>> {
-    credits_api::credits_api_mod::api_description::<handlers::CreditsServer>().expect("the generated trait describes a valid API")
+    credits_api::credits_api_mod::api_description::<handlers::CreditsServer>()
+        .expect("the generated trait describes a valid API")
 }
 
 /// A running server.

@@ -172,14 +172,19 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if !args.stripe_secret_key.starts_with("sk_") && !args.stripe_secret_key.starts_with("rk_") {
         bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
     }
-    let api_base = if args.stripe_api_base.ends_with('/') { args.stripe_api_base } else { format!("{}/", args.stripe_api_base) };
+    let api_base =
+        if args.stripe_api_base.ends_with('/') { args.stripe_api_base } else { format!("{}/", args.stripe_api_base) };
     url::Url::parse(&api_base).with_context(|| format!("--stripe-api-base {api_base:?} is not a URL"))?;
     let min_client_version = args
         .min_client_version
-        .map(|v| dropshot::semver::Version::parse(&v).with_context(|| format!("--min-client-version {v:?} is not a semver version")))
+        .map(|v| {
+            dropshot::semver::Version::parse(&v)
+                .with_context(|| format!("--min-client-version {v:?} is not a semver version"))
+        })
         .transpose()?;
     for origin in &args.allowed_redirect_origins {
-        let parsed = url::Url::parse(origin).with_context(|| format!("--allowed-redirect-origins: {origin:?} is not a URL"))?;
+        let parsed =
+            url::Url::parse(origin).with_context(|| format!("--allowed-redirect-origins: {origin:?} is not a URL"))?;
         if parsed.origin().ascii_serialization() != origin.trim_end_matches('/') {
             bail!("--allowed-redirect-origins: {origin:?} is not an origin (scheme://host[:port])");
         }
@@ -224,7 +229,10 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
                 bail!("the slug must be lowercase letters, digits and dashes, not {slug:?}");
             }
             let store = Store::connect(&database.database_url).await?;
-            let org = store.create_org(&slug, name.as_deref().unwrap_or(&slug)).await.context("creating the organisation (is the slug taken?)")?;
+            let org = store
+                .create_org(&slug, name.as_deref().unwrap_or(&slug))
+                .await
+                .context("creating the organisation (is the slug taken?)")?;
             println!("created organisation {} ({})", org.slug, org.name);
         }
         AdminCommand::CreateToken { org, email, role, database } => {

@@ -31,7 +31,8 @@ fn add_security(document: &mut Value) {
     document["security"] = json!([{"bearerAuth": []}, {"apiKeyAuth": []}]);
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
-            let public = op.get("operationId").and_then(Value::as_str).is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
+            let public =
+                op.get("operationId").and_then(Value::as_str).is_some_and(|id| PUBLIC_OPERATIONS.contains(&id));
             if public {
                 op["security"] = json!([]);
             }
@@ -72,15 +73,24 @@ fn add_error_statuses(document: &mut Value) {
                 error_content.get_or_insert(range);
             }
             for status in error_statuses(&id) {
-                let (_, description) = ERROR_STATUSES.iter().find(|(s, _)| *s == status).expect("every status is described");
-                responses.insert(status.to_string(), json!({ "$ref": format!("#/components/responses/{}", response_name(description)) }));
+                let (_, description) =
+                    ERROR_STATUSES.iter().find(|(s, _)| *s == status).expect("every status is described");
+                responses.insert(
+                    status.to_string(),
+                    json!({ "$ref": format!("#/components/responses/{}", response_name(description)) }),
+                );
             }
         }
     }
     // The ranges pointed at dropshot's one error response; each status gets its own, same body.
     let Some(range) = error_content else { return };
     let target = range.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')).map(str::to_string);
-    let content = target.and_then(|t| document.pointer(&t).cloned()).unwrap_or(range).get("content").cloned().unwrap_or(json!({}));
+    let content = target
+        .and_then(|t| document.pointer(&t).cloned())
+        .unwrap_or(range)
+        .get("content")
+        .cloned()
+        .unwrap_or(json!({}));
     let responses = &mut document["components"]["responses"];
     if let Some(map) = responses.as_object_mut() {
         map.clear();

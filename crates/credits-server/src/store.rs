@@ -148,12 +148,12 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         install_default_drivers();
         let is_sqlite = url.starts_with("sqlite:");
-        if is_sqlite {
-            if let Some(path) = sqlite_path(url) {
-                if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!("creating {}: {e}", dir.display())))?;
-                }
-            }
+        if is_sqlite
+            && let Some(path) = sqlite_path(url)
+            && let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Invalid(format!("creating {}: {e}", dir.display())))?;
         }
         let url = if is_sqlite && !url.contains("mode=") {
             format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
@@ -194,7 +194,10 @@ impl Store {
     }
 
     pub async fn org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
-        let row = sqlx::query("SELECT id, slug, name FROM orgs WHERE slug = $1").bind(slug).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT id, slug, name FROM orgs WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| Ok(Org { id: r.try_get(0)?, slug: r.try_get(1)?, name: r.try_get(2)? })).transpose()
     }
 
@@ -208,7 +211,8 @@ impl Store {
             .bind(now())
             .execute(&mut *tx)
             .await?;
-        let user_id: String = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(&mut *tx).await?.try_get(0)?;
+        let user_id: String =
+            sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(&mut *tx).await?.try_get(0)?;
         sqlx::query(
             "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -234,12 +238,14 @@ impl Store {
 
     /// Revokes a token given either the token itself or its id; says whether one was revoked.
     pub async fn revoke_token(&self, token_or_id: &str) -> Result<bool> {
-        let result = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR token_hash = $3) AND revoked_at IS NULL")
-            .bind(now())
-            .bind(token_or_id)
-            .bind(sha256_hex(token_or_id.as_bytes()))
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR token_hash = $3) AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(token_or_id)
+        .bind(sha256_hex(token_or_id.as_bytes()))
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -268,7 +274,15 @@ impl Store {
         Ok(Some((Org { id: r.try_get(0)?, slug: r.try_get(1)?, name: r.try_get(2)? }, role)))
     }
 
-    pub async fn insert_session(&self, id: &str, org: &Org, user_id: &str, bundles: i64, credits: i64, url: &str) -> Result<()> {
+    pub async fn insert_session(
+        &self,
+        id: &str,
+        org: &Org,
+        user_id: &str,
+        bundles: i64,
+        credits: i64,
+        url: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO checkout_sessions (id, org_id, created_by, bundles, credits, status, payment_status, checkout_url, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'open', 'unpaid', $6, $7) ON CONFLICT (id) DO NOTHING",
@@ -309,18 +323,23 @@ impl Store {
 
     /// The org a checkout session belongs to, for webhook events.
     pub async fn session_org(&self, id: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT org_id FROM checkout_sessions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT org_id FROM checkout_sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| r.try_get(0).map_err(StoreError::from)).transpose()
     }
 
     /// Sets a session's state as Stripe reports it. A fulfilled session stays paid.
     pub async fn set_session_state(&self, id: &str, status: &str, payment_status: &str) -> Result<()> {
-        sqlx::query("UPDATE checkout_sessions SET status = $1, payment_status = $2 WHERE id = $3 AND fulfilled_at IS NULL")
-            .bind(status)
-            .bind(payment_status)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE checkout_sessions SET status = $1, payment_status = $2 WHERE id = $3 AND fulfilled_at IS NULL",
+        )
+        .bind(status)
+        .bind(payment_status)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -359,12 +378,14 @@ impl Store {
 
     /// Records a Stripe event id; false when it was already recorded.
     pub async fn record_event(&self, id: &str, event_type: &str) -> Result<bool> {
-        let result = sqlx::query("INSERT INTO stripe_events (id, event_type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-            .bind(id)
-            .bind(event_type)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+        let result = sqlx::query(
+            "INSERT INTO stripe_events (id, event_type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(event_type)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -425,7 +446,12 @@ impl Store {
     /// Claims an idempotency key for a request whose body hashes to `request_hash`. Keys are kept
     /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for [`ABANDONED_CLAIM_AFTER`]
     /// (the server stopped half-way) is taken over by the next request with the same body.
-    pub async fn claim_idempotency_key(&self, user_id: &str, key: &str, request_hash: &str) -> Result<IdempotencyClaim> {
+    pub async fn claim_idempotency_key(
+        &self,
+        user_id: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotencyClaim> {
         let expired = (Utc::now() - IDEMPOTENCY_KEY_LIFETIME).to_rfc3339_opts(SecondsFormat::Micros, true);
         sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3")
             .bind(user_id)
@@ -503,11 +529,13 @@ impl Store {
     /// Frees a claimed key after a failure that is worth retrying (Stripe down), so a retry with
     /// the same key runs again instead of replaying the failure.
     pub async fn release_idempotency_key(&self, user_id: &str, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND response_status IS NULL")
-            .bind(user_id)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND response_status IS NULL",
+        )
+        .bind(user_id)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -52,14 +52,18 @@ impl Stripe {
         match price {
             BundlePrice::PriceId(id) => item.price = Some(id.clone()),
             BundlePrice::Amount { unit_amount, currency } => {
-                let currency: stripe_types::Currency = currency.to_lowercase().parse().map_err(|_| Error::Internal(format!("unknown currency {currency:?}")))?;
+                let currency: stripe_types::Currency = currency
+                    .to_lowercase()
+                    .parse()
+                    .map_err(|_| Error::Internal(format!("unknown currency {currency:?}")))?;
                 let mut data = CreateCheckoutSessionLineItemsPriceData::new(currency);
                 data.unit_amount = Some(*unit_amount);
                 data.product_data = Some(ProductData::new("Credit bundle"));
                 item.price_data = Some(data);
             }
         }
-        let metadata = HashMap::from([("org".to_string(), org_slug.to_string()), ("bundles".to_string(), bundles.to_string())]);
+        let metadata =
+            HashMap::from([("org".to_string(), org_slug.to_string()), ("bundles".to_string(), bundles.to_string())]);
         let request = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Payment)
             .line_items(vec![item])
@@ -69,7 +73,9 @@ impl Stripe {
             .metadata(metadata);
         let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
         let session = self
-            .within_deadline(|| request.customize().request_strategy(RequestStrategy::Idempotent(key.clone())).send(&self.client))
+            .within_deadline(|| {
+                request.customize().request_strategy(RequestStrategy::Idempotent(key.clone())).send(&self.client)
+            })
             .await?;
         let url = session.url.clone().ok_or_else(|| Error::Stripe("session created without a url".into()))?;
         Ok(CreatedSession { id: session.id.to_string(), url })
@@ -129,7 +135,8 @@ pub fn bundles_sold(session: &CheckoutSession, price: &BundlePrice) -> Result<u6
         let matches = match price {
             BundlePrice::PriceId(id) => item_price.id.as_str() == id,
             BundlePrice::Amount { unit_amount, currency } => {
-                item_price.unit_amount == Some(*unit_amount) && item_price.currency.to_string().eq_ignore_ascii_case(currency)
+                item_price.unit_amount == Some(*unit_amount)
+                    && item_price.currency.to_string().eq_ignore_ascii_case(currency)
             }
         };
         if matches {

@@ -62,8 +62,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
         )]));
     }
     // Parsing with openapiv3 rejects documents that are not OpenAPI at all, with its own message.
-    serde_json::from_value::<openapiv3::OpenAPI>(spec.clone())
-        .map_err(|e| Error::InvalidDocument(e.to_string()))?;
+    serde_json::from_value::<openapiv3::OpenAPI>(spec.clone()).map_err(|e| Error::InvalidDocument(e.to_string()))?;
 
     let collected = operations::collect(spec);
     let mut unsupported = collected.unsupported;
@@ -93,11 +92,11 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
         #types_tokens
         #ops_tokens
     };
-    let parsed: syn::File = syn::parse2(file).map_err(|e| Error::Internal(format!("generated code does not parse: {e}")))?;
+    let parsed: syn::File =
+        syn::parse2(file).map_err(|e| Error::Internal(format!("generated code does not parse: {e}")))?;
     let body = prettyplease::unparse(&parsed);
-    let source = format!(
-        "// {header}\n\n#![allow(clippy::all, unused_imports, dead_code, non_camel_case_types)]\n\n{body}"
-    );
+    let source =
+        format!("// {header}\n\n#![allow(clippy::all, unused_imports, dead_code, non_camel_case_types)]\n\n{body}");
     Ok(Generated {
         source,
         skipped,

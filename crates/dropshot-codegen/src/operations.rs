@@ -157,7 +157,10 @@ fn read_operation(
         let name = param.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         let location = param.get("in").and_then(Value::as_str).unwrap_or_default();
         let Some(schema) = param.get("schema") else {
-            problems.push(Unsupported::new(format!("parameter {name:?} described by `content` rather than `schema`"), param_pointer.clone()));
+            problems.push(Unsupported::new(
+                format!("parameter {name:?} described by `content` rather than `schema`"),
+                param_pointer.clone(),
+            ));
             continue;
         };
         let mut schema = schema.clone();
@@ -173,28 +176,51 @@ fn read_operation(
         let style = param.get("style").and_then(Value::as_str);
         let explode = param.get("explode").and_then(Value::as_bool);
         let is_array = resolve(spec, &schema).get("type").and_then(Value::as_str) == Some("array");
-        let scalar = if is_array { resolve(spec, &schema).get("items").is_some_and(|i| is_scalar(spec, i)) } else { is_scalar(spec, &schema) };
+        let scalar = if is_array {
+            resolve(spec, &schema).get("items").is_some_and(|i| is_scalar(spec, i))
+        } else {
+            is_scalar(spec, &schema)
+        };
         if location != "header" && !scalar {
-            let what = if is_array && location == "query" { "an array of non-scalar items" } else { "not a scalar (boolean, number, integer or string)" };
-            problems.push(Unsupported::new(format!("{location} parameter {name:?} whose schema is {what}"), format!("{param_pointer}/schema")));
+            let what = if is_array && location == "query" {
+                "an array of non-scalar items"
+            } else {
+                "not a scalar (boolean, number, integer or string)"
+            };
+            problems.push(Unsupported::new(
+                format!("{location} parameter {name:?} whose schema is {what}"),
+                format!("{param_pointer}/schema"),
+            ));
         }
         if is_array && location == "path" {
-            problems.push(Unsupported::new(format!("path parameter {name:?} that is an array"), format!("{param_pointer}/schema")));
+            problems.push(Unsupported::new(
+                format!("path parameter {name:?} that is an array"),
+                format!("{param_pointer}/schema"),
+            ));
         }
         let p = Param { name: name.clone(), schema, required };
         match location {
             "path" => {
                 if style.is_some_and(|s| s != "simple") || explode == Some(true) {
-                    problems.push(Unsupported::new(format!("path parameter {name:?} with a style other than simple"), param_pointer.clone()));
+                    problems.push(Unsupported::new(
+                        format!("path parameter {name:?} with a style other than simple"),
+                        param_pointer.clone(),
+                    ));
                 }
                 if !path.contains(&format!("{{{name}}}")) {
-                    problems.push(Unsupported::new(format!("path parameter {name:?} that is not in the path template"), param_pointer.clone()));
+                    problems.push(Unsupported::new(
+                        format!("path parameter {name:?} that is not in the path template"),
+                        param_pointer.clone(),
+                    ));
                 }
                 path_params.push(p);
             }
             "query" => {
                 if style.is_some_and(|s| s != "form") || explode == Some(false) {
-                    problems.push(Unsupported::new(format!("query parameter {name:?} with a style other than form, exploded"), param_pointer.clone()));
+                    problems.push(Unsupported::new(
+                        format!("query parameter {name:?} with a style other than form, exploded"),
+                        param_pointer.clone(),
+                    ));
                 }
                 query_has_array |= is_array;
                 query_params.push(p);
@@ -206,10 +232,16 @@ fn read_operation(
     for segment in path.split('/') {
         if let Some(var) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             if !path_params.iter().any(|p| p.name == var) {
-                problems.push(Unsupported::new(format!("path variable {{{var}}} without a parameter"), pointer.to_string()));
+                problems.push(Unsupported::new(
+                    format!("path variable {{{var}}} without a parameter"),
+                    pointer.to_string(),
+                ));
             }
         } else if segment.contains('{') {
-            problems.push(Unsupported::new(format!("path segment {segment:?} mixing text and a variable"), pointer.to_string()));
+            problems.push(Unsupported::new(
+                format!("path segment {segment:?} mixing text and a variable"),
+                pointer.to_string(),
+            ));
         }
     }
 
@@ -223,7 +255,11 @@ fn read_operation(
         fn_name: names::snake_name(operation_id),
         summary: op.get("summary").and_then(Value::as_str).map(str::to_string),
         description: op.get("description").and_then(Value::as_str).map(str::to_string),
-        tags: op.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+        tags: op
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|t| t.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
         deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
         path_params,
         query_params,
@@ -252,7 +288,10 @@ fn read_body(spec: &Value, body: &Value, pointer: &str, problems: &mut Vec<Unsup
     }
     let content = body.get("content").and_then(Value::as_object)?;
     if content.len() != 1 {
-        problems.push(Unsupported::new(format!("a request body with {} media types (dropshot takes one)", content.len()), format!("{pointer}/content")));
+        problems.push(Unsupported::new(
+            format!("a request body with {} media types (dropshot takes one)", content.len()),
+            format!("{pointer}/content"),
+        ));
         return None;
     }
     let (media, media_object) = content.iter().next()?;
@@ -271,7 +310,12 @@ fn read_body(spec: &Value, body: &Value, pointer: &str, problems: &mut Vec<Unsup
     Some(Body { kind, schema })
 }
 
-fn read_responses(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<(Success, Option<Value>)> {
+fn read_responses(
+    spec: &Value,
+    op: &Value,
+    pointer: &str,
+    problems: &mut Vec<Unsupported>,
+) -> Option<(Success, Option<Value>)> {
     let empty = Map::new();
     let responses = op.get("responses").and_then(Value::as_object).unwrap_or(&empty);
     let mut success = Vec::new();
@@ -284,7 +328,8 @@ fn read_responses(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Un
             '1' | '2' | '3' => success.push((code.clone(), response.clone(), response_pointer)),
             '4' | '5' => match json_schema_of(response) {
                 Some(schema) => errors.push((code.clone(), schema)),
-                None => problems.push(Unsupported::new(format!("error response {code} without a JSON body"), response_pointer)),
+                None => problems
+                    .push(Unsupported::new(format!("error response {code} without a JSON body"), response_pointer)),
             },
             _ => {} // `default` is handled below.
         }
@@ -308,7 +353,10 @@ fn read_responses(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Un
                 Some(_) => match json_schema_of(response) {
                     Some(s) => Some(s),
                     None => {
-                        problems.push(Unsupported::new("a success response whose body is not JSON", format!("{response_pointer}/content")));
+                        problems.push(Unsupported::new(
+                            "a success response whose body is not JSON",
+                            format!("{response_pointer}/content"),
+                        ));
                         return None;
                     }
                 },
@@ -317,7 +365,10 @@ fn read_responses(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Un
         }
         several => {
             let codes: Vec<&str> = several.iter().map(|(c, _, _)| c.as_str()).collect();
-            problems.push(Unsupported::new(format!("several success responses ({})", codes.join(", ")), format!("{pointer}/responses")));
+            problems.push(Unsupported::new(
+                format!("several success responses ({})", codes.join(", ")),
+                format!("{pointer}/responses"),
+            ));
             return None;
         }
     };
@@ -382,7 +433,11 @@ fn path_conflicts<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<Unsupporte
 }
 
 /// Asks typify for every type the operations use.
-pub(crate) fn resolve_types(spec: &Value, mut operations: Vec<Operation>, types: &mut TypeBuilder) -> Result<Vec<Operation>, Error> {
+pub(crate) fn resolve_types(
+    spec: &Value,
+    mut operations: Vec<Operation>,
+    types: &mut TypeBuilder,
+) -> Result<Vec<Operation>, Error> {
     for op in &mut operations {
         let base = names::type_name(&op.operation_id);
         op.resolved.path = params_type(spec, types, &format!("{base}Path"), &op.path_params)?;
@@ -392,10 +447,10 @@ pub(crate) fn resolve_types(spec: &Value, mut operations: Vec<Operation>, types:
             op.resolved.query_declared = Some(quote!(#declared));
         }
         op.resolved.header = params_type(spec, types, &format!("{base}Header"), &op.header_params)?;
-        if let Some(body) = &op.body {
-            if matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded) {
-                op.resolved.body = Some(types.add(&format!("{base}Body"), &body.schema, spec)?);
-            }
+        if let Some(body) = &op.body
+            && matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded)
+        {
+            op.resolved.body = Some(types.add(&format!("{base}Body"), &body.schema, spec)?);
         }
         if let Success::Coded { schema: Some(schema), .. } = &op.success {
             op.resolved.success = Some(types.add(&format!("{base}ResponseBody"), schema, spec)?);
@@ -424,7 +479,12 @@ fn is_dropshot_error(spec: &Value, schema: &Value) -> bool {
     keys == ["error_code", "message", "request_id"]
 }
 
-fn params_type(spec: &Value, types: &mut TypeBuilder, name: &str, params: &[Param]) -> Result<Option<TokenStream>, Error> {
+fn params_type(
+    spec: &Value,
+    types: &mut TypeBuilder,
+    name: &str,
+    params: &[Param],
+) -> Result<Option<TokenStream>, Error> {
     if params.is_empty() {
         return Ok(None);
     }
@@ -494,7 +554,10 @@ pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&Er
     let methods = operations.iter().map(emit_method);
     let error_support = error.map(|_| emit_error_support());
     let multi_query = operations.iter().any(|op| op.query_has_array).then(emit_multi_query);
-    let trait_doc = format!("The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.", names::snake_name(trait_name));
+    let trait_doc = format!(
+        "The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
+        names::snake_name(trait_name)
+    );
     quote! {
         #error_support
         #multi_query
@@ -774,11 +837,14 @@ fn status_const(status: u16) -> Option<&'static str> {
 /// the crate's owner makes it say what their API means.
 pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value) -> Option<String> {
     let (payload, schema) = error.payload.as_ref()?;
-    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let required: Vec<&str> =
+        schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let mut fields = Vec::new();
     for name in required {
-        let property = schema.get("properties").and_then(|p| p.get(name)).map(|p| resolve(spec, p)).cloned().unwrap_or(json!({}));
-        let value = match (property.get("type").and_then(Value::as_str), property.get("enum").and_then(Value::as_array)) {
+        let property =
+            schema.get("properties").and_then(|p| p.get(name)).map(|p| resolve(spec, p)).cloned().unwrap_or(json!({}));
+        let value = match (property.get("type").and_then(Value::as_str), property.get("enum").and_then(Value::as_array))
+        {
             (_, Some(values)) if !values.is_empty() => values[0].to_string(),
             (Some("integer" | "number"), _) => "status".to_string(),
             (Some("string"), _) => "message".to_string(),

@@ -40,10 +40,10 @@ pub(crate) fn to_json_schema(schema: &Value) -> Value {
             "exclusiveMinimum" | "exclusiveMaximum" => {
                 // OpenAPI 3.0 writes these as booleans beside minimum/maximum; JSON Schema as numbers.
                 let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
-                if value.as_bool() == Some(true) {
-                    if let Some(b) = object.get(bound) {
-                        out.insert(key.clone(), b.clone());
-                    }
+                if value.as_bool() == Some(true)
+                    && let Some(b) = object.get(bound)
+                {
+                    out.insert(key.clone(), b.clone());
                 }
             }
             _ => {
@@ -58,8 +58,7 @@ pub(crate) fn to_json_schema(schema: &Value) -> Value {
 }
 
 fn make_nullable(mut schema: Map<String, Value>) -> Value {
-    let has_exclusive_bounds =
-        schema.get("exclusiveMinimum").is_some() || schema.get("exclusiveMaximum").is_some();
+    let has_exclusive_bounds = schema.get("exclusiveMinimum").is_some() || schema.get("exclusiveMaximum").is_some();
     match schema.get("type").cloned() {
         Some(Value::String(t)) if !schema.contains_key("enum") && !has_exclusive_bounds => {
             schema.insert("type".into(), json!([t, "null"]));
@@ -94,10 +93,7 @@ mod tests {
 
     #[test]
     fn nullable_becomes_a_null_alternative() {
-        assert_eq!(
-            to_json_schema(&json!({"type": "string", "nullable": true})),
-            json!({"type": ["string", "null"]})
-        );
+        assert_eq!(to_json_schema(&json!({"type": "string", "nullable": true})), json!({"type": ["string", "null"]}));
         assert_eq!(
             to_json_schema(&json!({"type": "array", "nullable": true, "items": {"$ref": "#/components/schemas/A"}})),
             json!({"type": ["array", "null"], "items": {"$ref": "#/components/schemas/A"}})

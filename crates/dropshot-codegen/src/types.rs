@@ -134,7 +134,8 @@ fn scalar_twin(original: &syn::ItemStruct) -> syn::ItemStruct {
     let mut twin = original.clone();
     twin.ident = quote::format_ident!("{}Declared", original.ident);
     twin.attrs.retain(|a| !a.path().is_ident("doc"));
-    let doc = format!(" How `{}` is declared to dropshot: arrays as their items, which a client repeats.", original.ident);
+    let doc =
+        format!(" How `{}` is declared to dropshot: arrays as their items, which a client repeats.", original.ident);
     twin.attrs.push(syn::parse_quote!(#[doc = #doc]));
     if let syn::Fields::Named(fields) = &mut twin.fields {
         for field in &mut fields.named {
@@ -158,7 +159,13 @@ fn to_schemars(json: &Value) -> Result<schemars::schema::Schema, Error> {
 
 /// Remembers an object schema (and enums, which only need their name) under its Rust name, and the
 /// inline objects nested in its properties under the names typify gives them.
-fn register(objects: &mut BTreeMap<String, Described>, spec: &Value, rust_name: &str, spec_name: Option<String>, schema: &Value) {
+fn register(
+    objects: &mut BTreeMap<String, Described>,
+    spec: &Value,
+    rust_name: &str,
+    spec_name: Option<String>,
+    schema: &Value,
+) {
     if schema.get("$ref").is_some() {
         return;
     }
@@ -182,14 +189,20 @@ fn clean_type_docs(attrs: &mut Vec<syn::Attribute>) {
         if trimmed.starts_with("<details>") {
             in_details = true;
         }
-        let keep = !in_details && !(trimmed.starts_with('`') && trimmed.ends_with('`') && !trimmed.contains(' '));
+        let is_type_name = trimmed.starts_with('`') && trimmed.ends_with('`') && !trimmed.contains(' ');
+        let keep = !in_details && !is_type_name;
         if trimmed.starts_with("</details>") {
             in_details = false;
         }
         keep
     });
     // Blank doc lines left at the end would make no difference to rustdoc but would to schemars.
-    while attrs.iter().rev().find(|a| doc_text(a).is_some()).is_some_and(|a| doc_text(a).is_some_and(|t| t.trim().is_empty())) {
+    while attrs
+        .iter()
+        .rev()
+        .find(|a| doc_text(a).is_some())
+        .is_some_and(|a| doc_text(a).is_some_and(|t| t.trim().is_empty()))
+    {
         let index = attrs.iter().rposition(|a| doc_text(a).is_some()).expect("found above");
         attrs.remove(index);
     }
@@ -209,10 +222,10 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
 }
 
 fn rename(attrs: &mut Vec<syn::Attribute>, rust_name: &str, described: &Described) {
-    if let Some(spec_name) = &described.spec_name {
-        if spec_name != rust_name {
-            attrs.push(syn::parse_quote!(#[schemars(rename = #spec_name)]));
-        }
+    if let Some(spec_name) = &described.spec_name
+        && spec_name != rust_name
+    {
+        attrs.push(syn::parse_quote!(#[schemars(rename = #spec_name)]));
     }
 }
 
@@ -234,14 +247,12 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
         }
     }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    if !nullable {
-        if let Some(inner) = option_inner(&field.ty) {
-            let inner = inner.to_token_stream().to_string();
-            field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
-            // Described as its inner type, the field would look required without a default.
-            if !has_serde_default(field) {
-                field.attrs.push(syn::parse_quote!(#[serde(default)]));
-            }
+    if !nullable && let Some(inner) = option_inner(&field.ty) {
+        let inner = inner.to_token_stream().to_string();
+        field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
+        // Described as its inner type, the field would look required without a default.
+        if !has_serde_default(field) {
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
         }
     }
 }
@@ -266,10 +277,17 @@ fn has_serde_default(field: &syn::Field) -> bool {
 /// writes them), so the default would be missing from the schema: such defaults go through a
 /// plain function in `schema_defaults`.
 fn plain_default(struct_name: &str, field: &mut syn::Field) -> Option<TokenStream> {
-    let index = field.attrs.iter().position(|a| a.path().is_ident("serde") && default_path(a).is_some_and(|p| p.contains('<')))?;
+    let index = field
+        .attrs
+        .iter()
+        .position(|a| a.path().is_ident("serde") && default_path(a).is_some_and(|p| p.contains('<')))?;
     let path: syn::ExprPath = syn::parse_str(&default_path(&field.attrs[index])?).ok()?;
     let ident = field.ident.as_ref()?;
-    let fn_name = quote::format_ident!("{}_{}", crate::names::snake_name(struct_name), ident.to_string().trim_start_matches("r#"));
+    let fn_name = quote::format_ident!(
+        "{}_{}",
+        crate::names::snake_name(struct_name),
+        ident.to_string().trim_start_matches("r#")
+    );
     let ty = &field.ty;
     let target = format!("schema_defaults::{fn_name}");
     field.attrs[index] = syn::parse_quote!(#[serde(default = #target)]);

@@ -38,10 +38,10 @@ pub fn normalize(document: &Value) -> Value {
     if let Some(title) = inlined.pointer("/info/title") {
         out.insert("info".into(), json!({ "title": title }));
     }
-    if let Some(schemes) = inlined.pointer("/components/securitySchemes") {
-        if schemes.as_object().is_some_and(|s| !s.is_empty()) {
-            out.insert("securitySchemes".into(), schemes.clone());
-        }
+    if let Some(schemes) = inlined.pointer("/components/securitySchemes")
+        && schemes.as_object().is_some_and(|s| !s.is_empty())
+    {
+        out.insert("securitySchemes".into(), schemes.clone());
     }
     let global_security = inlined.get("security");
     let mut paths = Map::new();
@@ -79,7 +79,8 @@ fn drop_ranges_unused_by(expected: &Value, actual: &mut Value) {
         for (method, op) in item.as_object_mut().into_iter().flatten() {
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
             for range in ["4XX", "5XX"] {
-                let pointer = format!("/paths/{}/{method}/responses/{range}", path.replace('~', "~0").replace('/', "~1"));
+                let pointer =
+                    format!("/paths/{}/{method}/responses/{range}", path.replace('~', "~0").replace('/', "~1"));
                 if expected.pointer(&pointer).is_none() {
                     responses.remove(range);
                 }
@@ -112,7 +113,8 @@ fn inline_refs(root: &Value, value: &Value, depth: usize) -> Value {
 pub fn with_security(document: &Value, security: &Value) -> Value {
     let mut document = document.clone();
     if let Some(schemes) = security.get("securitySchemes").filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) {
-        let components = document.as_object_mut().expect("a document is an object").entry("components").or_insert(json!({}));
+        let components =
+            document.as_object_mut().expect("a document is an object").entry("components").or_insert(json!({}));
         components["securitySchemes"] = schemes.clone();
     }
     let operations = security.get("operations").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -332,7 +334,8 @@ fn normalize_schema(schema: &Value) -> Value {
                 }
             }
             "properties" => {
-                let props = value.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), normalize_schema(v))).collect();
+                let props =
+                    value.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), normalize_schema(v))).collect();
                 out.insert(key.clone(), Value::Object(props));
             }
             "additionalProperties" => {
@@ -361,15 +364,15 @@ fn normalize_schema(schema: &Value) -> Value {
         out.remove("type");
     }
     // A lone `allOf` around one schema (how a description sits beside a reference) is that schema.
-    if let Some(Value::Array(list)) = out.get("allOf") {
-        if list.len() == 1 {
-            let mut inner = list[0].as_object().cloned().unwrap_or_default();
-            out.remove("allOf");
-            for (k, v) in out {
-                inner.entry(k).or_insert(v);
-            }
-            return Value::Object(inner);
+    if let Some(Value::Array(list)) = out.get("allOf")
+        && list.len() == 1
+    {
+        let mut inner = list[0].as_object().cloned().unwrap_or_default();
+        out.remove("allOf");
+        for (k, v) in out {
+            inner.entry(k).or_insert(v);
         }
+        return Value::Object(inner);
     }
     Value::Object(out)
 }

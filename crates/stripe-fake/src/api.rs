@@ -38,14 +38,8 @@ pub async fn handle(
     let fault = fault.and_then(|f| f.0.0);
     let mut response = run(&shared, fault, &method, &uri, &headers, body, &request_id).await;
     let response_headers = response.headers_mut();
-    response_headers.insert(
-        "request-id",
-        HeaderValue::from_str(&request_id).expect("ascii"),
-    );
-    response_headers.insert(
-        "stripe-version",
-        HeaderValue::from_static(stripe_shared::version::VERSION.as_str()),
-    );
+    response_headers.insert("request-id", HeaderValue::from_str(&request_id).expect("ascii"));
+    response_headers.insert("stripe-version", HeaderValue::from_static(stripe_shared::version::VERSION.as_str()));
     response
 }
 
@@ -104,12 +98,9 @@ async fn run(
     if let Some(delay) = fault.as_ref().and_then(Fault::hang) {
         tokio::time::sleep(delay).await;
     }
-    let ctx = RequestCtx {
-        request_id: request_id.to_string(),
-    };
-    let result = form::parse(&encoded)
-        .map(Fields::root)
-        .and_then(|params| dispatch(shared, &ctx, method, uri.path(), params));
+    let ctx = RequestCtx { request_id: request_id.to_string() };
+    let result =
+        form::parse(&encoded).map(Fields::root).and_then(|params| dispatch(shared, &ctx, method, uri.path(), params));
     let (status, body) = match &result {
         Ok(object) => (StatusCode::OK, object.clone()),
         Err(error) => {
@@ -121,10 +112,7 @@ async fn run(
     if let Some(guard) = guard {
         let saved = !matches!(&result, Err(e) if e.is_validation());
         if saved {
-            guard.finish(SavedResponse {
-                status: status.as_u16(),
-                body: body.clone(),
-            });
+            guard.finish(SavedResponse { status: status.as_u16(), body: body.clone() });
         }
     }
     let mut response = json_response(status, body);
@@ -153,40 +141,23 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
         .expect("valid response")
 }
 
-fn dispatch(
-    shared: &Shared,
-    ctx: &RequestCtx,
-    method: &Method,
-    path: &str,
-    params: Fields,
-) -> Result<Value, ApiError> {
-    let segments: Vec<&str> = path
-        .trim_start_matches("/v1/")
-        .trim_end_matches('/')
-        .split('/')
-        .collect();
+fn dispatch(shared: &Shared, ctx: &RequestCtx, method: &Method, path: &str, params: Fields) -> Result<Value, ApiError> {
+    let segments: Vec<&str> = path.trim_start_matches("/v1/").trim_end_matches('/').split('/').collect();
     let get = *method == Method::GET;
     let post = *method == Method::POST;
     match segments.as_slice() {
         ["checkout", "sessions"] if post => checkout::create(shared, ctx, params),
         ["checkout", "sessions"] if get => checkout::list(shared, params),
         ["checkout", "sessions", id] if get => checkout::retrieve(shared, id, params),
-        ["checkout", "sessions", id, "line_items"] if get => {
-            checkout::list_line_items(shared, id, params)
-        }
-        ["checkout", "sessions", id, "expire"] if post => {
-            checkout::expire_endpoint(shared, ctx, id, params)
-        }
+        ["checkout", "sessions", id, "line_items"] if get => checkout::list_line_items(shared, id, params),
+        ["checkout", "sessions", id, "expire"] if post => checkout::expire_endpoint(shared, ctx, id, params),
         ["prices"] if post => catalog::create_price(shared, params),
         ["prices"] if get => catalog::list_prices(shared, params),
         ["prices", id] if get => catalog::retrieve_price(shared, id, params),
         ["products"] if post => catalog::create_product(shared, params),
         ["products"] if get => catalog::list_products(shared, params),
         ["products", id] if get => catalog::retrieve_product(shared, id, params),
-        _ => Err(ApiError::UnrecognizedUrl {
-            method: method.to_string(),
-            path: path.to_string(),
-        }),
+        _ => Err(ApiError::UnrecognizedUrl { method: method.to_string(), path: path.to_string() }),
     }
 }
 
@@ -212,11 +183,7 @@ impl Expand {
 
 /// One page of a list, newest first: `limit` (1 to 100, default 10), `starting_after`,
 /// `ending_before`. `items` are (id, object) pairs in list order.
-pub fn list_page(
-    url: &str,
-    items: Vec<(String, Value)>,
-    params: &mut Fields,
-) -> Result<Value, ApiError> {
+pub fn list_page(url: &str, items: Vec<(String, Value)>, params: &mut Fields) -> Result<Value, ApiError> {
     let limit = params.integer("limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::InvalidParameter {
@@ -226,13 +193,10 @@ pub fn list_page(
     }
     let limit = limit as usize;
     let position = |param: &str, id: &str| {
-        items
-            .iter()
-            .position(|(item_id, _)| item_id == id)
-            .ok_or_else(|| ApiError::InvalidParameter {
-                param: param.into(),
-                message: format!("No such object: '{id}'"),
-            })
+        items.iter().position(|(item_id, _)| item_id == id).ok_or_else(|| ApiError::InvalidParameter {
+            param: param.into(),
+            message: format!("No such object: '{id}'"),
+        })
     };
     let starting_after = params.optional_string("starting_after")?;
     let ending_before = params.optional_string("ending_before")?;
@@ -252,11 +216,6 @@ pub fn list_page(
             (0, end, end < items.len())
         }
     };
-    let data = items
-        .into_iter()
-        .skip(start)
-        .take(end - start)
-        .map(|(_, v)| v)
-        .collect();
+    let data = items.into_iter().skip(start).take(end - start).map(|(_, v)| v).collect();
     Ok(crate::objects::list(url, data, has_more))
 }

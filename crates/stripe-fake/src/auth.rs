@@ -20,11 +20,7 @@ pub fn authenticate(headers: &HeaderMap, accepted: Option<&str>) -> Result<Strin
         Some(accepted) => key == accepted,
         None => key.starts_with("sk_test_") && key.len() > "sk_test_".len(),
     };
-    if valid {
-        Ok(key)
-    } else {
-        Err(ApiError::InvalidApiKey { key })
-    }
+    if valid { Ok(key) } else { Err(ApiError::InvalidApiKey { key }) }
 }
 
 fn key_from_header(header: &str) -> Option<String> {
@@ -35,9 +31,7 @@ fn key_from_header(header: &str) -> Option<String> {
     } else if scheme.eq_ignore_ascii_case("basic") {
         let decoded = base64_decode(credentials)?;
         let decoded = String::from_utf8(decoded).ok()?;
-        decoded
-            .split_once(':')
-            .map_or(decoded.clone(), |(user, _)| user.to_string())
+        decoded.split_once(':').map_or(decoded.clone(), |(user, _)| user.to_string())
     } else {
         return None;
     };
@@ -82,31 +76,16 @@ mod tests {
 
     #[test]
     fn bearer_and_basic() {
-        assert_eq!(
-            authenticate(&headers("Bearer sk_test_x"), None).unwrap(),
-            "sk_test_x"
-        );
+        assert_eq!(authenticate(&headers("Bearer sk_test_x"), None).unwrap(), "sk_test_x");
         // "sk_test_x:" in base64, as curl -u sk_test_x: sends it.
-        assert_eq!(
-            authenticate(&headers("Basic c2tfdGVzdF94Og=="), None).unwrap(),
-            "sk_test_x"
-        );
+        assert_eq!(authenticate(&headers("Basic c2tfdGVzdF94Og=="), None).unwrap(), "sk_test_x");
     }
 
     #[test]
     fn refusals() {
-        assert_eq!(
-            authenticate(&HeaderMap::new(), None),
-            Err(ApiError::MissingApiKey)
-        );
-        assert_eq!(
-            authenticate(&headers("Bearer "), None),
-            Err(ApiError::MissingApiKey)
-        );
-        assert!(matches!(
-            authenticate(&headers("Bearer sk_live_x"), None),
-            Err(ApiError::InvalidApiKey { .. })
-        ));
+        assert_eq!(authenticate(&HeaderMap::new(), None), Err(ApiError::MissingApiKey));
+        assert_eq!(authenticate(&headers("Bearer "), None), Err(ApiError::MissingApiKey));
+        assert!(matches!(authenticate(&headers("Bearer sk_live_x"), None), Err(ApiError::InvalidApiKey { .. })));
         assert!(matches!(
             authenticate(&headers("Bearer sk_test_other"), Some("sk_test_x")),
             Err(ApiError::InvalidApiKey { .. })

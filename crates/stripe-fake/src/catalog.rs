@@ -38,21 +38,12 @@ pub fn retrieve_product(shared: &Shared, id: &str, mut params: Fields) -> Result
     params.reject_unknown(&["expand"])?;
     Expand::read(&mut params, &[])?;
     let store = shared.store();
-    let product = store.product(id).ok_or(ApiError::NotFound {
-        kind: "product",
-        id: id.into(),
-    })?;
+    let product = store.product(id).ok_or(ApiError::NotFound { kind: "product", id: id.into() })?;
     Ok(objects::product(product))
 }
 
 pub fn list_products(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "active",
-        "expand",
-    ])?;
+    params.reject_unknown(&["limit", "starting_after", "ending_before", "active", "expand"])?;
     Expand::read(&mut params, &[])?;
     let active = params.boolean("active")?;
     let store = shared.store();
@@ -71,10 +62,7 @@ const PRICE_PARAMS: &[(&str, Shape)] = &[
     ("currency", Shape::Scalar),
     ("unit_amount", Shape::Scalar),
     ("product", Shape::Scalar),
-    (
-        "product_data",
-        Shape::Object(&[("name", Shape::Scalar), ("metadata", Shape::Dictionary)]),
-    ),
+    ("product_data", Shape::Object(&[("name", Shape::Scalar), ("metadata", Shape::Dictionary)])),
     ("metadata", Shape::Dictionary),
     ("nickname", Shape::Scalar),
     ("lookup_key", Shape::Scalar),
@@ -105,29 +93,16 @@ pub fn retrieve_price(shared: &Shared, id: &str, mut params: Fields) -> Result<V
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["product"])?;
     let store = shared.store();
-    let price = store.price(id).ok_or(ApiError::NotFound {
-        kind: "price",
-        id: id.into(),
-    })?;
+    let price = store.price(id).ok_or(ApiError::NotFound { kind: "price", id: id.into() })?;
     Ok(price_json(price, &store, expand.has("product")))
 }
 
 pub fn list_prices(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "active",
-        "product",
-        "currency",
-        "expand",
-    ])?;
+    params.reject_unknown(&["limit", "starting_after", "ending_before", "active", "product", "currency", "expand"])?;
     let expand = Expand::read(&mut params, &["data.product"])?;
     let active = params.boolean("active")?;
     let product = params.optional_string("product")?;
-    let currency = params
-        .optional_string("currency")?
-        .map(|c| c.to_ascii_lowercase());
+    let currency = params.optional_string("currency")?.map(|c| c.to_ascii_lowercase());
     let store = shared.store();
     let items = store
         .prices
@@ -136,39 +111,24 @@ pub fn list_prices(shared: &Shared, mut params: Fields) -> Result<Value, ApiErro
         .filter(|p| active.is_none_or(|a| p.active == a))
         .filter(|p| product.as_ref().is_none_or(|id| &p.product == id))
         .filter(|p| currency.as_ref().is_none_or(|c| &p.currency == c))
-        .map(|p| {
-            (
-                p.id.clone(),
-                price_json(p, &store, expand.has("data.product")),
-            )
-        })
+        .map(|p| (p.id.clone(), price_json(p, &store, expand.has("data.product"))))
         .collect();
     list_page("/v1/prices", items, &mut params)
 }
 
 fn price_json(price: &Price, store: &Store, expand_product: bool) -> Value {
-    let product = if expand_product {
-        store.product(&price.product)
-    } else {
-        None
-    };
+    let product = if expand_product { store.product(&price.product) } else { None };
     objects::price(price, product)
 }
 
 /// Reads `currency`, `unit_amount` and `product` | `product_data` from `params` (the top level
 /// of `POST /v1/prices`, or a line item's `price_data`). Returns the price and, when
 /// `product_data` was given, the new product to store beside it.
-pub fn read_price(
-    params: &mut Fields,
-    store: &Store,
-    active: bool,
-) -> Result<(Price, Option<Product>), ApiError> {
+pub fn read_price(params: &mut Fields, store: &Store, active: bool) -> Result<(Price, Option<Product>), ApiError> {
     let currency = read_currency(params)?;
     let unit_amount = params
         .integer("unit_amount")?
-        .ok_or_else(|| ApiError::MissingParameter {
-            param: params.name("unit_amount"),
-        })?;
+        .ok_or_else(|| ApiError::MissingParameter { param: params.name("unit_amount") })?;
     if unit_amount < 0 {
         return Err(ApiError::InvalidParameter {
             param: params.name("unit_amount"),
@@ -181,22 +141,15 @@ pub fn read_price(
         (Some(_), Some(_)) => {
             return Err(ApiError::InvalidParameter {
                 param: params.name("product"),
-                message: "You may only specify one of these parameters: product, product_data."
-                    .into(),
+                message: "You may only specify one of these parameters: product, product_data.".into(),
             });
         }
         (None, None) => {
-            return Err(ApiError::MissingParameter {
-                param: params.name("product"),
-            });
+            return Err(ApiError::MissingParameter { param: params.name("product") });
         }
         (Some(id), None) => {
             if store.product(&id).is_none() {
-                return Err(ApiError::MissingReference {
-                    kind: "product",
-                    id,
-                    param: params.name("product"),
-                });
+                return Err(ApiError::MissingReference { kind: "product", id, param: params.name("product") });
             }
             (id, None)
         }
@@ -224,14 +177,7 @@ fn read_product_data(params: &mut Fields) -> Result<Product, ApiError> {
     let name = params.required_string("name")?;
     let description = params.optional_string("description")?;
     let metadata = params.metadata("metadata")?.unwrap_or_default();
-    Ok(Product {
-        id: ids::product(),
-        name,
-        description,
-        active: true,
-        metadata,
-        created: now(),
-    })
+    Ok(Product { id: ids::product(), name, description, active: true, metadata, created: now() })
 }
 
 /// A three-letter ISO currency code, lowercased as Stripe returns it.

@@ -18,11 +18,8 @@ use crate::store::{LineItem, PaymentStatus, Session, SessionStatus, Store};
 const MIN_EXPIRY: i64 = 30 * 60;
 const MAX_EXPIRY: i64 = 24 * 60 * 60;
 
-const PRODUCT_DATA: Shape = Shape::Object(&[
-    ("name", Shape::Scalar),
-    ("description", Shape::Scalar),
-    ("metadata", Shape::Dictionary),
-]);
+const PRODUCT_DATA: Shape =
+    Shape::Object(&[("name", Shape::Scalar), ("description", Shape::Scalar), ("metadata", Shape::Dictionary)]);
 
 const PRICE_DATA: Shape = Shape::Object(&[
     ("currency", Shape::Scalar),
@@ -31,11 +28,8 @@ const PRICE_DATA: Shape = Shape::Object(&[
     ("product_data", PRODUCT_DATA),
 ]);
 
-const LINE_ITEM: Shape = Shape::Object(&[
-    ("price", Shape::Scalar),
-    ("price_data", PRICE_DATA),
-    ("quantity", Shape::Scalar),
-]);
+const LINE_ITEM: Shape =
+    Shape::Object(&[("price", Shape::Scalar), ("price_data", PRICE_DATA), ("quantity", Shape::Scalar)]);
 
 /// The parameters of `POST /v1/checkout/sessions` the fake implements.
 const SESSION_PARAMS: &[(&str, Shape)] = &[
@@ -99,9 +93,7 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
     let client_reference_id = params.optional_string("client_reference_id")?;
     let customer_email = params.optional_string("customer_email")?;
     let metadata = params.metadata("metadata")?.unwrap_or_default();
-    let payment_method_types = params
-        .string_array("payment_method_types")?
-        .unwrap_or_else(|| vec!["card".into()]);
+    let payment_method_types = params.string_array("payment_method_types")?.unwrap_or_else(|| vec!["card".into()]);
     let requested_currency = match params.optional_string("currency")? {
         Some(currency) => {
             let mut probe = Fields::root(vec![("currency".into(), Node::Leaf(currency))]);
@@ -141,11 +133,7 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
         expires_at,
         mode,
         status: SessionStatus::Open,
-        payment_status: if amount == 0 {
-            PaymentStatus::NoPaymentRequired
-        } else {
-            PaymentStatus::Unpaid
-        },
+        payment_status: if amount == 0 { PaymentStatus::NoPaymentRequired } else { PaymentStatus::Unpaid },
         line_items,
         currency,
         amount_subtotal: amount,
@@ -159,8 +147,7 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
         payment_intent: None,
         async_payment_pending: false,
     };
-    let json =
-        objects::checkout_session(&session, &store, &shared.base_url, expand.has("line_items"));
+    let json = objects::checkout_session(&session, &store, &shared.base_url, expand.has("line_items"));
     tracing::info!(id = %session.id, request = %ctx.request_id, amount, "checkout session created");
     store.sessions.push(session);
     Ok(json)
@@ -169,10 +156,7 @@ pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<V
 fn check_url(url: &str, param: &str) -> Result<(), ApiError> {
     match url::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
-        _ => Err(ApiError::InvalidParameter {
-            param: param.into(),
-            message: "Not a valid URL".into(),
-        }),
+        _ => Err(ApiError::InvalidParameter { param: param.into(), message: "Not a valid URL".into() }),
     }
 }
 
@@ -180,9 +164,7 @@ fn check_url(url: &str, param: &str) -> Result<(), ApiError> {
 fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineItem>, ApiError> {
     let items = params.object_array("line_items")?.unwrap_or_default();
     if items.is_empty() {
-        return Err(ApiError::MissingParameter {
-            param: "line_items".into(),
-        });
+        return Err(ApiError::MissingParameter { param: "line_items".into() });
     }
     let mut line_items = Vec::with_capacity(items.len());
     for mut item in items {
@@ -192,25 +174,17 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
             (Some(_), Some(_)) => {
                 return Err(ApiError::InvalidParameter {
                     param: item.name("price"),
-                    message: "You may only specify one of these parameters: price, price_data."
-                        .into(),
+                    message: "You may only specify one of these parameters: price, price_data.".into(),
                 });
             }
             (None, None) => {
-                return Err(ApiError::MissingParameter {
-                    param: item.name("price"),
-                });
+                return Err(ApiError::MissingParameter { param: item.name("price") });
             }
-            (Some(id), None) => {
-                store
-                    .price(&id)
-                    .cloned()
-                    .ok_or_else(|| ApiError::MissingReference {
-                        kind: "price",
-                        id,
-                        param: item.name("price"),
-                    })?
-            }
+            (Some(id), None) => store.price(&id).cloned().ok_or_else(|| ApiError::MissingReference {
+                kind: "price",
+                id,
+                param: item.name("price"),
+            })?,
             (None, Some(mut data)) => {
                 // Stripe creates an inactive price (and its product) for inline price data.
                 let (price, product) = catalog::read_price(&mut data, store, false)?;
@@ -221,11 +195,8 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
                 price
             }
         };
-        let quantity = item
-            .integer("quantity")?
-            .ok_or_else(|| ApiError::MissingParameter {
-                param: item.name("quantity"),
-            })?;
+        let quantity =
+            item.integer("quantity")?.ok_or_else(|| ApiError::MissingParameter { param: item.name("quantity") })?;
         if quantity < 1 {
             return Err(ApiError::InvalidParameter {
                 param: item.name("quantity"),
@@ -240,10 +211,7 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
                 message: "All line items must use the same currency.".into(),
             });
         }
-        let description = store
-            .product(&price.product)
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
+        let description = store.product(&price.product).map(|p| p.name.clone()).unwrap_or_default();
         line_items.push(LineItem {
             id: ids::line_item(),
             price: price.id.clone(),
@@ -262,23 +230,11 @@ pub fn retrieve(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, 
     expire_due(shared);
     let store = shared.store();
     let session = find(&store, id)?;
-    Ok(objects::checkout_session(
-        session,
-        &store,
-        &shared.base_url,
-        expand.has("line_items"),
-    ))
+    Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
 }
 
 pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&[
-        "limit",
-        "starting_after",
-        "ending_before",
-        "status",
-        "payment_intent",
-        "expand",
-    ])?;
+    params.reject_unknown(&["limit", "starting_after", "ending_before", "status", "payment_intent", "expand"])?;
     let expand = Expand::read(&mut params, &["data.line_items"])?;
     let status = params.optional_string("status")?;
     let payment_intent = params.optional_string("payment_intent")?;
@@ -291,12 +247,7 @@ pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
         .filter(|s| status.as_ref().is_none_or(|st| s.status.as_str() == st))
         .filter(|s| payment_intent.is_none() || s.payment_intent == payment_intent)
         .map(|s| {
-            let json = objects::checkout_session(
-                s,
-                &store,
-                &shared.base_url,
-                expand.has("data.line_items"),
-            );
+            let json = objects::checkout_session(s, &store, &shared.base_url, expand.has("data.line_items"));
             (s.id.clone(), json)
         })
         .collect();
@@ -308,51 +259,27 @@ pub fn list_line_items(shared: &Shared, id: &str, mut params: Fields) -> Result<
     Expand::read(&mut params, &[])?;
     let store = shared.store();
     let session = find(&store, id)?;
-    let items = session
-        .line_items
-        .iter()
-        .map(|item| (item.id.clone(), objects::line_item(item, &store)))
-        .collect();
-    list_page(
-        &format!("/v1/checkout/sessions/{id}/line_items"),
-        items,
-        &mut params,
-    )
+    let items = session.line_items.iter().map(|item| (item.id.clone(), objects::line_item(item, &store))).collect();
+    list_page(&format!("/v1/checkout/sessions/{id}/line_items"), items, &mut params)
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`.
-pub fn expire_endpoint(
-    shared: &Shared,
-    ctx: &RequestCtx,
-    id: &str,
-    mut params: Fields,
-) -> Result<Value, ApiError> {
+pub fn expire_endpoint(shared: &Shared, ctx: &RequestCtx, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["line_items"])?;
     expire(shared, id, Some(&ctx.request_id))?;
     let store = shared.store();
     let session = find(&store, id)?;
-    Ok(objects::checkout_session(
-        session,
-        &store,
-        &shared.base_url,
-        expand.has("line_items"),
-    ))
+    Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
 }
 
 fn find<'a>(store: &'a Store, id: &str) -> Result<&'a Session, ApiError> {
-    store.session(id).ok_or(ApiError::NotFound {
-        kind: "checkout.session",
-        id: id.into(),
-    })
+    store.session(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })
 }
 
 fn not_open(status: SessionStatus) -> ApiError {
     ApiError::InvalidRequest {
-        message: format!(
-            "This Checkout Session is {}; only sessions with status `open` can do that.",
-            status.as_str()
-        ),
+        message: format!("This Checkout Session is {}; only sessions with status `open` can do that.", status.as_str()),
     }
 }
 
@@ -368,10 +295,7 @@ fn event_object(shared: &Shared, id: &str) -> Value {
 pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store.session_mut(id).ok_or(ApiError::NotFound {
-            kind: "checkout.session",
-            id: id.into(),
-        })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
         if session.status != SessionStatus::Open {
             return Err(not_open(session.status));
         }
@@ -393,10 +317,7 @@ pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<()
 pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store.session_mut(id).ok_or(ApiError::NotFound {
-            kind: "checkout.session",
-            id: id.into(),
-        })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
         if !session.async_payment_pending {
             return Err(ApiError::InvalidRequest {
                 message: "This Checkout Session has no asynchronous payment pending: complete it \
@@ -409,11 +330,8 @@ pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Resul
             session.payment_status = PaymentStatus::Paid;
         }
     }
-    let event_type = if succeeded {
-        "checkout.session.async_payment_succeeded"
-    } else {
-        "checkout.session.async_payment_failed"
-    };
+    let event_type =
+        if succeeded { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
     shared.emit(event_type, event_object(shared, id), None);
     Ok(())
 }
@@ -422,20 +340,13 @@ pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Resul
 pub fn expire(shared: &Shared, id: &str, request_id: Option<&str>) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
-        let session = store.session_mut(id).ok_or(ApiError::NotFound {
-            kind: "checkout.session",
-            id: id.into(),
-        })?;
+        let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
         if session.status != SessionStatus::Open {
             return Err(not_open(session.status));
         }
         session.status = SessionStatus::Expired;
     }
-    shared.emit(
-        "checkout.session.expired",
-        event_object(shared, id),
-        request_id,
-    );
+    shared.emit("checkout.session.expired", event_object(shared, id), request_id);
     Ok(())
 }
 

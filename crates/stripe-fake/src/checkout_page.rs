@@ -17,17 +17,10 @@ pub async fn show(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     checkout::expire_due(&shared);
     let store = shared.store();
     let Some(session) = store.session(&id) else {
-        return (
-            StatusCode::NOT_FOUND,
-            Html(page("Not found", "<p>No such Checkout Session.</p>")),
-        )
-            .into_response();
+        return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>No such Checkout Session.</p>"))).into_response();
     };
     if session.status != SessionStatus::Open {
-        let body = format!(
-            "<p>This Checkout Session is {}.</p>",
-            session.status.as_str()
-        );
+        let body = format!("<p>This Checkout Session is {}.</p>", session.status.as_str());
         return Html(page("Checkout", &body)).into_response();
     }
     let mut rows = String::new();
@@ -42,9 +35,7 @@ pub async fn show(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
         ));
     }
     let cancel = if session.cancel_url.is_some() {
-        format!(
-            r#"<form method="post" action="/pay/{id}/cancel"><button type="submit">Cancel</button></form>"#
-        )
+        format!(r#"<form method="post" action="/pay/{id}/cancel"><button type="submit">Cancel</button></form>"#)
     } else {
         String::new()
     };
@@ -62,16 +53,9 @@ pub async fn show(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
 
 pub async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     if let Err(error) = checkout::complete(&shared, &id, PaymentOutcome::Paid) {
-        return (
-            StatusCode::BAD_REQUEST,
-            Html(page("Checkout", &escape(&error.to_string()))),
-        )
-            .into_response();
+        return (StatusCode::BAD_REQUEST, Html(page("Checkout", &escape(&error.to_string())))).into_response();
     }
-    let success_url = shared
-        .store()
-        .session(&id)
-        .and_then(|s| s.success_url.clone());
+    let success_url = shared.store().session(&id).and_then(|s| s.success_url.clone());
     match success_url {
         Some(url) => Redirect::to(&url.replace("{CHECKOUT_SESSION_ID}", &id)).into_response(),
         None => Html(page("Checkout", "<p>Paid.</p>")).into_response(),
@@ -83,11 +67,7 @@ pub async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
     match cancel_url {
         Some(Some(url)) => Redirect::to(&url).into_response(),
         Some(None) => Html(page("Checkout", "<p>No cancel URL.</p>")).into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            Html(page("Not found", "<p>No such Checkout Session.</p>")),
-        )
-            .into_response(),
+        None => (StatusCode::NOT_FOUND, Html(page("Not found", "<p>No such Checkout Session.</p>"))).into_response(),
     }
 }
 
@@ -102,19 +82,11 @@ fn page(title: &str, body: &str) -> String {
 
 /// Minor units as `12.34 USD` (two decimals; zero-decimal currencies are not special-cased).
 fn money(amount: i64, currency: &str) -> String {
-    format!(
-        "{}.{:02} {}",
-        amount / 100,
-        (amount % 100).abs(),
-        currency.to_uppercase()
-    )
+    format!("{}.{:02} {}", amount / 100, (amount % 100).abs(), currency.to_uppercase())
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -20,25 +20,13 @@ use crate::webhooks::{RetryPolicy, WebhookEndpoint};
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_fake/checkout/sessions/{id}/complete", post(complete))
-        .route(
-            "/_fake/checkout/sessions/{id}/async_payment/succeed",
-            post(async_succeed),
-        )
-        .route(
-            "/_fake/checkout/sessions/{id}/async_payment/fail",
-            post(async_fail),
-        )
+        .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
+        .route("/_fake/checkout/sessions/{id}/async_payment/fail", post(async_fail))
         .route("/_fake/checkout/sessions/{id}/expire", post(expire))
         .route("/_fake/events", get(events))
-        .route(
-            "/_fake/webhooks",
-            get(list_webhooks).post(add_webhook).delete(clear_webhooks),
-        )
+        .route("/_fake/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
         .route("/_fake/config", post(configure))
-        .route(
-            "/_fake/faults",
-            get(list_faults).post(add_fault).delete(clear_faults),
-        )
+        .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/_fake/idempotency", get(idempotency))
 }
 
@@ -68,19 +56,11 @@ async fn complete(
 }
 
 async fn async_succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    respond(
-        &shared,
-        &id,
-        checkout::settle_async_payment(&shared, &id, true),
-    )
+    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, true))
 }
 
 async fn async_fail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    respond(
-        &shared,
-        &id,
-        checkout::settle_async_payment(&shared, &id, false),
-    )
+    respond(&shared, &id, checkout::settle_async_payment(&shared, &id, false))
 }
 
 async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -94,13 +74,7 @@ fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError
     }
     let store = shared.store();
     let session = store.session(id).expect("transition succeeded");
-    Json(crate::objects::checkout_session(
-        session,
-        &store,
-        &shared.base_url,
-        false,
-    ))
-    .into_response()
+    Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
 }
 
 async fn events(State(shared): State<Arc<Shared>>) -> Response {
@@ -116,12 +90,7 @@ async fn idempotency(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
-    let urls: Vec<_> = shared
-        .webhooks
-        .endpoints()
-        .into_iter()
-        .map(|e| json!({ "url": e.url }))
-        .collect();
+    let urls: Vec<_> = shared.webhooks.endpoints().into_iter().map(|e| json!({ "url": e.url })).collect();
     Json(json!({
         "endpoints": urls,
         "delivery_copies": shared.webhooks.copies(),
@@ -130,10 +99,7 @@ async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn add_webhook(
-    State(shared): State<Arc<Shared>>,
-    Json(endpoint): Json<WebhookEndpoint>,
-) -> Response {
+async fn add_webhook(State(shared): State<Arc<Shared>>, Json(endpoint): Json<WebhookEndpoint>) -> Response {
     shared.webhooks.add_endpoint(endpoint);
     list_webhooks(State(shared)).await
 }
@@ -150,10 +116,7 @@ struct ConfigChange {
     retry: Option<RetryPolicy>,
 }
 
-async fn configure(
-    State(shared): State<Arc<Shared>>,
-    Json(change): Json<ConfigChange>,
-) -> Response {
+async fn configure(State(shared): State<Arc<Shared>>, Json(change): Json<ConfigChange>) -> Response {
     if let Some(copies) = change.delivery_copies {
         shared.webhooks.set_copies(copies);
     }
@@ -179,10 +142,7 @@ async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "pending": shared.faults.pending() })).into_response()
 }
 
-async fn add_fault(
-    State(shared): State<Arc<Shared>>,
-    Json(request): Json<FaultRequest>,
-) -> Response {
+async fn add_fault(State(shared): State<Arc<Shared>>, Json(request): Json<FaultRequest>) -> Response {
     shared.faults.push(request.fault, request.times);
     list_faults(State(shared)).await
 }

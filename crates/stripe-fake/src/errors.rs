@@ -28,11 +28,7 @@ pub enum ApiError {
     /// 404 `resource_missing`: the object named in the URL does not exist.
     NotFound { kind: &'static str, id: String },
     /// 400 `resource_missing`: an object named by a parameter does not exist.
-    MissingReference {
-        kind: &'static str,
-        id: String,
-        param: String,
-    },
+    MissingReference { kind: &'static str, id: String, param: String },
     /// 404: no such route.
     UnrecognizedUrl { method: String, path: String },
     /// 400 `idempotency_error`: a key reused with other parameters or on another endpoint.
@@ -40,12 +36,7 @@ pub enum ApiError {
     /// 409 `idempotency_key_in_use`: a key used while its first request is still running.
     IdempotencyInUse { key: String },
     /// Any status: an error injected by a fault, exactly as configured.
-    Injected {
-        status: u16,
-        error_type: String,
-        code: Option<String>,
-        message: String,
-    },
+    Injected { status: u16, error_type: String, code: Option<String>, message: String },
     /// 500 `api_error`.
     Internal { message: String },
 }
@@ -80,110 +71,92 @@ impl ApiError {
 
     /// The `error` object of Stripe's body.
     pub fn to_json(&self) -> Value {
-        let (error_type, code, message, param): (&str, Option<&str>, String, Option<&str>) =
-            match self {
-                ApiError::MissingApiKey => (
-                    "invalid_request_error",
-                    None,
-                    "You did not provide an API key. Provide it in the Authorization header, \
+        let (error_type, code, message, param): (&str, Option<&str>, String, Option<&str>) = match self {
+            ApiError::MissingApiKey => (
+                "invalid_request_error",
+                None,
+                "You did not provide an API key. Provide it in the Authorization header, \
                      using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
-                        .to_string(),
-                    None,
-                ),
-                ApiError::InvalidApiKey { key } => (
-                    "invalid_request_error",
-                    Some("api_key_invalid"),
-                    format!("Invalid API Key provided: {}", mask_key(key)),
-                    None,
-                ),
-                ApiError::UnknownParameter { param } => (
-                    "invalid_request_error",
-                    Some("parameter_unknown"),
-                    format!("Received unknown parameter: {param}"),
-                    Some(param),
-                ),
-                ApiError::MissingParameter { param } => (
-                    "invalid_request_error",
-                    Some("parameter_missing"),
-                    format!("Missing required param: {param}."),
-                    Some(param),
-                ),
-                ApiError::InvalidInteger { param, value } => (
-                    "invalid_request_error",
-                    Some("parameter_invalid_integer"),
-                    format!("Invalid integer: {value}"),
-                    Some(param),
-                ),
-                ApiError::EmptyParameter { param } => (
-                    "invalid_request_error",
-                    Some("parameter_invalid_empty"),
-                    format!(
-                        "You passed an empty string for '{param}'. Empty values unset a \
+                    .to_string(),
+                None,
+            ),
+            ApiError::InvalidApiKey { key } => (
+                "invalid_request_error",
+                Some("api_key_invalid"),
+                format!("Invalid API Key provided: {}", mask_key(key)),
+                None,
+            ),
+            ApiError::UnknownParameter { param } => (
+                "invalid_request_error",
+                Some("parameter_unknown"),
+                format!("Received unknown parameter: {param}"),
+                Some(param),
+            ),
+            ApiError::MissingParameter { param } => (
+                "invalid_request_error",
+                Some("parameter_missing"),
+                format!("Missing required param: {param}."),
+                Some(param),
+            ),
+            ApiError::InvalidInteger { param, value } => (
+                "invalid_request_error",
+                Some("parameter_invalid_integer"),
+                format!("Invalid integer: {value}"),
+                Some(param),
+            ),
+            ApiError::EmptyParameter { param } => (
+                "invalid_request_error",
+                Some("parameter_invalid_empty"),
+                format!(
+                    "You passed an empty string for '{param}'. Empty values unset a \
                          parameter, but '{param}' cannot be unset."
-                    ),
-                    Some(param),
                 ),
-                ApiError::InvalidParameter { param, message } => {
-                    ("invalid_request_error", None, message.clone(), Some(param))
-                }
-                ApiError::InvalidRequest { message } => {
-                    ("invalid_request_error", None, message.clone(), None)
-                }
-                ApiError::NotFound { kind, id } => (
-                    "invalid_request_error",
-                    Some("resource_missing"),
-                    format!("No such {kind}: '{id}'"),
-                    Some("id"),
-                ),
-                ApiError::MissingReference { kind, id, param } => (
-                    "invalid_request_error",
-                    Some("resource_missing"),
-                    format!("No such {kind}: '{id}'"),
-                    Some(param),
-                ),
-                ApiError::UnrecognizedUrl { method, path } => (
-                    "invalid_request_error",
-                    None,
-                    format!("Unrecognized request URL ({method}: {path})."),
-                    None,
-                ),
-                ApiError::IdempotencyMismatch { key } => (
-                    "idempotency_error",
-                    None,
-                    format!(
-                        "Keys for idempotent requests can only be used with the same parameters \
+                Some(param),
+            ),
+            ApiError::InvalidParameter { param, message } => {
+                ("invalid_request_error", None, message.clone(), Some(param))
+            }
+            ApiError::InvalidRequest { message } => ("invalid_request_error", None, message.clone(), None),
+            ApiError::NotFound { kind, id } => {
+                ("invalid_request_error", Some("resource_missing"), format!("No such {kind}: '{id}'"), Some("id"))
+            }
+            ApiError::MissingReference { kind, id, param } => {
+                ("invalid_request_error", Some("resource_missing"), format!("No such {kind}: '{id}'"), Some(param))
+            }
+            ApiError::UnrecognizedUrl { method, path } => {
+                ("invalid_request_error", None, format!("Unrecognized request URL ({method}: {path})."), None)
+            }
+            ApiError::IdempotencyMismatch { key } => (
+                "idempotency_error",
+                None,
+                format!(
+                    "Keys for idempotent requests can only be used with the same parameters \
                          they were first used with. Try using a key other than '{key}' if you \
                          meant to execute a different request."
-                    ),
-                    None,
                 ),
-                ApiError::IdempotencyInUse { key } => (
-                    "invalid_request_error",
-                    Some("idempotency_key_in_use"),
-                    format!(
-                        "There is currently another in-progress request using this idempotency \
+                None,
+            ),
+            ApiError::IdempotencyInUse { key } => (
+                "invalid_request_error",
+                Some("idempotency_key_in_use"),
+                format!(
+                    "There is currently another in-progress request using this idempotency \
                          key (probably the same request submitted twice, still running): {key}. \
                          Please try again later."
-                    ),
-                    None,
                 ),
-                ApiError::Injected {
-                    error_type,
-                    code,
-                    message,
-                    ..
-                } => (error_type.as_str(), code.as_deref(), message.clone(), None),
-                ApiError::Internal { message } => ("api_error", None, message.clone(), None),
-            };
+                None,
+            ),
+            ApiError::Injected { error_type, code, message, .. } => {
+                (error_type.as_str(), code.as_deref(), message.clone(), None)
+            }
+            ApiError::Internal { message } => ("api_error", None, message.clone(), None),
+        };
         let mut error = Map::new();
         if let Some(code) = code {
             error.insert("code".into(), json!(code));
             error.insert(
                 "doc_url".into(),
-                json!(format!(
-                    "https://stripe.com/docs/error-codes/{}",
-                    code.replace('_', "-")
-                )),
+                json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))),
             );
         }
         error.insert("message".into(), json!(message));
@@ -198,12 +171,7 @@ impl ApiError {
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let body = self.to_json();
-        write!(
-            f,
-            "{} {}",
-            self.status().as_u16(),
-            body["error"]["message"].as_str().unwrap_or("")
-        )
+        write!(f, "{} {}", self.status().as_u16(), body["error"]["message"].as_str().unwrap_or(""))
     }
 }
 
@@ -233,9 +201,7 @@ mod tests {
 
     #[test]
     fn unknown_parameter_body_names_the_bracketed_param() {
-        let err = ApiError::UnknownParameter {
-            param: "line_items[0][foo]".into(),
-        };
+        let err = ApiError::UnknownParameter { param: "line_items[0][foo]".into() };
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
         let body = err.to_json();
         assert_eq!(body["error"]["type"], "invalid_request_error");

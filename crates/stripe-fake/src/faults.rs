@@ -45,12 +45,7 @@ impl Fault {
                 code: None,
                 message: "An unknown error occurred (injected by stripe-fake).".into(),
             }),
-            Fault::StripeError {
-                status,
-                error_type,
-                code,
-                message,
-            } => Some(ApiError::Injected {
+            Fault::StripeError { status, error_type, code, message } => Some(ApiError::Injected {
                 status: *status,
                 error_type: error_type.clone(),
                 code: code.clone(),
@@ -86,12 +81,7 @@ impl FaultQueue {
     }
 
     pub fn pending(&self) -> Vec<Fault> {
-        self.queue
-            .lock()
-            .expect("fault lock")
-            .iter()
-            .cloned()
-            .collect()
+        self.queue.lock().expect("fault lock").iter().cloned().collect()
     }
 
     pub fn clear(&self) {

@@ -25,13 +25,10 @@ pub fn parse(encoded: &[u8]) -> Result<Vec<(String, Node)>, ApiError> {
 
 /// The decoded pairs, sorted: what two requests must share to count as "the same parameters".
 pub fn canonical(encoded: &[u8]) -> String {
-    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(encoded)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(encoded).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     pairs.sort();
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 /// `a[b][]` → `["a", "b", ""]`. A key with unbalanced brackets is kept whole.
@@ -54,34 +51,19 @@ fn split_key(key: &str) -> Vec<String> {
     segments
 }
 
-fn insert(
-    map: &mut Vec<(String, Node)>,
-    segments: &[String],
-    value: String,
-    param: &str,
-) -> Result<(), ApiError> {
+fn insert(map: &mut Vec<(String, Node)>, segments: &[String], value: String, param: &str) -> Result<(), ApiError> {
     let (first, rest) = segments.split_first().expect("at least one segment");
     // `[]` appends: a new element, unless this is a nested key the last element still lacks.
     let key = if first.is_empty() {
         let reuse_last = match (rest.first(), map.last()) {
-            (Some(next), Some((_, Node::Map(children)))) => {
-                !children.iter().any(|(k, _)| k == next)
-            }
+            (Some(next), Some((_, Node::Map(children)))) => !children.iter().any(|(k, _)| k == next),
             _ => false,
         };
-        if reuse_last {
-            map.last().expect("checked").0.clone()
-        } else {
-            map.len().to_string()
-        }
+        if reuse_last { map.last().expect("checked").0.clone() } else { map.len().to_string() }
     } else {
         first.clone()
     };
-    let child_param = if param.is_empty() {
-        key.clone()
-    } else {
-        format!("{param}[{key}]")
-    };
+    let child_param = if param.is_empty() { key.clone() } else { format!("{param}[{key}]") };
     let position = map.iter().position(|(k, _)| *k == key);
     if rest.is_empty() {
         match position {
@@ -108,10 +90,7 @@ fn insert(
 }
 
 fn invalid_shape(param: String, what: &str) -> ApiError {
-    ApiError::InvalidParameter {
-        message: format!("{what}: {param}"),
-        param,
-    }
+    ApiError::InvalidParameter { message: format!("{what}: {param}"), param }
 }
 
 /// The known parameters of an endpoint, so that an unknown one anywhere in the tree is refused
@@ -129,17 +108,9 @@ pub enum Shape {
 }
 
 /// Refuses the first parameter of `entries` (named under `prefix`) that `fields` does not know.
-pub fn check_known(
-    entries: &[(String, Node)],
-    fields: &[(&str, Shape)],
-    prefix: &str,
-) -> Result<(), ApiError> {
+pub fn check_known(entries: &[(String, Node)], fields: &[(&str, Shape)], prefix: &str) -> Result<(), ApiError> {
     for (key, node) in entries {
-        let name = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}[{key}]")
-        };
+        let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}[{key}]") };
         let Some((_, shape)) = fields.iter().find(|(k, _)| k == key) else {
             return Err(ApiError::UnknownParameter { param: name });
         };
@@ -151,9 +122,9 @@ pub fn check_known(
 fn check_node(node: &Node, shape: &Shape, name: &str) -> Result<(), ApiError> {
     match (shape, node) {
         (Shape::Object(fields), Node::Map(entries)) => check_known(entries, fields, name),
-        (Shape::Array(element), Node::Map(entries)) => entries
-            .iter()
-            .try_for_each(|(index, node)| check_node(node, element, &format!("{name}[{index}]"))),
+        (Shape::Array(element), Node::Map(entries)) => {
+            entries.iter().try_for_each(|(index, node)| check_node(node, element, &format!("{name}[{index}]")))
+        }
         // Wrong kinds (a map for a scalar, ...) are reported by the typed readers of `Fields`.
         _ => Ok(()),
     }
@@ -168,19 +139,12 @@ pub struct Fields {
 
 impl Fields {
     pub fn root(entries: Vec<(String, Node)>) -> Fields {
-        Fields {
-            prefix: String::new(),
-            entries,
-        }
+        Fields { prefix: String::new(), entries }
     }
 
     /// The full name of a parameter of this level, as Stripe writes it in errors.
     pub fn name(&self, key: &str) -> String {
-        if self.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}[{key}]", self.prefix)
-        }
+        if self.prefix.is_empty() { key.to_string() } else { format!("{}[{key}]", self.prefix) }
     }
 
     /// Refuses, anywhere below this level, the first parameter `shape` does not know.
@@ -190,14 +154,8 @@ impl Fields {
 
     /// Refuses the first parameter not in `allowed`, as `parameter_unknown`.
     pub fn reject_unknown(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        match self
-            .entries
-            .iter()
-            .find(|(k, _)| !allowed.contains(&k.as_str()))
-        {
-            Some((key, _)) => Err(ApiError::UnknownParameter {
-                param: self.name(key),
-            }),
+        match self.entries.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+            Some((key, _)) => Err(ApiError::UnknownParameter { param: self.name(key) }),
             None => Ok(()),
         }
     }
@@ -218,12 +176,8 @@ impl Fields {
     /// A string that must be present and not empty.
     pub fn required_string(&mut self, key: &str) -> Result<String, ApiError> {
         match self.string(key)? {
-            None => Err(ApiError::MissingParameter {
-                param: self.name(key),
-            }),
-            Some(value) if value.is_empty() => Err(ApiError::EmptyParameter {
-                param: self.name(key),
-            }),
+            None => Err(ApiError::MissingParameter { param: self.name(key) }),
+            Some(value) if value.is_empty() => Err(ApiError::EmptyParameter { param: self.name(key) }),
             Some(value) => Ok(value),
         }
     }
@@ -238,10 +192,7 @@ impl Fields {
             None => Ok(None),
             Some(value) => match value.parse::<i64>() {
                 Ok(n) => Ok(Some(n)),
-                Err(_) => Err(ApiError::InvalidInteger {
-                    param: self.name(key),
-                    value,
-                }),
+                Err(_) => Err(ApiError::InvalidInteger { param: self.name(key), value }),
             },
         }
     }
@@ -251,10 +202,9 @@ impl Fields {
             None => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(other) => Err(ApiError::InvalidParameter {
-                param: self.name(key),
-                message: format!("Invalid boolean: {other}"),
-            }),
+            Some(other) => {
+                Err(ApiError::InvalidParameter { param: self.name(key), message: format!("Invalid boolean: {other}") })
+            }
         }
     }
 
@@ -263,10 +213,7 @@ impl Fields {
         let name = self.name(key);
         match self.take(key) {
             None => Ok(None),
-            Some(Node::Map(entries)) => Ok(Some(Fields {
-                prefix: name,
-                entries,
-            })),
+            Some(Node::Map(entries)) => Ok(Some(Fields { prefix: name, entries })),
             // An empty string unsets an object; there is nothing to read.
             Some(Node::Leaf(v)) if v.is_empty() => Ok(None),
             Some(Node::Leaf(_)) => Err(invalid_shape(name, "Invalid object")),
@@ -289,12 +236,7 @@ impl Fields {
                     indexed.push((n, format!("{name}[{index}]"), node));
                 }
                 indexed.sort_by_key(|(n, _, _)| *n);
-                Ok(Some(
-                    indexed
-                        .into_iter()
-                        .map(|(_, param, node)| (param, node))
-                        .collect(),
-                ))
+                Ok(Some(indexed.into_iter().map(|(_, param, node)| (param, node)).collect()))
             }
         }
     }
@@ -307,10 +249,7 @@ impl Fields {
         items
             .into_iter()
             .map(|(param, node)| match node {
-                Node::Map(entries) => Ok(Fields {
-                    prefix: param,
-                    entries,
-                }),
+                Node::Map(entries) => Ok(Fields { prefix: param, entries }),
                 Node::Leaf(_) => Err(invalid_shape(param, "Invalid object")),
             })
             .collect::<Result<Vec<_>, _>>()
@@ -343,10 +282,7 @@ impl Fields {
                 Node::Leaf(v) if v.is_empty() => {}
                 Node::Leaf(v) => pairs.push((k, v)),
                 Node::Map(_) => {
-                    return Err(invalid_shape(
-                        format!("{}[{k}]", level.prefix),
-                        "Invalid string",
-                    ));
+                    return Err(invalid_shape(format!("{}[{k}]", level.prefix), "Invalid string"));
                 }
             }
         }
@@ -373,19 +309,10 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].name("quantity"), "line_items[0][quantity]");
         let mut price_data = items[0].object("price_data").unwrap().unwrap();
-        assert_eq!(
-            price_data.name("unit_amount"),
-            "line_items[0][price_data][unit_amount]"
-        );
+        assert_eq!(price_data.name("unit_amount"), "line_items[0][price_data][unit_amount]");
         assert_eq!(price_data.integer("unit_amount").unwrap(), Some(500));
-        assert_eq!(
-            items[1].string("price").unwrap().as_deref(),
-            Some("price_1")
-        );
-        assert_eq!(
-            f.metadata("metadata").unwrap().unwrap(),
-            vec![("org".into(), "acme".into())]
-        );
+        assert_eq!(items[1].string("price").unwrap().as_deref(), Some("price_1"));
+        assert_eq!(f.metadata("metadata").unwrap().unwrap(), vec![("org".into(), "acme".into())]);
     }
 
     #[test]
@@ -395,19 +322,13 @@ mod tests {
             f.string_array("expand").unwrap().unwrap(),
             vec!["line_items".to_string(), "payment_intent".to_string()]
         );
-        assert_eq!(
-            f.string_array("types").unwrap().unwrap(),
-            vec!["card".to_string()]
-        );
+        assert_eq!(f.string_array("types").unwrap().unwrap(), vec!["card".to_string()]);
     }
 
     #[test]
     fn indices_are_ordered_numerically() {
         let mut f = fields("a[10]=x&a[2]=y");
-        assert_eq!(
-            f.string_array("a").unwrap().unwrap(),
-            vec!["y".to_string(), "x".to_string()]
-        );
+        assert_eq!(f.string_array("a").unwrap().unwrap(), vec!["y".to_string(), "x".to_string()]);
     }
 
     #[test]
@@ -418,53 +339,29 @@ mod tests {
         let items = f.object_array("line_items").unwrap().unwrap();
         assert_eq!(
             items[0].reject_unknown(&["price"]),
-            Err(ApiError::UnknownParameter {
-                param: "line_items[0][bogus]".into()
-            })
+            Err(ApiError::UnknownParameter { param: "line_items[0][bogus]".into() })
         );
         let mut f = fields("line_items[0][quantity]=two");
         let mut items = f.object_array("line_items").unwrap().unwrap();
         assert_eq!(
             items[0].integer("quantity"),
-            Err(ApiError::InvalidInteger {
-                param: "line_items[0][quantity]".into(),
-                value: "two".into()
-            })
+            Err(ApiError::InvalidInteger { param: "line_items[0][quantity]".into(), value: "two".into() })
         );
         let mut f = fields("success_url=");
-        assert_eq!(
-            f.required_string("success_url"),
-            Err(ApiError::EmptyParameter {
-                param: "success_url".into()
-            })
-        );
+        assert_eq!(f.required_string("success_url"), Err(ApiError::EmptyParameter { param: "success_url".into() }));
     }
 
     #[test]
     fn unknown_parameters_are_found_at_any_depth() {
         const ITEM: Shape = Shape::Object(&[("price", Shape::Scalar), ("quantity", Shape::Scalar)]);
-        const KNOWN: &[(&str, Shape)] = &[
-            ("mode", Shape::Scalar),
-            ("items", Shape::Array(&ITEM)),
-            ("metadata", Shape::Dictionary),
-        ];
-        assert!(
-            fields("mode=x&items[0][price]=p&metadata[any]=1")
-                .check_known(KNOWN)
-                .is_ok()
-        );
+        const KNOWN: &[(&str, Shape)] =
+            &[("mode", Shape::Scalar), ("items", Shape::Array(&ITEM)), ("metadata", Shape::Dictionary)];
+        assert!(fields("mode=x&items[0][price]=p&metadata[any]=1").check_known(KNOWN).is_ok());
         assert_eq!(
             fields("mode=x&items[1][colour]=red").check_known(KNOWN),
-            Err(ApiError::UnknownParameter {
-                param: "items[1][colour]".into()
-            })
+            Err(ApiError::UnknownParameter { param: "items[1][colour]".into() })
         );
-        assert_eq!(
-            fields("other=1").check_known(KNOWN),
-            Err(ApiError::UnknownParameter {
-                param: "other".into()
-            })
-        );
+        assert_eq!(fields("other=1").check_known(KNOWN), Err(ApiError::UnknownParameter { param: "other".into() }));
     }
 
     #[test]

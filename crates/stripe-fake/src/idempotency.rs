@@ -16,14 +16,8 @@ const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 type Scope = (String, String);
 
 enum Entry {
-    InFlight {
-        fingerprint: String,
-    },
-    Done {
-        fingerprint: String,
-        saved: SavedResponse,
-        at: Instant,
-    },
+    InFlight { fingerprint: String },
+    Done { fingerprint: String, saved: SavedResponse, at: Instant },
 }
 
 #[derive(Debug, Clone)]
@@ -51,17 +45,11 @@ impl IdempotencyStore {
     pub fn claim(&self, api_key: &str, key: &str, fingerprint: String) -> Claim {
         let mut entries = self.entries.lock().expect("idempotency lock");
         let now = Instant::now();
-        entries.retain(
-            |_, e| !matches!(e, Entry::Done { at, .. } if now.duration_since(*at) > RETENTION),
-        );
+        entries.retain(|_, e| !matches!(e, Entry::Done { at, .. } if now.duration_since(*at) > RETENTION));
         let scope = (api_key.to_string(), key.to_string());
         match entries.get(&scope) {
             Some(Entry::InFlight { .. }) => Claim::InUse,
-            Some(Entry::Done {
-                fingerprint: first,
-                saved,
-                ..
-            }) => {
+            Some(Entry::Done { fingerprint: first, saved, .. }) => {
                 if *first == fingerprint {
                     Claim::Replay(saved.clone())
                 } else {
@@ -70,10 +58,7 @@ impl IdempotencyStore {
             }
             None => {
                 entries.insert(scope.clone(), Entry::InFlight { fingerprint });
-                Claim::Proceed(ClaimGuard {
-                    store: self.clone(),
-                    scope: Some(scope),
-                })
+                Claim::Proceed(ClaimGuard { store: self.clone(), scope: Some(scope) })
             }
         }
     }
@@ -81,10 +66,7 @@ impl IdempotencyStore {
     /// How many keys have a request running, and how many have a saved response.
     pub fn counts(&self) -> (usize, usize) {
         let entries = self.entries.lock().expect("idempotency lock");
-        let in_flight = entries
-            .values()
-            .filter(|e| matches!(e, Entry::InFlight { .. }))
-            .count();
+        let in_flight = entries.values().filter(|e| matches!(e, Entry::InFlight { .. })).count();
         (in_flight, entries.len() - in_flight)
     }
 }
@@ -104,14 +86,7 @@ impl ClaimGuard {
             Some(Entry::InFlight { fingerprint }) => fingerprint,
             _ => return,
         };
-        entries.insert(
-            scope,
-            Entry::Done {
-                fingerprint,
-                saved,
-                at: Instant::now(),
-            },
-        );
+        entries.insert(scope, Entry::Done { fingerprint, saved, at: Instant::now() });
     }
 }
 
@@ -130,10 +105,7 @@ mod tests {
     use super::*;
 
     fn saved() -> SavedResponse {
-        SavedResponse {
-            status: 200,
-            body: Bytes::from_static(b"{}"),
-        }
+        SavedResponse { status: 200, body: Bytes::from_static(b"{}") }
     }
 
     #[test]
@@ -142,36 +114,19 @@ mod tests {
         let Claim::Proceed(guard) = store.claim("sk_test_a", "k", "f1".into()) else {
             panic!("first use must proceed")
         };
-        assert!(matches!(
-            store.claim("sk_test_a", "k", "f1".into()),
-            Claim::InUse
-        ));
+        assert!(matches!(store.claim("sk_test_a", "k", "f1".into()), Claim::InUse));
         // Another API key does not see this key.
-        assert!(matches!(
-            store.claim("sk_test_b", "k", "f1".into()),
-            Claim::Proceed(_)
-        ));
+        assert!(matches!(store.claim("sk_test_b", "k", "f1".into()), Claim::Proceed(_)));
         guard.finish(saved());
-        assert!(matches!(
-            store.claim("sk_test_a", "k", "f1".into()),
-            Claim::Replay(_)
-        ));
-        assert!(matches!(
-            store.claim("sk_test_a", "k", "f2".into()),
-            Claim::Mismatch
-        ));
+        assert!(matches!(store.claim("sk_test_a", "k", "f1".into()), Claim::Replay(_)));
+        assert!(matches!(store.claim("sk_test_a", "k", "f2".into()), Claim::Mismatch));
     }
 
     #[test]
     fn dropped_guard_forgets_the_key() {
         let store = IdempotencyStore::default();
-        let Claim::Proceed(guard) = store.claim("sk", "k", "f1".into()) else {
-            panic!()
-        };
+        let Claim::Proceed(guard) = store.claim("sk", "k", "f1".into()) else { panic!() };
         drop(guard);
-        assert!(matches!(
-            store.claim("sk", "k", "f2".into()),
-            Claim::Proceed(_)
-        ));
+        assert!(matches!(store.claim("sk", "k", "f2".into()), Claim::Proceed(_)));
     }
 }

@@ -5,11 +5,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 
 fn random(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 pub fn checkout_session() -> String {

@@ -110,20 +110,10 @@ impl StripeFake {
             )),
         });
         let (stop, stopped) = watch::channel(false);
-        let server = tokio::spawn(serve(
-            listener,
-            router(Arc::clone(&shared)),
-            Arc::clone(&shared),
-            stopped.clone(),
-        ));
+        let server = tokio::spawn(serve(listener, router(Arc::clone(&shared)), Arc::clone(&shared), stopped.clone()));
         let sweeper = tokio::spawn(sweep_expired(Arc::clone(&shared), stopped));
         tracing::info!(%addr, "stripe-fake listening");
-        Ok(StripeFake {
-            shared,
-            addr,
-            stop,
-            tasks: Mutex::new(vec![server, sweeper]),
-        })
+        Ok(StripeFake { shared, addr, stop, tasks: Mutex::new(vec![server, sweeper]) })
     }
 
     /// `http://127.0.0.1:PORT/`, with the trailing slash async-stripe needs.
@@ -208,23 +198,13 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/pay/{id}/pay", post(checkout_page::pay))
         .route("/pay/{id}/cancel", post(checkout_page::cancel))
         .merge(control::router())
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                "not found: stripe-fake serves /v1, /pay and /_fake\n",
-            )
-        })
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found: stripe-fake serves /v1, /pay and /_fake\n") })
         .with_state(shared)
 }
 
 /// Accepts connections until told to stop. A `/v1/` request takes the next fault here; a
 /// dropped-connection fault makes the service fail, and hyper closes the socket unanswered.
-async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             _ = stopped.changed() => return,
@@ -252,14 +232,10 @@ async fn serve(
                         }
                         request.extensions_mut().insert(api::TakenFault(fault));
                     }
-                    Ok(app
-                        .oneshot(request)
-                        .await
-                        .unwrap_or_else(|never| match never {}))
+                    Ok(app.oneshot(request).await.unwrap_or_else(|never| match never {}))
                 }
             });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = connection => {}
                 _ = stopped.changed() => {}

@@ -49,35 +49,23 @@ struct Args {
 
 fn parse_webhook(spec: &str) -> anyhow::Result<WebhookEndpoint> {
     // The secret never contains '=', the URL may (query strings): split at the last one.
-    let (url, secret) = spec
-        .rsplit_once('=')
-        .with_context(|| format!("--webhook expects URL=whsec_SECRET, got {spec:?}"))?;
-    anyhow::ensure!(
-        secret.starts_with("whsec_"),
-        "webhook secret must start with whsec_"
-    );
+    let (url, secret) =
+        spec.rsplit_once('=').with_context(|| format!("--webhook expects URL=whsec_SECRET, got {spec:?}"))?;
+    anyhow::ensure!(secret.starts_with("whsec_"), "webhook secret must start with whsec_");
     url::Url::parse(url).with_context(|| format!("invalid webhook URL {url:?}"))?;
-    Ok(WebhookEndpoint {
-        url: url.to_string(),
-        secret: secret.to_string(),
-    })
+    Ok(WebhookEndpoint { url: url.to_string(), secret: secret.to_string() })
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "stripe_fake=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "stripe_fake=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let mut webhooks = args
-        .webhooks
-        .iter()
-        .map(|s| parse_webhook(s))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut webhooks = args.webhooks.iter().map(|s| parse_webhook(s)).collect::<anyhow::Result<Vec<_>>>()?;
     if let (Some(url), Some(secret)) = (args.webhook_url, args.webhook_secret) {
         webhooks.push(WebhookEndpoint { url, secret });
     }

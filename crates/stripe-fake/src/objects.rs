@@ -8,12 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::store::{LineItem, Metadata, Price, Product, Session, SessionStatus, Store};
 
 fn metadata_json(metadata: &Metadata) -> Value {
-    Value::Object(
-        metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(v)))
-            .collect::<Map<_, _>>(),
-    )
+    Value::Object(metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>())
 }
 
 pub fn product(product: &Product) -> Value {
@@ -71,10 +66,7 @@ pub fn price(price: &Price, expanded_product: Option<&Product>) -> Value {
 
 /// A Checkout line item (`object: "item"`), with its full price object as Stripe embeds it.
 pub fn line_item(item: &LineItem, store: &Store) -> Value {
-    let price_value = store
-        .price(&item.price)
-        .map(|p| price(p, None))
-        .unwrap_or(Value::Null);
+    let price_value = store.price(&item.price).map(|p| price(p, None)).unwrap_or(Value::Null);
     json!({
         "id": item.id,
         "object": "item",
@@ -98,12 +90,7 @@ pub fn list(url: &str, data: Vec<Value>, has_more: bool) -> Value {
 
 /// A Checkout Session. `base_url` is the fake's public URL (for `url` while open);
 /// `line_items` is included only when the caller asked for `expand[]=line_items`.
-pub fn checkout_session(
-    session: &Session,
-    store: &Store,
-    base_url: &str,
-    expand_line_items: bool,
-) -> Value {
+pub fn checkout_session(session: &Session, store: &Store, base_url: &str, expand_line_items: bool) -> Value {
     let url = match session.status {
         SessionStatus::Open => json!(format!("{base_url}pay/{}", session.id)),
         _ => Value::Null,
@@ -189,11 +176,7 @@ pub fn checkout_session(
         "wallet_options": null,
     });
     if expand_line_items {
-        let data = session
-            .line_items
-            .iter()
-            .map(|item| line_item(item, store))
-            .collect();
+        let data = session.line_items.iter().map(|item| line_item(item, store)).collect();
         let url = format!("/v1/checkout/sessions/{}/line_items", session.id);
         object["line_items"] = list(&url, data, false);
     }

@@ -30,14 +30,8 @@ impl Shared {
 
     /// Records an event about `object` and starts delivering it. Call without the store lock.
     pub fn emit(&self, event_type: &str, object: Value, request_id: Option<&str>) {
-        let event = objects::event(
-            &ids::event(),
-            event_type,
-            now(),
-            object,
-            self.webhooks.endpoint_count(),
-            request_id,
-        );
+        let event =
+            objects::event(&ids::event(), event_type, now(), object, self.webhooks.endpoint_count(), request_id);
         self.store().events.push(event.clone());
         tracing::info!(event_type, id = %event["id"], "event emitted");
         self.webhooks.dispatch(&event);

@@ -24,10 +24,7 @@ pub struct WebhookEndpoint {
 
 impl std::fmt::Debug for WebhookEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookEndpoint")
-            .field("url", &self.url)
-            .field("secret", &"whsec_***")
-            .finish()
+        f.debug_struct("WebhookEndpoint").field("url", &self.url).field("secret", &"whsec_***").finish()
     }
 }
 
@@ -60,9 +57,7 @@ impl RetryPolicy {
     /// The wait before attempt `attempt + 1` (attempts count from 1).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        self.initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff)
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
     }
 }
 
@@ -101,10 +96,7 @@ pub struct DeliveryAttempt {
 pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
+    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// The delivery machinery shared by the fake's handlers.
@@ -120,12 +112,7 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(
-        endpoints: Vec<WebhookEndpoint>,
-        copies: usize,
-        retry: RetryPolicy,
-        jitter: Duration,
-    ) -> Webhooks {
+    pub fn new(endpoints: Vec<WebhookEndpoint>, copies: usize, retry: RetryPolicy, jitter: Duration) -> Webhooks {
         Webhooks {
             endpoints: RwLock::new(endpoints),
             copies: AtomicUsize::new(copies.max(1)),
@@ -138,10 +125,7 @@ impl Webhooks {
     }
 
     pub fn add_endpoint(&self, endpoint: WebhookEndpoint) {
-        self.endpoints
-            .write()
-            .expect("endpoints lock")
-            .push(endpoint);
+        self.endpoints.write().expect("endpoints lock").push(endpoint);
     }
 
     pub fn clear_endpoints(&self) {
@@ -242,14 +226,8 @@ impl Delivery {
                 .post(&self.endpoint.url)
                 .timeout(retry.timeout)
                 .header("content-type", "application/json; charset=utf-8")
-                .header(
-                    "user-agent",
-                    "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                )
-                .header(
-                    "stripe-signature",
-                    signature_header(&self.endpoint.secret, timestamp, &self.body),
-                )
+                .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+                .header("stripe-signature", signature_header(&self.endpoint.secret, timestamp, &self.body))
                 .body(self.body.as_str().to_owned())
                 .send()
                 .await;
@@ -259,21 +237,17 @@ impl Delivery {
             };
             let succeeded = status.is_some_and(|s| (200..300).contains(&s));
             tracing::debug!(event = %self.event_id, url = %self.endpoint.url, attempt, ?status, "webhook attempt");
-            self.webhooks
-                .log
-                .lock()
-                .expect("log lock")
-                .push(DeliveryAttempt {
-                    event_id: self.event_id.clone(),
-                    event_type: self.event_type.clone(),
-                    endpoint: self.endpoint.url.clone(),
-                    copy: self.copy,
-                    attempt,
-                    status,
-                    error,
-                    succeeded,
-                    at_ms: chrono::Utc::now().timestamp_millis(),
-                });
+            self.webhooks.log.lock().expect("log lock").push(DeliveryAttempt {
+                event_id: self.event_id.clone(),
+                event_type: self.event_type.clone(),
+                endpoint: self.endpoint.url.clone(),
+                copy: self.copy,
+                attempt,
+                status,
+                error,
+                succeeded,
+                at_ms: chrono::Utc::now().timestamp_millis(),
+            });
             if succeeded {
                 return;
             }
@@ -302,10 +276,7 @@ mod tests {
     fn signature_is_hmac_of_timestamp_dot_body() {
         // Known answer from Python: hmac.new(b"whsec_test", b"12.{}", hashlib.sha256).hexdigest()
         let header = signature_header("whsec_test", 12, "{}");
-        assert_eq!(
-            header,
-            "t=12,v1=af237b033edb42cd78d7ae826c46e5f7b0f626ba5215b9ac9ce6131f7da4aafa"
-        );
+        assert_eq!(header, "t=12,v1=af237b033edb42cd78d7ae826c46e5f7b0f626ba5215b9ac9ce6131f7da4aafa");
         assert_ne!(signature_header("whsec_other", 12, "{}"), header);
     }
 }

@@ -5,7 +5,9 @@
 use std::num::NonZeroU64;
 use std::time::{Duration, Instant};
 
-use credits_client::types::{ApiErrorPayload, ApiErrorPayloadType, CheckoutSessionResponse, CreateCheckoutSessionRequest};
+use credits_client::types::{
+    ApiErrorPayload, ApiErrorPayloadType, CheckoutSessionResponse, CreateCheckoutSessionRequest,
+};
 use credits_client::{Credentials, ResponseValue};
 use credits_server::Role;
 use stripe_fake::Fault;
@@ -63,7 +65,13 @@ fn locs(payload: &ApiErrorPayload) -> Vec<Vec<String>> {
 }
 
 /// A raw request with a valid token, for what the typed client cannot send.
-async fn raw_post(app: &TestApp, org: &str, token: &str, content_type: &str, body: &'static str) -> (u16, ApiErrorPayload) {
+async fn raw_post(
+    app: &TestApp,
+    org: &str,
+    token: &str,
+    content_type: &str,
+    body: &'static str,
+) -> (u16, ApiErrorPayload) {
     let response = reqwest::Client::new()
         .post(format!("{}/api/v1/org/{org}/credits/checkout", app.base_url))
         .bearer_auth(token)
@@ -75,8 +83,8 @@ async fn raw_post(app: &TestApp, org: &str, token: &str, content_type: &str, bod
         .expect("server answers");
     let status = response.status().as_u16();
     let text = response.text().await.expect("body");
-    let payload: ApiErrorPayload =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("status {status}: body is not the envelope ({e}): {text}"));
+    let payload: ApiErrorPayload = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("status {status}: body is not the envelope ({e}): {text}"));
     (status, payload)
 }
 
@@ -110,11 +118,13 @@ async fn bad_token_is_401() {
     let (org, _token) = app.org_with_token(Role::Owner).await;
 
     let unknown = credits_client::connect(&app.base_url, Credentials::Bearer("nope".into())).unwrap();
-    let payload = assert_error(checkout(&unknown, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    let payload =
+        assert_error(checkout(&unknown, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
     assert_eq!(payload.detail, "Authentication failed");
 
     let anonymous = credits_client::connect_anonymous(&app.base_url, Default::default()).unwrap();
-    let payload = assert_error(checkout(&anonymous, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    let payload =
+        assert_error(checkout(&anonymous, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
     assert_eq!(payload.detail, "Authentication failed");
 }
 
@@ -126,7 +136,8 @@ async fn revoked_token_is_401() {
     checkout(&client, &org, valid_request()).await.expect("the token works before it is revoked");
 
     assert!(app.store.revoke_token(&token).await.unwrap(), "the token was revoked");
-    let payload = assert_error(checkout(&client, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
+    let payload =
+        assert_error(checkout(&client, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
     assert_eq!(payload.detail, "Authentication failed");
 }
 
@@ -134,8 +145,11 @@ async fn revoked_token_is_401() {
 async fn member_role_is_403() {
     let app = spawn_app(Db::Sqlite).await;
     let (org, token) = app.org_with_token(Role::Member).await;
-    let payload =
-        assert_error(checkout(&app.client(&token), &org, valid_request()).await, 403, ApiErrorPayloadType::PermissionError);
+    let payload = assert_error(
+        checkout(&app.client(&token), &org, valid_request()).await,
+        403,
+        ApiErrorPayloadType::PermissionError,
+    );
     assert!(payload.detail.contains("owners and admins"), "{payload:?}");
     assert!(app.fake.events().is_empty(), "no Stripe session was created: {:?}", app.fake.events());
 }
@@ -149,8 +163,10 @@ async fn foreign_and_unknown_orgs_are_the_same_404() {
     let missing_org = "org-does-not-exist";
     let client = app.client(&token);
 
-    let foreign = assert_error(checkout(&client, &foreign_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
-    let missing = assert_error(checkout(&client, missing_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
+    let foreign =
+        assert_error(checkout(&client, &foreign_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
+    let missing =
+        assert_error(checkout(&client, missing_org, valid_request()).await, 404, ApiErrorPayloadType::NotFoundError);
     // The two are not told apart: the same detail but for the slug the caller sent.
     assert_eq!(foreign.detail.replace(&foreign_org, "ORG"), missing.detail.replace(missing_org, "ORG"));
     assert!(foreign.detail.contains(&foreign_org), "{foreign:?}");
@@ -164,7 +180,8 @@ async fn idempotency_key_with_another_body_is_409() {
     let send = |body| client.create_checkout_session().org(&org).idempotency_key("key-409").body(body).send();
 
     let first = send(request(2, "https://app.example/ok")).await.expect("first use of the key").into_inner();
-    let payload = assert_error(send(request(3, "https://app.example/ok")).await, 409, ApiErrorPayloadType::ConflictError);
+    let payload =
+        assert_error(send(request(3, "https://app.example/ok")).await, 409, ApiErrorPayloadType::ConflictError);
     assert!(payload.detail.contains("Idempotency-Key"), "{payload:?}");
     // The original body still replays the original answer.
     let replay = send(request(2, "https://app.example/ok")).await.expect("replay").into_inner();
@@ -190,7 +207,8 @@ async fn schema_violation_is_422_at_its_location() {
     let (org, token) = app.org_with_token(Role::Owner).await;
     // Well-formed JSON without the required `success_url`.
     let (status, payload) =
-        raw_post(&app, &org, &token, "application/json", r#"{"quantity":1,"cancel_url":"https://app.example/c"}"#).await;
+        raw_post(&app, &org, &token, "application/json", r#"{"quantity":1,"cancel_url":"https://app.example/c"}"#)
+            .await;
     assert_eq!(status, 422, "{payload:?}");
     assert_eq!(payload.code, 422);
     assert_eq!(payload.type_, ApiErrorPayloadType::ValidationError);
@@ -199,10 +217,14 @@ async fn schema_violation_is_422_at_its_location() {
 
 #[tokio::test]
 async fn old_client_version_is_426() {
-    let app = spawn_app_with(Db::Sqlite, |c| c.min_client_version = Some(dropshot::semver::Version::new(2, 0, 0))).await;
+    let app =
+        spawn_app_with(Db::Sqlite, |c| c.min_client_version = Some(dropshot::semver::Version::new(2, 0, 0))).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
-    let payload =
-        assert_error(checkout(&app.client(&token), &org, valid_request()).await, 426, ApiErrorPayloadType::UpgradeRequiredError);
+    let payload = assert_error(
+        checkout(&app.client(&token), &org, valid_request()).await,
+        426,
+        ApiErrorPayloadType::UpgradeRequiredError,
+    );
     assert!(payload.detail.contains("1.0.0") && payload.detail.contains("2.0.0"), "{payload:?}");
 }
 
@@ -212,7 +234,8 @@ async fn second_request_in_a_minute_is_429() {
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
-    let payload = assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
+    let payload =
+        assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
     assert!(payload.detail.contains("retry after"), "{payload:?}");
 }
 
@@ -224,7 +247,8 @@ async fn a_429_says_when_to_retry() {
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
-    let payload = assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
+    let payload =
+        assert_error(checkout(&client, &org, valid_request()).await, 429, ApiErrorPayloadType::RateLimitError);
     let seconds: u64 = payload
         .detail
         .split("retry after ")
@@ -288,7 +312,8 @@ async fn stripe_failing_on_every_attempt_is_502() {
     // The adapter retries Stripe's 5xx (same idempotency key, within the deadline): a Stripe that
     // keeps failing is a 502, once the retries are spent.
     app.fake.inject_fault(Fault::ServerError, 20);
-    let payload = assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
+    let payload =
+        assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
     assert_eq!(payload.detail, "The payment provider answered with an error");
     app.fake.clear_faults();
 

@@ -18,7 +18,8 @@ pub enum Db {
 
 /// A server, the double it talks to, and direct access to its store.
 pub struct TestApp {
-    pub server: credits_server::RunningServer,
+    /// Kept so the server runs as long as the test holds the app.
+    _server: credits_server::RunningServer,
     pub fake: StripeFake,
     pub store: Store,
     pub base_url: String,
@@ -50,7 +51,10 @@ pub async fn postgres_available() -> bool {
             true
         }
         Err(e) => {
-            eprintln!("\n!!! PostgreSQL not reachable at {} ({e}): PostgreSQL tests SKIPPED !!!\n", postgres_admin_url());
+            eprintln!(
+                "\n!!! PostgreSQL not reachable at {} ({e}): PostgreSQL tests SKIPPED !!!\n",
+                postgres_admin_url()
+            );
             false
         }
     }
@@ -102,9 +106,12 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
     tweak(&mut config);
     let server = credits_server::start_server(config).await.expect("server starts");
     let base_url = format!("http://{}", server.local_addr());
-    fake.add_webhook(WebhookEndpoint { url: format!("{base_url}/api/v1/webhooks/stripe"), secret: WEBHOOK_SECRET.into() });
+    fake.add_webhook(WebhookEndpoint {
+        url: format!("{base_url}/api/v1/webhooks/stripe"),
+        secret: WEBHOOK_SECRET.into(),
+    });
     let store = Store::connect(&database_url).await.expect("store");
-    TestApp { server, fake, store, base_url, database_url, _dir: tempdir::Dir(dir) }
+    TestApp { _server: server, fake, store, base_url, database_url, _dir: tempdir::Dir(dir) }
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
@@ -116,7 +123,8 @@ impl TestApp {
     pub async fn org_with_token(&self, role: Role) -> (String, String) {
         let slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let org = self.store.create_org(&slug, "Test Org").await.expect("org");
-        let (_, token) = self.store.create_token(&org, &format!("{}@example.com", role.as_str()), role).await.expect("token");
+        let (_, token) =
+            self.store.create_token(&org, &format!("{}@example.com", role.as_str()), role).await.expect("token");
         (slug, token)
     }
 

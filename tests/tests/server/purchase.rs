@@ -35,7 +35,8 @@ async fn buy_three_bundles_with_duplicate_deliveries(db: Db) {
     app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
 
     eventually(Duration::from_secs(10), || async {
-        let status = client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
+        let status =
+            client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
         status.payment_status == CheckoutPaymentStatus::Paid && status.fulfilled_at.is_some()
     })
     .await;
@@ -111,7 +112,8 @@ async fn two_instances_share_one_database(db: Db) {
         .into_inner();
     app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
-    let delivered_ok = app.fake.deliveries().iter().filter(|d| d.status.is_some_and(|s| (200..300).contains(&s))).count();
+    let delivered_ok =
+        app.fake.deliveries().iter().filter(|d| d.status.is_some_and(|s| (200..300).contains(&s))).count();
     assert!(delivered_ok >= 10, "both instances answered every copy: {delivered_ok}");
 
     let balance = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
@@ -159,7 +161,10 @@ async fn async_payments_are_granted_only_when_they_succeed() {
         let org = &org;
         async move { client.get_checkout_session().org(org).session_id(id).send().await.unwrap().into_inner() }
     };
-    eventually(Duration::from_secs(10), || async { status(succeeding.session_id.clone()).await.fulfilled_at.is_some() }).await;
+    eventually(Duration::from_secs(10), || async {
+        status(succeeding.session_id.clone()).await.fulfilled_at.is_some()
+    })
+    .await;
     let failed = status(failing.session_id.clone()).await;
     assert_eq!(failed.payment_status, CheckoutPaymentStatus::Failed);
     assert!(failed.fulfilled_at.is_none());
@@ -188,7 +193,8 @@ async fn expired_sessions_are_recorded() {
     app.fake.expire_session(&session.session_id).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
     eventually(Duration::from_secs(10), || async {
-        let s = client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
+        let s =
+            client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
         s.status == credits_client::types::CheckoutStatus::Expired
     })
     .await;

@@ -36,8 +36,14 @@ fn keeper_round_trips() {
 fn param_collision_round_trips() {
     let spec = read_json("tests/corpus/param-collision.json");
     assert!(param_collision_api::SKIPPED.is_empty(), "{:?}", param_collision_api::SKIPPED);
-    let description = param_collision_api::parameter_name_collision_test_api_mod::stub_api_description().expect("valid API");
-    let doc = emitted(description, param_collision_api::API_TITLE, param_collision_api::API_VERSION, param_collision_api::SECURITY_JSON);
+    let description =
+        param_collision_api::parameter_name_collision_test_api_mod::stub_api_description().expect("valid API");
+    let doc = emitted(
+        description,
+        param_collision_api::API_TITLE,
+        param_collision_api::API_VERSION,
+        param_collision_api::SECURITY_JSON,
+    );
     assert_same_meaning(&spec, &doc, "param-collision.json");
 }
 
@@ -46,7 +52,10 @@ fn buildomat_round_trips_except_what_dropshot_cannot_express() {
     let skipped = buildomat_api::SKIPPED;
     // The text/plain body of PUT /v1/whoami/name is the one construct dropshot cannot express.
     assert!(
-        skipped.iter().any(|(pointer, what)| *pointer == "/paths/~1v1~1whoami~1name/put/requestBody/content/text~1plain" && what.contains("text/plain")),
+        skipped
+            .iter()
+            .any(|(pointer, what)| *pointer == "/paths/~1v1~1whoami~1name/put/requestBody/content/text~1plain"
+                && what.contains("text/plain")),
         "{skipped:?}"
     );
     let spec = without_skipped(read_json("tests/corpus/buildomat.json"), skipped);

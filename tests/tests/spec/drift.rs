@@ -11,7 +11,10 @@ fn schema<'a>(spec: &'a mut Value, name: &str) -> &'a mut Value {
     &mut spec["components"]["schemas"][name]
 }
 
-fn mutations() -> Vec<(&'static str, fn(&mut Value))> {
+/// A named change to the spec.
+type Mutation = (&'static str, fn(&mut Value));
+
+fn mutations() -> Vec<Mutation> {
     vec![
         ("quantity maximum raised to 20", |s| {
             schema(s, "CreateCheckoutSessionRequest")["properties"]["quantity"]["maximum"] = json!(20);
@@ -26,7 +29,8 @@ fn mutations() -> Vec<(&'static str, fn(&mut Value))> {
             schema(s, "CheckoutSessionResponse")["required"] = json!(["url", "session_id"]);
         }),
         ("transaction amount becomes a string", |s| {
-            schema(s, "CreditTransaction")["properties"]["amount"] = json!({"type": "string", "description": "Credits added (positive) or taken (negative)"});
+            schema(s, "CreditTransaction")["properties"]["amount"] =
+                json!({"type": "string", "description": "Credits added (positive) or taken (negative)"});
         }),
         ("get_credit_balance removed", |s| {
             s["paths"].as_object_mut().unwrap().remove("/api/v1/org/{org}/credits");

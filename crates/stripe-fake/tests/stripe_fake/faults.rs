@@ -20,10 +20,7 @@ async fn server_error_for_the_next_n_requests_only() {
             other => panic!("expected a 500 api_error, got {other:?}"),
         }
     }
-    credits_session()
-        .send(&client)
-        .await
-        .expect("third request is normal");
+    credits_session().send(&client).await.expect("third request is normal");
 }
 
 #[tokio::test]
@@ -53,10 +50,7 @@ async fn a_body_that_is_not_json() {
     let fake = spawn().await;
     fake.inject_fault(Fault::NonJson, 1);
     let result = credits_session().send(&client(&fake)).await;
-    assert!(
-        matches!(result, Err(stripe::StripeError::JSONDeserialize(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(stripe::StripeError::JSONDeserialize(_))), "{result:?}");
 }
 
 #[tokio::test]
@@ -64,10 +58,7 @@ async fn a_dropped_connection() {
     let fake = spawn().await;
     fake.inject_fault(Fault::DropConnection, 1);
     let result = credits_session().send(&client(&fake)).await;
-    assert!(
-        matches!(result, Err(stripe::StripeError::ClientError(_))),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(stripe::StripeError::ClientError(_))), "{result:?}");
     // Raw HTTP sees no response at all.
     fake.inject_fault(Fault::DropConnection, 1);
     let raw = reqwest::Client::new()
@@ -77,10 +68,7 @@ async fn a_dropped_connection() {
         .send()
         .await;
     assert!(raw.is_err(), "{raw:?}");
-    credits_session()
-        .send(&client(&fake))
-        .await
-        .expect("the next request is normal");
+    credits_session().send(&client(&fake)).await.expect("the next request is normal");
 }
 
 #[tokio::test]
@@ -89,22 +77,12 @@ async fn a_hang_delays_then_answers_or_times_the_client_out() {
     let client = client(&fake);
     fake.inject_fault(Fault::Hang { ms: 300 }, 1);
     let started = Instant::now();
-    credits_session()
-        .send(&client)
-        .await
-        .expect("answers after the hang");
+    credits_session().send(&client).await.expect("answers after the hang");
     assert!(started.elapsed() >= Duration::from_millis(300));
 
     fake.inject_fault(Fault::Hang { ms: 2_000 }, 1);
-    let result = credits_session()
-        .customize()
-        .timeout(Duration::from_millis(200))
-        .send(&client)
-        .await;
-    assert!(
-        matches!(result, Err(stripe::StripeError::Timeout)),
-        "{result:?}"
-    );
+    let result = credits_session().customize().timeout(Duration::from_millis(200)).send(&client).await;
+    assert!(matches!(result, Err(stripe::StripeError::Timeout)), "{result:?}");
 }
 
 #[tokio::test]
@@ -120,32 +98,15 @@ async fn faults_by_control_endpoint_and_not_on_control_routes() {
         .unwrap();
     assert_eq!(added.status(), 200);
     // Control routes do not consume it.
-    http.get(format!("{}_fake/events", fake.base_url()))
-        .send()
-        .await
-        .unwrap();
+    http.get(format!("{}_fake/events", fake.base_url())).send().await.unwrap();
     match credits_session().send(&client(&fake)).await {
         Err(stripe::StripeError::Stripe(error, 429)) => {
             assert_eq!(error.code, Some(stripe::ApiErrorsCode::RateLimit));
         }
         other => panic!("expected a 429, got {other:?}"),
     }
-    http.post(&faults)
-        .json(&serde_json::json!({ "kind": "server_error", "times": 5 }))
-        .send()
-        .await
-        .unwrap();
-    let cleared: serde_json::Value = http
-        .delete(&faults)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    http.post(&faults).json(&serde_json::json!({ "kind": "server_error", "times": 5 })).send().await.unwrap();
+    let cleared: serde_json::Value = http.delete(&faults).send().await.unwrap().json().await.unwrap();
     assert!(cleared["pending"].as_array().unwrap().is_empty());
-    credits_session()
-        .send(&client(&fake))
-        .await
-        .expect("no fault left");
+    credits_session().send(&client(&fake)).await.expect("no fault left");
 }

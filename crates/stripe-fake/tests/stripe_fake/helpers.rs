@@ -9,8 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    ProductData,
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData, ProductData,
 };
 use stripe_fake::{FakeConfig, RetryPolicy, StripeFake, WebhookEndpoint};
 
@@ -32,10 +31,7 @@ pub async fn spawn_with(mut config: FakeConfig) -> StripeFake {
 }
 
 pub fn client(fake: &StripeFake) -> stripe::Client {
-    stripe::ClientBuilder::new(KEY)
-        .url(fake.base_url())
-        .build()
-        .expect("client")
+    stripe::ClientBuilder::new(KEY).url(fake.base_url()).build().expect("client")
 }
 
 /// What the credits server sends: 2 × 5.00 USD of "Credits", inline price data.
@@ -56,15 +52,8 @@ pub fn credits_session() -> CreateCheckoutSession {
 }
 
 /// A raw form POST, for requests the SDK would never send.
-pub async fn post_form(
-    fake: &StripeFake,
-    path: &str,
-    key: Option<&str>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{path}", fake.base_url()))
-        .form(form);
+pub async fn post_form(fake: &StripeFake, path: &str, key: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = reqwest::Client::new().post(format!("{}{path}", fake.base_url())).form(form);
     if let Some(key) = key {
         request = request.bearer_auth(key);
     }
@@ -108,27 +97,16 @@ pub struct Receiver {
 
 impl Receiver {
     pub async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-        let receiver = Receiver {
-            url,
-            received: Arc::default(),
-            answers: Arc::default(),
-        };
-        let app = axum::Router::new()
-            .route("/hook", post(record))
-            .with_state(receiver.clone());
+        let receiver = Receiver { url, received: Arc::default(), answers: Arc::default() };
+        let app = axum::Router::new().route("/hook", post(record)).with_state(receiver.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.expect("receiver serves") });
         receiver
     }
 
     pub fn endpoint(&self) -> WebhookEndpoint {
-        WebhookEndpoint {
-            url: self.url.clone(),
-            secret: SECRET.to_string(),
-        }
+        WebhookEndpoint { url: self.url.clone(), secret: SECRET.to_string() }
     }
 
     /// Answer the next requests with these statuses.
@@ -147,16 +125,8 @@ impl Receiver {
 }
 
 async fn record(State(receiver): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
-    let signature = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    receiver
-        .received
-        .lock()
-        .unwrap()
-        .push(Received { signature, body });
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    receiver.received.lock().unwrap().push(Received { signature, body });
     let status = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
     StatusCode::from_u16(status).unwrap()
 }
@@ -168,10 +138,7 @@ pub async fn poll<T>(mut check: impl FnMut() -> Option<T>) -> T {
         if let Some(value) = check() {
             return value;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "condition not met within 5 s"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "condition not met within 5 s");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

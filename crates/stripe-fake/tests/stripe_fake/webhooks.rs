@@ -9,20 +9,13 @@ use stripe_webhook::EventObject;
 use crate::helpers::*;
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 #[tokio::test]
 async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_event() {
     let receiver = Receiver::start().await;
-    let fake = spawn_with(FakeConfig {
-        webhooks: vec![receiver.endpoint()],
-        ..Default::default()
-    })
-    .await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
     let client = client(&fake);
     let session = credits_session().send(&client).await.unwrap();
     let url = session.url.clone().unwrap();
@@ -31,22 +24,13 @@ async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_even
     let page = http.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(
-        html.contains("Credits") && html.contains("10.00 USD"),
-        "{html}"
-    );
+    assert!(html.contains("Credits") && html.contains("10.00 USD"), "{html}");
     assert!(html.contains(&format!("action=\"/pay/{}/pay\"", session.id)));
 
     let paid = http.post(format!("{url}/pay")).send().await.unwrap();
     assert_eq!(paid.status(), 303);
-    assert_eq!(
-        paid.headers()["location"],
-        format!("https://app.example/ok?session={}", session.id).as_str()
-    );
-    let after = RetrieveCheckoutSession::new(session.id.clone())
-        .send(&client)
-        .await
-        .unwrap();
+    assert_eq!(paid.headers()["location"], format!("https://app.example/ok?session={}", session.id).as_str());
+    let after = RetrieveCheckoutSession::new(session.id.clone()).send(&client).await.unwrap();
     assert_eq!(after.status, Some(CheckoutSessionStatus::Complete));
     assert_eq!(after.payment_status, CheckoutSessionPaymentStatus::Paid);
     assert!(after.url.is_none());
@@ -54,10 +38,7 @@ async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_even
 
     let received = receiver.wait_for(1).await;
     let event = verify(&received[0]);
-    assert_eq!(
-        event.api_version.as_ref().map(|v| v.as_str()),
-        Some("2026-09-30.endive")
-    );
+    assert_eq!(event.api_version.as_ref().map(|v| v.as_str()), Some("2026-09-30.endive"));
     match event.data.object {
         EventObject::CheckoutSessionCompleted(completed) => {
             assert_eq!(completed.id, session.id);
@@ -68,16 +49,9 @@ async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_even
     }
     // A wrong secret is refused by the SDK: the signature really depends on it.
     assert!(
-        stripe_webhook::Webhook::construct_event(
-            &received[0].body,
-            &received[0].signature,
-            "whsec_wrong"
-        )
-        .is_err()
+        stripe_webhook::Webhook::construct_event(&received[0].body, &received[0].signature, "whsec_wrong").is_err()
     );
-    fake.wait_for_deliveries(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
     let deliveries = fake.deliveries();
     assert_eq!(deliveries.len(), 1);
     assert!(deliveries[0].succeeded);
@@ -87,20 +61,10 @@ async fn paying_on_the_checkout_page_completes_redirects_and_sends_a_signed_even
 async fn cancel_redirects_and_leaves_the_session_open() {
     let fake = spawn().await;
     let session = credits_session().send(&client(&fake)).await.unwrap();
-    let cancelled = no_redirects()
-        .post(format!("{}/cancel", session.url.unwrap()))
-        .send()
-        .await
-        .unwrap();
+    let cancelled = no_redirects().post(format!("{}/cancel", session.url.unwrap())).send().await.unwrap();
     assert_eq!(cancelled.status(), 303);
-    assert_eq!(
-        cancelled.headers()["location"],
-        "https://app.example/cancelled"
-    );
-    let after = RetrieveCheckoutSession::new(session.id)
-        .send(&client(&fake))
-        .await
-        .unwrap();
+    assert_eq!(cancelled.headers()["location"], "https://app.example/cancelled");
+    let after = RetrieveCheckoutSession::new(session.id).send(&client(&fake)).await.unwrap();
     assert_eq!(after.status, Some(CheckoutSessionStatus::Open));
     assert!(fake.events().is_empty());
 }
@@ -108,69 +72,30 @@ async fn cancel_redirects_and_leaves_the_session_open() {
 #[tokio::test]
 async fn async_payment_succeeds_or_fails_after_an_unpaid_completion() {
     let receiver = Receiver::start().await;
-    let fake = spawn_with(FakeConfig {
-        webhooks: vec![receiver.endpoint()],
-        ..Default::default()
-    })
-    .await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
     let client = client(&fake);
     let good = credits_session().send(&client).await.unwrap();
     let bad = credits_session().send(&client).await.unwrap();
 
     // Settling before completion is refused.
-    assert!(
-        fake.settle_async_payment(good.id.as_str(), true)
-            .await
-            .is_err()
-    );
-    fake.complete_session(good.id.as_str(), PaymentOutcome::Unpaid)
-        .await
-        .unwrap();
-    let unpaid = RetrieveCheckoutSession::new(good.id.clone())
-        .send(&client)
-        .await
-        .unwrap();
+    assert!(fake.settle_async_payment(good.id.as_str(), true).await.is_err());
+    fake.complete_session(good.id.as_str(), PaymentOutcome::Unpaid).await.unwrap();
+    let unpaid = RetrieveCheckoutSession::new(good.id.clone()).send(&client).await.unwrap();
     assert_eq!(unpaid.status, Some(CheckoutSessionStatus::Complete));
     assert_eq!(unpaid.payment_status, CheckoutSessionPaymentStatus::Unpaid);
-    fake.settle_async_payment(good.id.as_str(), true)
-        .await
-        .unwrap();
-    let paid = RetrieveCheckoutSession::new(good.id.clone())
-        .send(&client)
-        .await
-        .unwrap();
+    fake.settle_async_payment(good.id.as_str(), true).await.unwrap();
+    let paid = RetrieveCheckoutSession::new(good.id.clone()).send(&client).await.unwrap();
     assert_eq!(paid.payment_status, CheckoutSessionPaymentStatus::Paid);
 
     // The same through the control endpoints, failing this time.
     let http = reqwest::Client::new();
-    let control = |path: String| {
-        http.post(format!(
-            "{}_fake/checkout/sessions/{}/{path}",
-            fake.base_url(),
-            bad.id
-        ))
-        .send()
-    };
-    assert_eq!(
-        control("complete?outcome=unpaid".into())
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(
-        control("async_payment/fail".into()).await.unwrap().status(),
-        200
-    );
-    assert_eq!(
-        control("async_payment/fail".into()).await.unwrap().status(),
-        400,
-        "settled once"
-    );
+    let control =
+        |path: String| http.post(format!("{}_fake/checkout/sessions/{}/{path}", fake.base_url(), bad.id)).send();
+    assert_eq!(control("complete?outcome=unpaid".into()).await.unwrap().status(), 200);
+    assert_eq!(control("async_payment/fail".into()).await.unwrap().status(), 200);
+    assert_eq!(control("async_payment/fail".into()).await.unwrap().status(), 400, "settled once");
 
-    fake.wait_for_deliveries(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
     let mut kinds: Vec<(String, String)> = receiver
         .received()
         .iter()
@@ -187,32 +112,17 @@ async fn async_payment_succeeds_or_fails_after_an_unpaid_completion() {
         .collect();
     kinds.sort();
     let mut expected = vec![
-        (
-            good.id.to_string(),
-            "checkout.session.completed".to_string(),
-        ),
-        (
-            good.id.to_string(),
-            "checkout.session.async_payment_succeeded".to_string(),
-        ),
+        (good.id.to_string(), "checkout.session.completed".to_string()),
+        (good.id.to_string(), "checkout.session.async_payment_succeeded".to_string()),
         (bad.id.to_string(), "checkout.session.completed".to_string()),
-        (
-            bad.id.to_string(),
-            "checkout.session.async_payment_failed".to_string(),
-        ),
+        (bad.id.to_string(), "checkout.session.async_payment_failed".to_string()),
     ];
     expected.sort();
     assert_eq!(kinds, expected);
 
     // GET /_fake/events lists the four events and their deliveries.
-    let listed: serde_json::Value = http
-        .get(format!("{}_fake/events", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: serde_json::Value =
+        http.get(format!("{}_fake/events", fake.base_url())).send().await.unwrap().json().await.unwrap();
     assert_eq!(listed["events"].as_array().unwrap().len(), 4);
     assert_eq!(listed["deliveries"].as_array().unwrap().len(), 4);
 }
@@ -231,28 +141,12 @@ async fn expiry_by_control_endpoint_sends_the_expired_event() {
         .unwrap();
     assert_eq!(added.status(), 200);
     let session = credits_session().send(&client(&fake)).await.unwrap();
-    let expired = http
-        .post(format!(
-            "{}_fake/checkout/sessions/{}/expire",
-            fake.base_url(),
-            session.id
-        ))
-        .send()
-        .await
-        .unwrap();
+    let expired =
+        http.post(format!("{}_fake/checkout/sessions/{}/expire", fake.base_url(), session.id)).send().await.unwrap();
     assert_eq!(expired.status(), 200);
     let event = verify(&receiver.wait_for(1).await[0]);
-    assert!(
-        matches!(event.data.object, EventObject::CheckoutSessionExpired(s) if s.id == session.id)
-    );
-    let page = no_redirects()
-        .get(session.url.unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert!(matches!(event.data.object, EventObject::CheckoutSessionExpired(s) if s.id == session.id));
+    let page = no_redirects().get(session.url.unwrap()).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("expired"));
 }
 
@@ -260,51 +154,28 @@ async fn expiry_by_control_endpoint_sends_the_expired_event() {
 async fn failed_deliveries_are_retried_until_2xx() {
     let receiver = Receiver::start().await;
     receiver.answer_with(&[500, 503]);
-    let fake = spawn_with(FakeConfig {
-        webhooks: vec![receiver.endpoint()],
-        ..Default::default()
-    })
-    .await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
     let session = credits_session().send(&client(&fake)).await.unwrap();
-    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid)
-        .await
-        .unwrap();
-    fake.wait_for_deliveries(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid).await.unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
     let received = receiver.received();
     assert_eq!(received.len(), 3);
     let ids: Vec<_> = received.iter().map(|r| verify(r).id.to_string()).collect();
-    assert!(
-        ids.iter().all(|id| *id == ids[0]),
-        "the same event each time"
-    );
-    let statuses: Vec<_> = fake
-        .deliveries()
-        .iter()
-        .map(|d| (d.attempt, d.status))
-        .collect();
-    assert_eq!(
-        statuses,
-        vec![(1, Some(500)), (2, Some(503)), (3, Some(200))]
-    );
+    assert!(ids.iter().all(|id| *id == ids[0]), "the same event each time");
+    let statuses: Vec<_> = fake.deliveries().iter().map(|d| (d.attempt, d.status)).collect();
+    assert_eq!(statuses, vec![(1, Some(500)), (2, Some(503)), (3, Some(200))]);
 }
 
 #[tokio::test]
 async fn delivery_gives_up_after_max_attempts() {
     let receiver = Receiver::start().await;
     receiver.answer_with(&[500; 10]);
-    let mut config = FakeConfig {
-        webhooks: vec![receiver.endpoint()],
-        ..Default::default()
-    };
+    let mut config = FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() };
     config.retry.max_attempts = 3;
     let fake = spawn_with(config).await;
     let session = credits_session().send(&client(&fake)).await.unwrap();
     fake.expire_session(session.id.as_str()).await.unwrap();
-    fake.wait_for_deliveries(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(receiver.received().len(), 3);
     assert!(fake.deliveries().iter().all(|d| !d.succeeded));
 }
@@ -312,26 +183,15 @@ async fn delivery_gives_up_after_max_attempts() {
 #[tokio::test]
 async fn each_event_can_be_delivered_several_times() {
     let receiver = Receiver::start().await;
-    let fake = spawn_with(FakeConfig {
-        webhooks: vec![receiver.endpoint()],
-        ..Default::default()
-    })
-    .await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
     fake.set_delivery_copies(3);
     let session = credits_session().send(&client(&fake)).await.unwrap();
-    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid)
-        .await
-        .unwrap();
+    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid).await.unwrap();
     let received = receiver.wait_for(3).await;
-    fake.wait_for_deliveries(std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
     assert_eq!(receiver.received().len(), 3);
     let ids: Vec<_> = received.iter().map(|r| verify(r).id.to_string()).collect();
-    assert!(
-        ids.iter().all(|id| *id == ids[0]),
-        "three copies of one event"
-    );
+    assert!(ids.iter().all(|id| *id == ids[0]), "three copies of one event");
     let mut copies: Vec<_> = fake.deliveries().iter().map(|d| d.copy).collect();
     copies.sort();
     assert_eq!(copies, vec![0, 1, 2]);
