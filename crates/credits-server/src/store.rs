@@ -330,14 +330,26 @@ impl Store {
         row.map(|r| r.try_get(0).map_err(StoreError::from)).transpose()
     }
 
-    /// Sets a session's state as Stripe reports it. A fulfilled session stays paid.
+    /// Moves a session to the state Stripe reports, forward only: events arrive out of order,
+    /// so a late `completed` (unpaid) must not undo a `failed` or `expired` that came first, and
+    /// nothing changes a fulfilled session.
     pub async fn set_session_state(&self, id: &str, status: &str, payment_status: &str) -> Result<()> {
+        let rank = |status: &str, payment_status: &str| match (status, payment_status) {
+            (_, "paid") => 3,
+            ("expired", _) | (_, "failed") => 2,
+            ("complete", _) => 1,
+            _ => 0,
+        };
         sqlx::query(
-            "UPDATE checkout_sessions SET status = $1, payment_status = $2 WHERE id = $3 AND fulfilled_at IS NULL",
+            "UPDATE checkout_sessions SET status = $1, payment_status = $2 WHERE id = $3 AND fulfilled_at IS NULL \
+             AND (CASE WHEN payment_status = 'paid' THEN 3 \
+                       WHEN status = 'expired' OR payment_status = 'failed' THEN 2 \
+                       WHEN status = 'complete' THEN 1 ELSE 0 END) < $4",
         )
         .bind(status)
         .bind(payment_status)
         .bind(id)
+        .bind(rank(status, payment_status) as i64)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -48,6 +48,14 @@ async fn fulfil(ctx: &ServerContext, session_id: &str) -> Result<(), Error> {
         return Err(Error::Stripe(format!("session {session_id} is not paid according to Stripe")));
     }
     let bundles = bundles_sold(&session, &ctx.config.bundle_price)? as i64;
+    if bundles == 0 {
+        // Paid, but not for our bundle price (the price changed, or someone else's session):
+        // granting nothing silently would hide it; the session stays unfulfilled for a person
+        // to look at, and Stripe gets its 2xx.
+        tracing::error!(session = %session_id, "a paid session with no line item at the configured bundle price");
+        ctx.store.set_session_state(session_id, "complete", "paid").await?;
+        return Ok(());
+    }
     let credits = bundles * ctx.config.credits_per_bundle;
     let granted = ctx.store.fulfil(session_id, &org_id, bundles, credits).await?;
     tracing::info!(session = %session_id, bundles, credits, granted, "checkout session fulfilled");

@@ -10,6 +10,15 @@ use stripe_fake::PaymentOutcome;
 
 use crate::helpers::{CREDITS_PER_BUNDLE, Db, eventually, postgres_available, spawn_app};
 
+/// A valid request for `bundles` bundles, redirecting to the allowed origin.
+fn request(bundles: u64) -> CreateCheckoutSessionRequest {
+    CreateCheckoutSessionRequest {
+        cancel_url: "https://app.example/cancel".into(),
+        quantity: NonZeroU64::new(bundles).expect("at least one bundle"),
+        success_url: "https://app.example/ok?session={CHECKOUT_SESSION_ID}".into(),
+    }
+}
+
 async fn buy_three_bundles_with_duplicate_deliveries(db: Db) {
     let app = spawn_app(db).await;
     app.fake.set_delivery_copies(5);
@@ -17,18 +26,8 @@ async fn buy_three_bundles_with_duplicate_deliveries(db: Db) {
     let client = app.client(&token);
     let before = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
 
-    let session = client
-        .create_checkout_session()
-        .org(&org)
-        .body(CreateCheckoutSessionRequest {
-            cancel_url: "https://app.example/cancel".into(),
-            quantity: NonZeroU64::new(3).unwrap(),
-            success_url: "https://app.example/ok?session={CHECKOUT_SESSION_ID}".into(),
-        })
-        .send()
-        .await
-        .expect("session created")
-        .into_inner();
+    let session =
+        client.create_checkout_session().org(&org).body(request(3)).send().await.expect("session created").into_inner();
     assert!(session.checkout_url.starts_with(app.fake.base_url().trim_end_matches('/')), "{}", session.checkout_url);
 
     app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
@@ -98,18 +97,7 @@ async fn two_instances_share_one_database(db: Db) {
     app.fake.set_delivery_copies(5);
     let (org, token) = app.org_with_token(Role::Admin).await;
     let client = app.client(&token);
-    let session = client
-        .create_checkout_session()
-        .org(&org)
-        .body(CreateCheckoutSessionRequest {
-            cancel_url: "https://app.example/cancel".into(),
-            quantity: NonZeroU64::new(3).unwrap(),
-            success_url: "https://app.example/ok".into(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let session = client.create_checkout_session().org(&org).body(request(3)).send().await.unwrap().into_inner();
     app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
     let delivered_ok =
@@ -142,13 +130,8 @@ async fn async_payments_are_granted_only_when_they_succeed() {
     let app = spawn_app(Db::Sqlite).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
-    let request = || CreateCheckoutSessionRequest {
-        cancel_url: "https://app.example/cancel".into(),
-        quantity: NonZeroU64::new(2).unwrap(),
-        success_url: "https://app.example/ok".into(),
-    };
-    let failing = client.create_checkout_session().org(&org).body(request()).send().await.unwrap().into_inner();
-    let succeeding = client.create_checkout_session().org(&org).body(request()).send().await.unwrap().into_inner();
+    let failing = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
+    let succeeding = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
     for s in [&failing, &succeeding] {
         app.fake.complete_session(&s.session_id, PaymentOutcome::Unpaid).await.unwrap();
     }
@@ -178,18 +161,7 @@ async fn expired_sessions_are_recorded() {
     let app = spawn_app(Db::Sqlite).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
-    let session = client
-        .create_checkout_session()
-        .org(&org)
-        .body(CreateCheckoutSessionRequest {
-            cancel_url: "https://app.example/cancel".into(),
-            quantity: NonZeroU64::new(1).unwrap(),
-            success_url: "https://app.example/ok".into(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .into_inner();
+    let session = client.create_checkout_session().org(&org).body(request(1)).send().await.unwrap().into_inner();
     app.fake.expire_session(&session.session_id).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
     eventually(Duration::from_secs(10), || async {
