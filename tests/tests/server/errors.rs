@@ -88,9 +88,8 @@ async fn raw_post(
     (status, payload)
 }
 
-#[tokio::test]
-async fn malformed_json_is_400_invalid_request() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn malformed_json_is_400_invalid_request(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let (status, payload) = raw_post(&app, &org, &token, "application/json", r#"{"quantity":"#).await;
     assert_eq!(status, 400, "{payload:?}");
@@ -101,9 +100,8 @@ async fn malformed_json_is_400_invalid_request() {
 }
 
 /// product.md: 400 also for "wrong content type".
-#[tokio::test]
-async fn wrong_content_type_is_400_invalid_request() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn wrong_content_type_is_400_invalid_request(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let body = r#"{"quantity":1,"success_url":"https://app.example/ok","cancel_url":"https://app.example/c"}"#;
     let (status, payload) = raw_post(&app, &org, &token, "text/plain", body).await;
@@ -112,9 +110,8 @@ async fn wrong_content_type_is_400_invalid_request() {
     assert_eq!(payload.type_, ApiErrorPayloadType::InvalidRequestError);
 }
 
-#[tokio::test]
-async fn bad_token_is_401() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn bad_token_is_401(db: Db) {
+    let app = spawn_app(db).await;
     let (org, _token) = app.org_with_token(Role::Owner).await;
 
     let unknown = credits_client::connect(&app.base_url, Credentials::Bearer("nope".into())).unwrap();
@@ -128,9 +125,8 @@ async fn bad_token_is_401() {
     assert_eq!(payload.detail, "Authentication failed");
 }
 
-#[tokio::test]
-async fn revoked_token_is_401() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn revoked_token_is_401(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     checkout(&client, &org, valid_request()).await.expect("the token works before it is revoked");
@@ -141,9 +137,8 @@ async fn revoked_token_is_401() {
     assert_eq!(payload.detail, "Authentication failed");
 }
 
-#[tokio::test]
-async fn member_role_is_403() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn member_role_is_403(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Member).await;
     let payload = assert_error(
         checkout(&app.client(&token), &org, valid_request()).await,
@@ -154,9 +149,8 @@ async fn member_role_is_403() {
     assert!(app.fake.events().is_empty(), "no Stripe session was created: {:?}", app.fake.events());
 }
 
-#[tokio::test]
-async fn foreign_and_unknown_orgs_are_the_same_404() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn foreign_and_unknown_orgs_are_the_same_404(db: Db) {
+    let app = spawn_app(db).await;
     let (_own_org, token) = app.org_with_token(Role::Owner).await;
     // Another user's org: it exists, but the caller is not a member.
     let (foreign_org, _other_token) = app.org_with_token(Role::Admin).await;
@@ -172,9 +166,8 @@ async fn foreign_and_unknown_orgs_are_the_same_404() {
     assert!(foreign.detail.contains(&foreign_org), "{foreign:?}");
 }
 
-#[tokio::test]
-async fn idempotency_key_with_another_body_is_409() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn idempotency_key_with_another_body_is_409(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     let send = |body| client.create_checkout_session().org(&org).idempotency_key("key-409").body(body).send();
@@ -188,9 +181,8 @@ async fn idempotency_key_with_another_body_is_409() {
     assert_eq!(replay, first);
 }
 
-#[tokio::test]
-async fn every_rule_broken_is_one_422_item() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn every_rule_broken_is_one_422_item(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let payload = assert_error(
         checkout(&app.client(&token), &org, request(11, "not a url")).await,
@@ -201,9 +193,8 @@ async fn every_rule_broken_is_one_422_item() {
     assert!(app.fake.events().is_empty(), "nothing reached Stripe: {:?}", app.fake.events());
 }
 
-#[tokio::test]
-async fn schema_violation_is_422_at_its_location() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn schema_violation_is_422_at_its_location(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     // Well-formed JSON without the required `success_url`.
     let (status, payload) =
@@ -215,10 +206,8 @@ async fn schema_violation_is_422_at_its_location() {
     assert_eq!(locs(&payload), vec![vec!["body", "success_url"]], "{payload:?}");
 }
 
-#[tokio::test]
-async fn old_client_version_is_426() {
-    let app =
-        spawn_app_with(Db::Sqlite, |c| c.min_client_version = Some(dropshot::semver::Version::new(2, 0, 0))).await;
+async fn old_client_version_is_426(db: Db) {
+    let app = spawn_app_with(db, |c| c.min_client_version = Some(dropshot::semver::Version::new(2, 0, 0))).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let payload = assert_error(
         checkout(&app.client(&token), &org, valid_request()).await,
@@ -228,9 +217,8 @@ async fn old_client_version_is_426() {
     assert!(payload.detail.contains("1.0.0") && payload.detail.contains("2.0.0"), "{payload:?}");
 }
 
-#[tokio::test]
-async fn second_request_in_a_minute_is_429() {
-    let app = spawn_app_with(Db::Sqlite, |c| c.rate_limit_per_minute = 1).await;
+async fn second_request_in_a_minute_is_429(db: Db) {
+    let app = spawn_app_with(db, |c| c.rate_limit_per_minute = 1).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
@@ -241,9 +229,8 @@ async fn second_request_in_a_minute_is_429() {
 
 /// product.md wants a `Retry-After` header on 429; dropshot 0.18 gives a custom error type no way
 /// to set response headers (see the server's notes), so the wait is in the envelope's detail.
-#[tokio::test]
-async fn a_429_says_when_to_retry() {
-    let app = spawn_app_with(Db::Sqlite, |c| c.rate_limit_per_minute = 1).await;
+async fn a_429_says_when_to_retry(db: Db) {
+    let app = spawn_app_with(db, |c| c.rate_limit_per_minute = 1).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     checkout(&client, &org, valid_request()).await.expect("the first request is allowed");
@@ -259,14 +246,20 @@ async fn a_429_says_when_to_retry() {
     assert!((1..=60).contains(&seconds), "{seconds}");
 }
 
-#[tokio::test]
-async fn broken_database_is_a_generic_500() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn broken_database_is_a_generic_500(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     // The sessions table disappears under the running server: authentication and membership
     // still work, Stripe answers, and recording the session fails.
     let pool = sqlx::AnyPool::connect(&app.database_url).await.expect("a second connection to the database");
-    sqlx::query("DROP TABLE checkout_sessions").execute(&pool).await.expect("drop the table");
+    sqlx::query(match db {
+        // PostgreSQL refuses to drop a table others reference, unless told to cut the references.
+        Db::Postgres => "DROP TABLE checkout_sessions CASCADE",
+        Db::Sqlite => "DROP TABLE checkout_sessions",
+    })
+    .execute(&pool)
+    .await
+    .expect("drop the table");
     pool.close().await;
 
     let payload = assert_error(
@@ -281,9 +274,8 @@ async fn broken_database_is_a_generic_500() {
     }
 }
 
-#[tokio::test]
-async fn stripe_declining_is_502_and_the_key_can_be_retried() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn stripe_declining_is_502_and_the_key_can_be_retried(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     let send = || client.create_checkout_session().org(&org).idempotency_key("key-502").body(valid_request()).send();
@@ -304,9 +296,8 @@ async fn stripe_declining_is_502_and_the_key_can_be_retried() {
     send().await.expect("a retry with the same key after a 502");
 }
 
-#[tokio::test]
-async fn stripe_failing_on_every_attempt_is_502() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn stripe_failing_on_every_attempt_is_502(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     // The adapter retries Stripe's 5xx (same idempotency key, within the deadline): a Stripe that
@@ -322,9 +313,8 @@ async fn stripe_failing_on_every_attempt_is_502() {
     checkout(&client, &org, valid_request()).await.expect("a single Stripe 500 is retried");
 }
 
-#[tokio::test]
-async fn stripe_not_answering_in_time_is_504() {
-    let app = spawn_app_with(Db::Sqlite, |c| c.stripe.deadline = Duration::from_millis(500)).await;
+async fn stripe_not_answering_in_time_is_504(db: Db) {
+    let app = spawn_app_with(db, |c| c.stripe.deadline = Duration::from_millis(500)).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     app.fake.inject_fault(Fault::Hang { ms: 3000 }, 1);
     let started = Instant::now();
@@ -337,3 +327,22 @@ async fn stripe_not_answering_in_time_is_504() {
     assert!(elapsed < Duration::from_millis(2500), "answered at the deadline, not when Stripe did: {elapsed:?}");
     assert!(payload.detail.contains("did not answer in time"), "{payload:?}");
 }
+
+crate::on_both_databases!(
+    malformed_json_is_400_invalid_request,
+    wrong_content_type_is_400_invalid_request,
+    bad_token_is_401,
+    revoked_token_is_401,
+    member_role_is_403,
+    foreign_and_unknown_orgs_are_the_same_404,
+    idempotency_key_with_another_body_is_409,
+    every_rule_broken_is_one_422_item,
+    schema_violation_is_422_at_its_location,
+    old_client_version_is_426,
+    second_request_in_a_minute_is_429,
+    a_429_says_when_to_retry,
+    broken_database_is_a_generic_500,
+    stripe_declining_is_502_and_the_key_can_be_retried,
+    stripe_failing_on_every_attempt_is_502,
+    stripe_not_answering_in_time_is_504,
+);

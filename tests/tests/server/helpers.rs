@@ -24,7 +24,26 @@ pub struct TestApp {
     pub store: Store,
     pub base_url: String,
     pub database_url: String,
+    /// The PostgreSQL database made for this test, dropped with the app.
+    postgres_database: Option<String>,
     _dir: tempdir::Dir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_database.take() else { return };
+        // Drop is not async: a short-lived runtime on another thread removes the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                if let Ok(pool) = sqlx::AnyPool::connect(&postgres_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 mod tempdir {
@@ -60,9 +79,10 @@ pub async fn postgres_available() -> bool {
     }
 }
 
-async fn fresh_database(db: Db, dir: &std::path::Path) -> String {
+/// A new, empty database: its URL, and its name when it is a PostgreSQL one.
+async fn fresh_database(db: Db, dir: &std::path::Path) -> (String, Option<String>) {
     match db {
-        Db::Sqlite => format!("sqlite://{}/credits.db", dir.display()),
+        Db::Sqlite => (format!("sqlite://{}/credits.db", dir.display()), None),
         Db::Postgres => {
             let admin = postgres_admin_url();
             let name = format!("credits_test_{}", uuid::Uuid::new_v4().simple());
@@ -70,7 +90,7 @@ async fn fresh_database(db: Db, dir: &std::path::Path) -> String {
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
             pool.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            format!("{base}/{name}")
+            (format!("{base}/{name}"), Some(name))
         }
     }
 }
@@ -101,7 +121,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
     let dir = std::env::temp_dir().join(format!("credits-test-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let fake = StripeFake::spawn(FakeConfig::default()).await.expect("stripe double starts");
-    let database_url = fresh_database(db, &dir).await;
+    let (database_url, postgres_database) = fresh_database(db, &dir).await;
     let mut config = config(&database_url, &fake);
     tweak(&mut config);
     let server = credits_server::start_server(config).await.expect("server starts");
@@ -111,7 +131,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestApp 
         secret: WEBHOOK_SECRET.into(),
     });
     let store = Store::connect(&database_url).await.expect("store");
-    TestApp { _server: server, fake, store, base_url, database_url, _dir: tempdir::Dir(dir) }
+    TestApp { _server: server, fake, store, base_url, database_url, postgres_database, _dir: tempdir::Dir(dir) }
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
