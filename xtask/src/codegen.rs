@@ -70,6 +70,35 @@ pub(crate) fn stale_or_write(root: &Path, check: bool) -> anyhow::Result<Vec<Pat
     Ok(stale)
 }
 
+/// `cargo xtask bench-codegen`: the generation behind `codegen --check`, timed over `runs` runs.
+pub(crate) fn bench(runs: usize) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let start = std::time::Instant::now();
+        stale_or_write(&root, true)?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "codegen (all {} targets, check mode), {} runs: min {:.1} ms, median {:.1} ms, max {:.1} ms",
+        targets().len(),
+        times.len(),
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1])
+    );
+    // Peak resident memory of this process, as Linux reports it.
+    if let Some(peak) = fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+    {
+        println!("peak memory: {}", peak.trim_start_matches("VmHWM:").trim());
+    }
+    Ok(())
+}
+
 /// Writes `content` unless the file already holds it (or, in check mode, never); says whether it
 /// differed.
 fn update(path: &Path, content: &str, check: bool) -> anyhow::Result<bool> {

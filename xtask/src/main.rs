@@ -38,6 +38,12 @@ enum Command {
         #[arg(long)]
         skip_unsupported: bool,
     },
+    /// Measure code generation: every target generated and compared N times in this process;
+    /// prints the time per run and the peak memory (the target is under 2 s a run).
+    BenchCodegen {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Run the purchase flow offline: Stripe double, server on a temporary SQLite database,
     /// the generated client buying 3 bundles.
     Demo,
@@ -55,6 +61,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Codegen { check } => codegen::run(check),
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
         Command::Demo => demo::run(),
+        Command::BenchCodegen { runs } => codegen::bench(runs),
     }
 }
 
