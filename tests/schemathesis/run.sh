@@ -9,7 +9,16 @@ cd "$root"
 
 venv="$root/.venv"
 if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qxF "$(cat "$here/requirements.txt")"; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's Python needs its venv module installed separately.
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$venv"
+    else
+      echo "python3 -m venv failed: install Python's venv module (Debian: apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 fi
 
@@ -45,10 +54,17 @@ export CREDITS_TOKEN
   --rate-limit-per-minute 1000000 --log-level warn >"$work/server.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$server_port/openapi.json" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+python3 - "$server_port" <<'PY'
+import sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/openapi.json"
+for _ in range(200):
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"the server did not answer at {url}")
+PY
 
 status=0
 "$venv/bin/st" --config-file "$here/schemathesis.toml" run "$root/openapi/credits.json" \
