@@ -37,6 +37,10 @@ pub enum Error {
     /// 502: Stripe answered with an error, or with something unreadable.
     #[error("stripe error: {0}")]
     Stripe(String),
+    /// 502: Stripe could not be reached (the connection failed or dropped): whether it acted
+    /// is unknown.
+    #[error("stripe unreachable: {0}")]
+    StripeUnreachable(String),
     /// 504: Stripe did not answer in time.
     #[error("Stripe did not answer in time")]
     StripeTimeout,
@@ -67,6 +71,14 @@ pub const ERROR_STATUSES: &[(u16, &str)] = &[
     (504, "Gateway timeout"),
 ];
 
+impl Error {
+    /// Whether a failed Stripe call may still have done its work (then a retry must reuse the
+    /// Stripe idempotency key to find it).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Error::StripeTimeout | Error::StripeUnreachable(_))
+    }
+}
+
 impl From<Error> for HttpError {
     fn from(error: Error) -> HttpError {
         use ErrorStatusCode as S;
@@ -84,6 +96,10 @@ impl From<Error> for HttpError {
             Error::Stripe(cause) => {
                 tracing::error!(%cause, "stripe request failed");
                 HttpError::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
+            }
+            Error::StripeUnreachable(cause) => {
+                tracing::error!(%cause, "stripe unreachable");
+                HttpError::from_status(S::BAD_GATEWAY, "The payment provider could not be reached")
             }
             Error::StripeTimeout => {
                 tracing::error!("stripe did not answer within the deadline");

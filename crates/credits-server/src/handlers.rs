@@ -17,7 +17,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::ServerContext;
 use crate::error::{Error, HttpError};
-use crate::store::{Caller, IdempotencyClaim, Org, Role, sha256_hex};
+use crate::store::{Caller, IdempotencyClaim, NewSession, Org, Role, sha256_hex};
 
 /// The implementation of the generated trait.
 pub enum CreditsServer {}
@@ -138,9 +138,12 @@ impl CreditsApi for CreditsServer {
         }
 
         let idempotency_key = headers.into_inner().idempotency_key;
-        let request_hash = sha256_hex(
-            format!("{}\n{}\n{}\n{}", path.org, body.quantity, body.success_url, body.cancel_url).as_bytes(),
-        );
+        // The request as JSON: unambiguous, unlike any separator-joined form of its fields.
+        let canonical = serde_json::to_vec(&(&path.org, body.quantity, &body.success_url, &body.cancel_url))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let request_hash = sha256_hex(&canonical);
+        // Without a client key, each request is its own Stripe call.
+        let mut stripe_key = format!("credits-{}", uuid::Uuid::new_v4().simple());
         if let Some(key) = &idempotency_key {
             match ctx
                 .store
@@ -148,7 +151,7 @@ impl CreditsApi for CreditsServer {
                 .await
                 .map_err(Error::from)?
             {
-                IdempotencyClaim::Claimed => {}
+                IdempotencyClaim::Claimed { stripe_key: claimed } => stripe_key = claimed,
                 IdempotencyClaim::Replay { body, .. } => {
                     let replay: CheckoutSessionResponse =
                         serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored response: {e}")))?;
@@ -167,7 +170,7 @@ impl CreditsApi for CreditsServer {
             }
         }
 
-        let outcome = create_session(ctx, &access, &body, idempotency_key.as_deref(), &request_hash).await;
+        let outcome = create_session(ctx, &access, &body, &stripe_key).await;
         if let Some(key) = &idempotency_key {
             let store = &ctx.store;
             match &outcome {
@@ -178,7 +181,10 @@ impl CreditsApi for CreditsServer {
                         .await
                         .map_err(Error::from)?;
                 }
-                Err(_) => store.release_idempotency_key(&access.caller.user_id, key).await.map_err(Error::from)?,
+                Err(error) => store
+                    .release_idempotency_key(&access.caller.user_id, key, !error.outcome_unknown())
+                    .await
+                    .map_err(Error::from)?,
             }
         }
         Ok(CreateCheckoutSessionResponse(outcome?))
@@ -290,32 +296,23 @@ async fn create_session(
     ctx: &ServerContext,
     access: &Access,
     body: &CreateCheckoutSessionRequest,
-    idempotency_key: Option<&str>,
-    request_hash: &str,
+    stripe_key: &str,
 ) -> Result<CheckoutSessionResponse, Error> {
-    let bundles = body.quantity as u64;
-    // Stripe's own idempotency key: the client's key when there is one (so a retry after a crash
-    // reaches the same session), else a fresh one for this attempt.
-    let stripe_key = match idempotency_key {
-        Some(key) => {
-            format!("credits-{}-{}", access.caller.user_id, sha256_hex(format!("{key}\n{request_hash}").as_bytes()))
-        }
-        None => format!("credits-{}", uuid::Uuid::new_v4()),
-    };
+    let price = &ctx.config.bundle_price;
     let created = ctx
         .stripe
-        .create_session(
-            &stripe_key,
-            &access.org.slug,
-            bundles,
-            &ctx.config.bundle_price,
-            &body.success_url,
-            &body.cancel_url,
-        )
+        .create_session(stripe_key, &access.org.slug, body.quantity as u64, price, &body.success_url, &body.cancel_url)
         .await?;
-    let credits = body.quantity * ctx.config.credits_per_bundle;
     ctx.store
-        .insert_session(&created.id, &access.org, &access.caller.user_id, body.quantity, credits, &created.url)
+        .insert_session(&NewSession {
+            id: &created.id,
+            org: &access.org,
+            user_id: &access.caller.user_id,
+            bundles: body.quantity,
+            price,
+            credits_per_bundle: ctx.config.credits_per_bundle,
+            url: &created.url,
+        })
         .await?;
     Ok(CheckoutSessionResponse { checkout_url: created.url, session_id: created.id })
 }

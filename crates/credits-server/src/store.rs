@@ -9,6 +9,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Connection, Row};
+
+use crate::config::BundlePrice;
 use uuid::Uuid;
 
 /// Storage failures. The message is for logs only: clients get a generic 500.
@@ -105,11 +107,30 @@ pub struct LedgerEntry {
     pub created_at: DateTime<Utc>,
 }
 
+/// A session to record.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub org: &'a Org,
+    pub user_id: &'a str,
+    pub bundles: i64,
+    pub price: &'a BundlePrice,
+    pub credits_per_bundle: i64,
+    pub url: &'a str,
+}
+
+/// What a session was sold on.
+#[derive(Debug, Clone)]
+pub struct SessionTerms {
+    pub org_id: String,
+    pub price: BundlePrice,
+    pub credits_per_bundle: i64,
+}
+
 /// What an `Idempotency-Key` says about a request.
 #[derive(Debug)]
 pub enum IdempotencyClaim {
-    /// First use: process the request, then `complete` (or `release`) the key.
-    Claimed,
+    /// Process the request, sending `stripe_key` to Stripe; then `complete` or `release` the key.
+    Claimed { stripe_key: String },
     /// Already answered: replay this status and body.
     Replay { status: u16, body: String },
     /// Used with another body.
@@ -274,25 +295,27 @@ impl Store {
         Ok(Some((Org { id: r.try_get(0)?, slug: r.try_get(1)?, name: r.try_get(2)? }, role)))
     }
 
-    pub async fn insert_session(
-        &self,
-        id: &str,
-        org: &Org,
-        user_id: &str,
-        bundles: i64,
-        credits: i64,
-        url: &str,
-    ) -> Result<()> {
+    /// Records a session Stripe created, with the price and credits per bundle it was sold at.
+    pub async fn insert_session(&self, new: &NewSession<'_>) -> Result<()> {
+        let (price_id, unit_amount, currency) = match new.price {
+            BundlePrice::PriceId(id) => (Some(id.clone()), None, None),
+            BundlePrice::Amount { unit_amount, currency } => (None, Some(*unit_amount), Some(currency.clone())),
+        };
         sqlx::query(
-            "INSERT INTO checkout_sessions (id, org_id, created_by, bundles, credits, status, payment_status, checkout_url, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', 'unpaid', $6, $7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO checkout_sessions (id, org_id, created_by, bundles, credits, price_id, unit_amount, currency, \
+             credits_per_bundle, status, payment_status, checkout_url, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', 'unpaid', $10, $11) ON CONFLICT (id) DO NOTHING",
         )
-        .bind(id)
-        .bind(&org.id)
-        .bind(user_id)
-        .bind(bundles)
-        .bind(credits)
-        .bind(url)
+        .bind(new.id)
+        .bind(&new.org.id)
+        .bind(new.user_id)
+        .bind(new.bundles)
+        .bind(new.bundles * new.credits_per_bundle)
+        .bind(price_id)
+        .bind(unit_amount)
+        .bind(currency)
+        .bind(new.credits_per_bundle)
+        .bind(new.url)
         .bind(now())
         .execute(&self.pool)
         .await?;
@@ -321,13 +344,24 @@ impl Store {
         }))
     }
 
-    /// The org a checkout session belongs to, for webhook events.
-    pub async fn session_org(&self, id: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT org_id FROM checkout_sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| r.try_get(0).map_err(StoreError::from)).transpose()
+    /// The org a checkout session belongs to and the terms it was sold on, for webhook events.
+    pub async fn session_terms(&self, id: &str) -> Result<Option<SessionTerms>> {
+        let row = sqlx::query(
+            "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle FROM checkout_sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let price_id: Option<String> = r.try_get(1)?;
+        let unit_amount: Option<i64> = r.try_get(2)?;
+        let currency: Option<String> = r.try_get(3)?;
+        let price = match (price_id, unit_amount, currency) {
+            (Some(id), _, _) => BundlePrice::PriceId(id),
+            (None, Some(unit_amount), Some(currency)) => BundlePrice::Amount { unit_amount, currency },
+            _ => return Err(StoreError::Invalid(format!("session {id} has no price"))),
+        };
+        Ok(Some(SessionTerms { org_id: r.try_get(0)?, price, credits_per_bundle: r.try_get(4)? }))
     }
 
     /// Moves a session to the state Stripe reports, forward only: events arrive out of order,
@@ -457,7 +491,8 @@ impl Store {
 
     /// Claims an idempotency key for a request whose body hashes to `request_hash`. Keys are kept
     /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for [`ABANDONED_CLAIM_AFTER`]
-    /// (the server stopped half-way) is taken over by the next request with the same body.
+    /// (the server stopped half-way), or released with its outcome unknown, is taken over by the
+    /// next request with the same body, with the same Stripe key.
     pub async fn claim_idempotency_key(
         &self,
         user_id: &str,
@@ -471,45 +506,55 @@ impl Store {
             .bind(&expired)
             .execute(&self.pool)
             .await?;
-        let inserted = sqlx::query(
-            "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id, idempotency_key) DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(key)
-        .bind(request_hash)
-        .bind(now())
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            > 0;
-        if inserted {
-            return Ok(IdempotencyClaim::Claimed);
-        }
-        let row = sqlx::query(
-            "SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys \
-             WHERE user_id = $1 AND idempotency_key = $2",
-        )
-        .bind(user_id)
-        .bind(key)
-        .fetch_one(&self.pool)
-        .await?;
-        let stored_hash: String = row.try_get(0)?;
-        let status: Option<i64> = row.try_get(1)?;
-        let body: Option<String> = row.try_get(2)?;
-        let claimed_at: String = row.try_get(3)?;
-        if stored_hash != request_hash {
-            return Ok(IdempotencyClaim::Mismatch);
-        }
-        if let (Some(status), Some(body)) = (status, body) {
-            return Ok(IdempotencyClaim::Replay { status: status as u16, body });
-        }
-        let abandoned = (Utc::now() - ABANDONED_CLAIM_AFTER).to_rfc3339_opts(SecondsFormat::Micros, true);
-        if claimed_at < abandoned {
+        // The row can vanish between the insert and the select (its holder released it after a
+        // Stripe error): then claim again.
+        for _ in 0..3 {
+            let stripe_key = format!("credits-{}", Uuid::new_v4().simple());
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, stripe_key, created_at, claimed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(key)
+            .bind(request_hash)
+            .bind(&stripe_key)
+            .bind(now())
+            .bind(now())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+                > 0;
+            if inserted {
+                return Ok(IdempotencyClaim::Claimed { stripe_key });
+            }
+            let row = sqlx::query(
+                "SELECT request_hash, response_status, response_body, claimed_at, stripe_key FROM idempotency_keys \
+                 WHERE user_id = $1 AND idempotency_key = $2",
+            )
+            .bind(user_id)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else { continue };
+            let stored_hash: String = row.try_get(0)?;
+            let status: Option<i64> = row.try_get(1)?;
+            let body: Option<String> = row.try_get(2)?;
+            let claimed_at: String = row.try_get(3)?;
+            let stripe_key: String = row.try_get(4)?;
+            if stored_hash != request_hash {
+                return Ok(IdempotencyClaim::Mismatch);
+            }
+            if let (Some(status), Some(body)) = (status, body) {
+                return Ok(IdempotencyClaim::Replay { status: status as u16, body });
+            }
+            let abandoned = (Utc::now() - ABANDONED_CLAIM_AFTER).to_rfc3339_opts(SecondsFormat::Micros, true);
+            if claimed_at >= abandoned {
+                return Ok(IdempotencyClaim::InFlight);
+            }
             // Compare-and-set on the old claim time: of several takers, one wins.
             let taken = sqlx::query(
-                "UPDATE idempotency_keys SET created_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
-                 AND created_at = $4 AND response_status IS NULL",
+                "UPDATE idempotency_keys SET claimed_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
+                 AND claimed_at = $4 AND response_status IS NULL",
             )
             .bind(now())
             .bind(user_id)
@@ -519,11 +564,9 @@ impl Store {
             .await?
             .rows_affected()
                 > 0;
-            if taken {
-                return Ok(IdempotencyClaim::Claimed);
-            }
+            return Ok(if taken { IdempotencyClaim::Claimed { stripe_key } } else { IdempotencyClaim::InFlight });
         }
-        Ok(IdempotencyClaim::InFlight)
+        Err(StoreError::Invalid(format!("idempotency key {key:?} kept changing hands")))
     }
 
     /// Stores the answer to replay for a claimed key.
@@ -538,19 +581,34 @@ impl Store {
         Ok(())
     }
 
-    /// Frees a claimed key after a failure that is worth retrying (Stripe down), so a retry with
-    /// the same key runs again instead of replaying the failure.
-    pub async fn release_idempotency_key(&self, user_id: &str, key: &str) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND response_status IS NULL",
-        )
-        .bind(user_id)
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
+    /// Frees a claimed key after a failure. When Stripe answered (it refused, or failed), the key
+    /// is forgotten: a retry starts afresh with a new Stripe key. When the outcome is unknown (no
+    /// answer in time, the connection dropped), the Stripe key is kept and the claim is marked
+    /// abandoned, so a retry with the same body reaches whatever Stripe did.
+    pub async fn release_idempotency_key(&self, user_id: &str, key: &str, outcome_known: bool) -> Result<()> {
+        let query = if outcome_known {
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND response_status IS NULL",
+            )
+            .bind(user_id)
+            .bind(key)
+        } else {
+            sqlx::query(
+                "UPDATE idempotency_keys SET claimed_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
+                 AND response_status IS NULL",
+            )
+            .bind(RELEASED_CLAIM)
+            .bind(user_id)
+            .bind(key)
+        };
+        query.execute(&self.pool).await?;
         Ok(())
     }
 }
+
+/// The claim time of a key released with its outcome unknown: long abandoned, so the next request
+/// with the same body takes it over at once.
+const RELEASED_CLAIM: &str = "1970-01-01T00:00:00.000000Z";
 
 fn sqlite_path(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;

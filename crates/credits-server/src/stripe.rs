@@ -73,7 +73,7 @@ impl Stripe {
             .metadata(metadata);
         let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
         let session = self
-            .within_deadline(|| {
+            .within_deadline(Retry::UnsavedFailures, || {
                 request.customize().request_strategy(RequestStrategy::Idempotent(key.clone())).send(&self.client)
             })
             .await?;
@@ -84,47 +84,66 @@ impl Stripe {
     /// The session with its line items, as Stripe has it now.
     pub async fn session_with_line_items(&self, id: &str) -> Result<CheckoutSession, Error> {
         let request = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]);
-        self.within_deadline(|| request.send(&self.client)).await
+        self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await
     }
 
-    /// Sends (again, with the same idempotency key, while Stripe's failure is transient) until
-    /// the deadline: 504 if it passes, 502 if Stripe keeps failing or refuses.
-    async fn within_deadline<T, F, Fut>(&self, send: F) -> Result<T, Error>
+    /// Sends, and again while the failure is worth retrying, until the deadline: 504 if it passes,
+    /// 502 if Stripe keeps failing or refuses.
+    async fn within_deadline<T, F, Fut>(&self, retry: Retry, send: F) -> Result<T, Error>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, StripeError>>,
     {
         let attempts = async {
             let mut backoff = std::time::Duration::from_millis(100);
-            for attempt in 1..=MAX_ATTEMPTS {
-                match send().await {
+            let mut attempt = 1;
+            loop {
+                let error = match send().await {
                     Ok(value) => return Ok(value),
                     Err(StripeError::Timeout) => return Err(Error::StripeTimeout),
-                    Err(e) if attempt < MAX_ATTEMPTS && is_transient(&e) => {
-                        tracing::warn!(attempt, error = %e, "transient Stripe failure; retrying");
-                        tokio::time::sleep(backoff).await;
-                        backoff *= 2;
-                    }
-                    Err(e) => return Err(Error::Stripe(e.to_string())),
+                    Err(e) => e,
+                };
+                if attempt >= MAX_ATTEMPTS || !retry.covers(&error) {
+                    return Err(match error {
+                        StripeError::ClientError(cause) => Error::StripeUnreachable(cause),
+                        other => Error::Stripe(other.to_string()),
+                    });
                 }
+                tracing::warn!(attempt, error = %error, "transient Stripe failure; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempt += 1;
             }
-            unreachable!("the last attempt returns")
         };
         tokio::time::timeout(self.config.deadline, attempts).await.unwrap_or(Err(Error::StripeTimeout))
     }
 }
 
-/// Attempts per Stripe call: Stripe asks clients to retry its 5xx, 409 (a concurrent request
-/// holding the idempotency key) and network failures, with the same idempotency key.
-const MAX_ATTEMPTS: u32 = 3;
+/// Which failures a call retries (with the same idempotency key).
+#[derive(Clone, Copy)]
+enum Retry {
+    /// Reads: any transient failure.
+    AllTransient,
+    /// Idempotent writes: only failures Stripe does not save under the key (a network failure, a
+    /// concurrent request, rate limiting). Stripe replays a saved 5xx for the same key, so
+    /// retrying one would only repeat it.
+    UnsavedFailures,
+}
 
-fn is_transient(error: &StripeError) -> bool {
-    match error {
-        StripeError::Stripe(_, status) => *status >= 500 || *status == 409 || *status == 429,
-        StripeError::ClientError(_) => true,
-        _ => false,
+impl Retry {
+    fn covers(self, error: &StripeError) -> bool {
+        match error {
+            StripeError::ClientError(_) => true,
+            StripeError::Stripe(_, status) => {
+                *status == 409 || *status == 429 || (matches!(self, Retry::AllTransient) && *status >= 500)
+            }
+            _ => false,
+        }
     }
 }
+
+/// Attempts per Stripe call.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// How many bundles a session sold, from its line items: only items at the configured price count.
 pub fn bundles_sold(session: &CheckoutSession, price: &BundlePrice) -> Result<u64, Error> {

@@ -36,7 +36,14 @@ pub async fn handle(
 ) -> Response {
     let request_id = ids::request();
     let fault = fault.and_then(|f| f.0.0);
-    let mut response = run(&shared, fault, &method, &uri, &headers, body, &request_id).await;
+    // Like Stripe, finish the work even when the client stops waiting (a timeout on its side):
+    // the request runs in its own task, which a dropped connection does not cancel.
+    let task_request_id = request_id.clone();
+    let task = tokio::spawn(async move { run(&shared, fault, &method, &uri, &headers, body, &task_request_id).await });
+    let mut response = match task.await {
+        Ok(response) => response,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("the fake failed: {e}")).into_response(),
+    };
     let response_headers = response.headers_mut();
     response_headers.insert("request-id", HeaderValue::from_str(&request_id).expect("ascii"));
     response_headers.insert("stripe-version", HeaderValue::from_static(stripe_shared::version::VERSION.as_str()));

@@ -296,21 +296,61 @@ async fn stripe_declining_is_502_and_the_key_can_be_retried(db: Db) {
     send().await.expect("a retry with the same key after a 502");
 }
 
-async fn stripe_failing_on_every_attempt_is_502(db: Db) {
+async fn stripe_failing_is_502_and_not_repeated(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
-    // The adapter retries Stripe's 5xx (same idempotency key, within the deadline): a Stripe that
-    // keeps failing is a 502, once the retries are spent.
-    app.fake.inject_fault(Fault::ServerError, 20);
+    // Stripe keeps a 5xx under the idempotency key and replays it, so the adapter does not
+    // repeat the call: the 502 comes at once.
+    app.fake.inject_fault(Fault::ServerError, 1);
     let payload =
         assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
     assert_eq!(payload.detail, "The payment provider answered with an error");
-    app.fake.clear_faults();
+    checkout(&client, &org, valid_request()).await.expect("the next request goes through");
+}
 
-    // One transient 500 is absorbed by a retry: no error reaches the caller.
-    app.fake.inject_fault(Fault::ServerError, 1);
-    checkout(&client, &org, valid_request()).await.expect("a single Stripe 500 is retried");
+async fn an_unreachable_stripe_is_retried_then_502(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    // A dropped connection saved nothing at Stripe: the adapter tries again with the same key.
+    app.fake.inject_fault(Fault::DropConnection, 1);
+    checkout(&client, &org, valid_request()).await.expect("one dropped connection is absorbed");
+
+    app.fake.inject_fault(Fault::DropConnection, 20);
+    let payload =
+        assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
+    assert_eq!(payload.detail, "The payment provider could not be reached");
+}
+
+/// Stripe's sessions, as the double lists them.
+async fn stripe_sessions(app: &TestApp) -> Vec<String> {
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}v1/checkout/sessions?limit=100", app.fake.base_url()))
+        .bearer_auth("sk_test_credits")
+        .send()
+        .await
+        .expect("the double answers")
+        .json()
+        .await
+        .expect("a list");
+    list["data"].as_array().expect("data").iter().map(|s| s["id"].as_str().expect("id").to_string()).collect()
+}
+
+/// A purchase whose Stripe call timed out may have created a session: retried with the same
+/// Idempotency-Key, it reaches that session instead of creating a second one.
+async fn a_timed_out_purchase_retried_with_its_key_reaches_the_same_session(db: Db) {
+    let app = spawn_app_with(db, |c| c.stripe.deadline = Duration::from_millis(300)).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let send = || client.create_checkout_session().org(&org).idempotency_key("retry-me").body(valid_request()).send();
+    app.fake.inject_fault(Fault::Hang { ms: 800 }, 1);
+    assert_error(send().await, 504, ApiErrorPayloadType::GatewayTimeoutError);
+
+    // The double finishes the slow request: the session exists at Stripe, unknown to the server.
+    crate::helpers::eventually(Duration::from_secs(5), || async { stripe_sessions(&app).await.len() == 1 }).await;
+    let retried = send().await.expect("the retry succeeds").into_inner();
+    assert_eq!(stripe_sessions(&app).await, vec![retried.session_id.clone()], "no second session at Stripe");
 }
 
 async fn stripe_not_answering_in_time_is_504(db: Db) {
@@ -343,6 +383,8 @@ crate::on_both_databases!(
     a_429_says_when_to_retry,
     broken_database_is_a_generic_500,
     stripe_declining_is_502_and_the_key_can_be_retried,
-    stripe_failing_on_every_attempt_is_502,
+    stripe_failing_is_502_and_not_repeated,
+    an_unreachable_stripe_is_retried_then_502,
+    a_timed_out_purchase_retried_with_its_key_reaches_the_same_session,
     stripe_not_answering_in_time_is_504,
 );

@@ -29,12 +29,18 @@ CREATE TABLE api_tokens (
     revoked_at TEXT
 );
 
+-- The price and credits per bundle in force when the session was created: what a payment for it
+-- is checked against, even if the configuration changes before the buyer pays.
 CREATE TABLE checkout_sessions (
     id TEXT PRIMARY KEY,
     org_id TEXT NOT NULL REFERENCES orgs (id),
     created_by TEXT NOT NULL REFERENCES users (id),
     bundles BIGINT NOT NULL,
     credits BIGINT NOT NULL,
+    price_id TEXT,
+    unit_amount BIGINT,
+    currency TEXT,
+    credits_per_bundle BIGINT NOT NULL,
     status TEXT NOT NULL,
     payment_status TEXT NOT NULL,
     checkout_url TEXT NOT NULL,
@@ -62,12 +68,17 @@ CREATE TABLE stripe_events (
     received_at TEXT NOT NULL
 );
 
+-- stripe_key: the idempotency key sent to Stripe for this request, kept while the outcome of a
+-- Stripe call is unknown so that a retry reaches the same Checkout Session. created_at starts the
+-- key's 24 h; claimed_at is when a request last took it (an old claim was abandoned).
 CREATE TABLE idempotency_keys (
     user_id TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
+    stripe_key TEXT NOT NULL,
     response_status BIGINT,
     response_body TEXT,
     created_at TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
     PRIMARY KEY (user_id, idempotency_key)
 );
