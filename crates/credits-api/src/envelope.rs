@@ -8,9 +8,8 @@
 
 use dropshot::{ErrorStatusCode, HttpError};
 
-use crate::generated::{
-    ApiError, ApiErrorPayload, ApiErrorPayloadType, FromHttpError, ValidationErrorItem, ValidationErrorItemLocItem,
-};
+use crate::generated::support::{ApiError, FromHttpError};
+use crate::generated::{ApiErrorPayload, ApiErrorPayloadType, ValidationErrorItem, ValidationErrorItemLocItem};
 
 /// The envelope `type` for each status the API uses.
 pub fn error_type_for_status(status: u16) -> ApiErrorPayloadType {
@@ -83,8 +82,9 @@ impl FromHttpError for ApiErrorPayload {
             }
         }
         if error.status_code.is_server_error() {
-            // The cause is in `internal_message`, which dropshot logs; the client gets no detail.
-            return ApiError::from_status(error.status_code, "Internal server error");
+            // The client gets no detail; the cause goes to the request log.
+            return ApiError::from_status(error.status_code, "Internal server error")
+                .with_internal_message(error.internal_message);
         }
         ApiError::from_status(error.status_code, message)
     }

@@ -556,92 +556,113 @@ mod schema_defaults {
         super::defaults::default_u64::<i64, 50>()
     }
 }
-/// How a failure that dropshot itself detects (a body that does not parse, a bad parameter)
-/// becomes the spec's error body. Implement it beside this generated module.
-pub trait FromHttpError: Sized {
-    fn from_http_error(error: dropshot::HttpError) -> ApiError<Self>;
-}
-/// An error of the API: an HTTP status and the spec's error body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiError<T> {
-    pub status: dropshot::ErrorStatusCode,
-    pub body: T,
-}
-impl<T> ApiError<T> {
-    pub fn new(status: dropshot::ErrorStatusCode, body: T) -> Self {
-        Self { status, body }
+/// What the generated trait needs beyond the spec's types: kept in a module of its own
+/// so that no schema name can collide with it.
+pub mod support {
+    /// How a failure that dropshot itself detects (a body that does not parse, a bad parameter)
+    /// becomes the spec's error body. Implement it beside this generated module.
+    pub trait FromHttpError: Sized {
+        fn from_http_error(error: dropshot::HttpError) -> ApiError<Self>;
     }
-}
-impl<T: FromHttpError> From<dropshot::HttpError> for ApiError<T> {
-    fn from(error: dropshot::HttpError) -> Self {
-        T::from_http_error(error)
+    /// An error of the API: an HTTP status and the spec's error body, and for the server's
+    /// log only, what caused it (never sent: dropshot logs an error's `Display`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ApiError<T> {
+        pub status: dropshot::ErrorStatusCode,
+        pub body: T,
+        pub internal_message: Option<String>,
     }
-}
-impl<T: std::fmt::Debug> std::fmt::Display for ApiError<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {:?}", self.status, self.body)
+    impl<T> ApiError<T> {
+        pub fn new(status: dropshot::ErrorStatusCode, body: T) -> Self {
+            Self {
+                status,
+                body,
+                internal_message: None,
+            }
+        }
+        /// The same error, with its cause for the log.
+        pub fn with_internal_message(mut self, message: impl Into<String>) -> Self {
+            self.internal_message = Some(message.into());
+            self
+        }
     }
-}
-impl<T: serde::Serialize> serde::Serialize for ApiError<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.body.serialize(serializer)
+    impl<T: FromHttpError> From<dropshot::HttpError> for ApiError<T> {
+        fn from(error: dropshot::HttpError) -> Self {
+            T::from_http_error(error)
+        }
     }
-}
-impl<T: schemars::JsonSchema> schemars::JsonSchema for ApiError<T> {
-    fn schema_name() -> String {
-        T::schema_name()
+    impl<T: std::fmt::Debug> std::fmt::Display for ApiError<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match &self.internal_message {
+                Some(message) => write!(f, "{}: {message}", self.status),
+                None => write!(f, "{}: {:?}", self.status, self.body),
+            }
+        }
     }
-    fn json_schema(
-        generator: &mut schemars::r#gen::SchemaGenerator,
-    ) -> schemars::schema::Schema {
-        T::json_schema(generator)
+    impl<T: serde::Serialize> serde::Serialize for ApiError<T> {
+        fn serialize<S: serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            self.body.serialize(serializer)
+        }
     }
-    fn is_referenceable() -> bool {
-        T::is_referenceable()
+    impl<T: schemars::JsonSchema> schemars::JsonSchema for ApiError<T> {
+        fn schema_name() -> String {
+            T::schema_name()
+        }
+        fn json_schema(
+            generator: &mut schemars::r#gen::SchemaGenerator,
+        ) -> schemars::schema::Schema {
+            T::json_schema(generator)
+        }
+        fn is_referenceable() -> bool {
+            T::is_referenceable()
+        }
     }
-}
-impl<T> dropshot::HttpResponseError for ApiError<T>
-where
-    T: FromHttpError + serde::Serialize + schemars::JsonSchema + std::fmt::Debug + Send
-        + Sync + 'static,
-{
-    fn status_code(&self) -> dropshot::ErrorStatusCode {
-        self.status
+    impl<T> dropshot::HttpResponseError for ApiError<T>
+    where
+        T: FromHttpError + serde::Serialize + schemars::JsonSchema + std::fmt::Debug
+            + Send + Sync + 'static,
+    {
+        fn status_code(&self) -> dropshot::ErrorStatusCode {
+            self.status
+        }
     }
-}
-/// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
-/// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
-/// parameters are declared as `D`: the same, with each array given as its items.
-#[derive(Debug)]
-pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
-impl<T, D> MultiQuery<T, D> {
-    pub fn into_inner(self) -> T {
-        self.0
+    /// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
+    /// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
+    /// parameters are declared as `D`: the same, with each array given as its items.
+    #[derive(Debug)]
+    pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
+    impl<T, D> MultiQuery<T, D> {
+        pub fn into_inner(self) -> T {
+            self.0
+        }
     }
-}
-#[async_trait::async_trait]
-impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
-where
-    T: serde::de::DeserializeOwned + Send + Sync + 'static,
-    D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-{
-    async fn from_request<Context: dropshot::ServerContext>(
-        rqctx: &dropshot::RequestContext<Context>,
-    ) -> Result<Self, dropshot::HttpError> {
-        let query = rqctx.request.uri().query().unwrap_or("");
-        serde_html_form::from_str(query)
-            .map(|q| MultiQuery(q, std::marker::PhantomData))
-            .map_err(|e| {
-                dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("unable to parse query string: {e}"),
-                )
-            })
-    }
-    fn metadata(
-        content_type: dropshot::ApiEndpointBodyContentType,
-    ) -> dropshot::ExtractorMetadata {
-        <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
+    #[async_trait::async_trait]
+    impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+        D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    {
+        async fn from_request<Context: dropshot::ServerContext>(
+            rqctx: &dropshot::RequestContext<Context>,
+        ) -> Result<Self, dropshot::HttpError> {
+            let query = rqctx.request.uri().query().unwrap_or("");
+            serde_html_form::from_str(query)
+                .map(|q| MultiQuery(q, std::marker::PhantomData))
+                .map_err(|e| {
+                    dropshot::HttpError::for_bad_request(
+                        None,
+                        format!("unable to parse query string: {e}"),
+                    )
+                })
+        }
+        fn metadata(
+            content_type: dropshot::ApiEndpointBodyContentType,
+        ) -> dropshot::ExtractorMetadata {
+            <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
+        }
     }
 }
 ///The 200 response of `create_checkout_session`: Successful Response
@@ -750,7 +771,7 @@ pub trait CreditsApi {
         path: dropshot::Path<CreateCheckoutSessionPath>,
         headers: dropshot::Header<CreateCheckoutSessionHeader>,
         body: dropshot::TypedBody<CreateCheckoutSessionRequest>,
-    ) -> Result<CreateCheckoutSessionResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<CreateCheckoutSessionResponse, support::ApiError<ApiErrorPayload>>;
     /// Get checkout session
     ///
     /// The state of one of the organization's checkout sessions, as last reported by Stripe: for a success page to show whether the credits have been granted
@@ -760,7 +781,7 @@ pub trait CreditsApi {
     async fn get_checkout_session(
         rqctx: dropshot::RequestContext<Self::Context>,
         path: dropshot::Path<GetCheckoutSessionPath>,
-    ) -> Result<GetCheckoutSessionResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<GetCheckoutSessionResponse, support::ApiError<ApiErrorPayload>>;
     /// Get credit balance
     ///
     /// Get the organization's credit balance
@@ -770,7 +791,7 @@ pub trait CreditsApi {
     async fn get_credit_balance(
         rqctx: dropshot::RequestContext<Self::Context>,
         path: dropshot::Path<GetCreditBalancePath>,
-    ) -> Result<GetCreditBalanceResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<GetCreditBalanceResponse, support::ApiError<ApiErrorPayload>>;
     /// List credit transactions
     ///
     /// List the organization's credit transactions, newest first
@@ -780,11 +801,11 @@ pub trait CreditsApi {
     async fn list_credit_transactions(
         rqctx: dropshot::RequestContext<Self::Context>,
         path: dropshot::Path<ListCreditTransactionsPath>,
-        query: MultiQuery<
+        query: support::MultiQuery<
             ListCreditTransactionsQuery,
             ListCreditTransactionsQueryDeclared,
         >,
-    ) -> Result<ListCreditTransactionsResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<ListCreditTransactionsResponse, support::ApiError<ApiErrorPayload>>;
     /// Receive Stripe webhook
     ///
     /// Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token
@@ -795,7 +816,7 @@ pub trait CreditsApi {
         rqctx: dropshot::RequestContext<Self::Context>,
         headers: dropshot::Header<ReceiveStripeWebhookHeader>,
         body: dropshot::UntypedBody,
-    ) -> Result<ReceiveStripeWebhookResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<ReceiveStripeWebhookResponse, support::ApiError<ApiErrorPayload>>;
     /// Get OpenAPI document
     ///
     /// The OpenAPI document of the API this server implements
@@ -804,5 +825,5 @@ pub trait CreditsApi {
     tags = ["meta"]}]
     async fn get_openapi_document(
         rqctx: dropshot::RequestContext<Self::Context>,
-    ) -> Result<GetOpenapiDocumentResponse, ApiError<ApiErrorPayload>>;
+    ) -> Result<GetOpenapiDocumentResponse, support::ApiError<ApiErrorPayload>>;
 }

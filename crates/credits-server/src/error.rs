@@ -3,7 +3,8 @@
 //! Each variant documents the status it becomes. Internal causes are logged where the error is
 //! converted, and never sent: a 500 says only that something went wrong.
 
-use credits_api::{ApiError, ApiErrorPayload, ValidationErrorItem};
+use credits_api::support::ApiError;
+use credits_api::{ApiErrorPayload, ValidationErrorItem};
 use dropshot::ErrorStatusCode;
 
 use crate::store::StoreError;
@@ -93,25 +94,24 @@ impl From<Error> for HttpError {
             Error::RateLimited { retry_after_secs } => {
                 HttpError::from_status(S::TOO_MANY_REQUESTS, format!("Rate limited: retry after {retry_after_secs} s"))
             }
+            // The causes of 5xx go to the request log (dropshot logs the error's `Display`, which
+            // shows `internal_message`), on the same line as the request id; never to the client.
             Error::Stripe(cause) => {
-                tracing::error!(%cause, "stripe request failed");
                 HttpError::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
+                    .with_internal_message(format!("stripe: {cause}"))
             }
             Error::StripeUnreachable(cause) => {
-                tracing::error!(%cause, "stripe unreachable");
                 HttpError::from_status(S::BAD_GATEWAY, "The payment provider could not be reached")
+                    .with_internal_message(format!("stripe unreachable: {cause}"))
             }
             Error::StripeTimeout => {
-                tracing::error!("stripe did not answer within the deadline");
                 HttpError::from_status(S::GATEWAY_TIMEOUT, "The payment provider did not answer in time")
+                    .with_internal_message("stripe did not answer within the deadline")
             }
-            Error::Store(cause) => {
-                tracing::error!(%cause, "storage failed");
-                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
-            }
+            Error::Store(cause) => HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+                .with_internal_message(cause.to_string()),
             Error::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error").with_internal_message(cause)
             }
         }
     }

@@ -4,12 +4,13 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
+use credits_api::support::MultiQuery;
 use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
     CreditTransaction, CreditTransactionType, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse,
     GetCreditBalancePath, GetCreditBalanceResponse, GetOpenapiDocumentResponse, ListCreditTransactionsPath,
-    ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse, MultiQuery,
+    ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse,
     ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, ValidationErrorItem, WebhookReceipt,
 };
 use dropshot::{Header, Path, RequestContext, TypedBody, UntypedBody};

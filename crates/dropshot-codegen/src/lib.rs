@@ -81,7 +81,11 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     let error_type = operations::error_type(&operations);
     let types_tokens = type_space.finish()?;
 
-    let trait_name = names::trait_name(spec);
+    let mut trait_name = names::trait_name(spec);
+    let schemas = spec.pointer("/components/schemas").and_then(Value::as_object);
+    if schemas.into_iter().flatten().any(|(k, _)| names::type_name(k) == trait_name) {
+        trait_name.push_str("Trait");
+    }
     let info = operations::info_constants(spec, &skipped);
     let ops_tokens = operations::emit(&operations, &trait_name, error_type.as_ref());
     let uses_html_form = operations.iter().any(|op| op.query_has_array);

@@ -92,6 +92,35 @@ fn is_keyword(s: &str) -> bool {
     )
 }
 
+/// Names already given, and new ones that avoid them (`Name`, `Name2`... or `name`, `name_2`...).
+pub(crate) struct Taken {
+    names: std::collections::BTreeSet<String>,
+    separator: &'static str,
+}
+
+impl Taken {
+    /// For type names: `Name2`.
+    pub(crate) fn types(taken: impl Iterator<Item = String>) -> Self {
+        Taken { names: taken.collect(), separator: "" }
+    }
+
+    /// For function names: `name_2`.
+    pub(crate) fn functions() -> Self {
+        Taken { names: Default::default(), separator: "_" }
+    }
+
+    pub(crate) fn allocate(&mut self, base: &str) -> String {
+        let mut candidate = base.to_string();
+        let mut n = 2;
+        while self.names.contains(&candidate) {
+            candidate = format!("{base}{}{n}", self.separator);
+            n += 1;
+        }
+        self.names.insert(candidate.clone());
+        candidate
+    }
+}
+
 /// Names for the handler's arguments: never `rqctx`, never two alike.
 pub(crate) fn unique(base: &str, taken: &mut Vec<String>) -> String {
     let mut candidate = base.to_string();

@@ -61,6 +61,8 @@ enum Success {
 /// The Rust types an operation uses, filled in once typify knows them.
 #[derive(Default)]
 struct Resolved {
+    /// The name of the success response type (`{Op}Response` unless the spec took it).
+    response_name: String,
     path: Option<TokenStream>,
     query: Option<TokenStream>,
     /// For a query with arrays: the struct that declares them as scalars (see `MultiQuery`).
@@ -176,25 +178,20 @@ fn read_operation(
         let style = param.get("style").and_then(Value::as_str);
         let explode = param.get("explode").and_then(Value::as_bool);
         let is_array = resolve(spec, &schema).get("type").and_then(Value::as_str) == Some("array");
-        let scalar = if is_array {
+        // Query arrays are read from repeated keys (see `MultiQuery`); otherwise one scalar value.
+        let expressible = if is_array && location == "query" {
             resolve(spec, &schema).get("items").is_some_and(|i| is_scalar(spec, i))
         } else {
-            is_scalar(spec, &schema)
+            !is_array && is_scalar(spec, &schema)
         };
-        if location != "header" && !scalar {
-            let what = if is_array && location == "query" {
-                "an array of non-scalar items"
-            } else {
-                "not a scalar (boolean, number, integer or string)"
+        if !expressible && location != "cookie" {
+            let what = match (is_array, location) {
+                (true, "query") => "an array of non-scalar items",
+                (true, _) => "an array",
+                _ => "not a scalar (boolean, number, integer or string)",
             };
             problems.push(Unsupported::new(
                 format!("{location} parameter {name:?} whose schema is {what}"),
-                format!("{param_pointer}/schema"),
-            ));
-        }
-        if is_array && location == "path" {
-            problems.push(Unsupported::new(
-                format!("path parameter {name:?} that is an array"),
                 format!("{param_pointer}/schema"),
             ));
         }
@@ -320,10 +317,17 @@ fn read_responses(
     let responses = op.get("responses").and_then(Value::as_object).unwrap_or(&empty);
     let mut success = Vec::new();
     let mut errors: Vec<(String, Value)> = Vec::new();
+    let mut defaults = Vec::new();
     for (code, response) in responses {
         let response_pointer = format!("{pointer}/responses/{}", pointer_token(code));
         let response = resolve(spec, response);
         let first = code.chars().next().unwrap_or('0');
+        if response.get("headers").and_then(Value::as_object).is_some_and(|h| !h.is_empty()) {
+            problems.push(Unsupported::new(
+                format!("headers of response {code} (the generator declares no response headers)"),
+                format!("{response_pointer}/headers"),
+            ));
+        }
         match first {
             '1' | '2' | '3' => success.push((code.clone(), response.clone(), response_pointer)),
             '4' | '5' => match json_schema_of(response) {
@@ -331,7 +335,14 @@ fn read_responses(
                 None => problems
                     .push(Unsupported::new(format!("error response {code} without a JSON body"), response_pointer)),
             },
-            _ => {} // `default` is handled below.
+            _ => defaults.push(response_pointer),
+        }
+    }
+    // A `default` response alone is a hand-rolled one (any status, any body); beside others,
+    // it would mean "every other status", which dropshot cannot say.
+    if responses.len() > 1 {
+        for pointer in defaults {
+            problems.push(Unsupported::new("a `default` response beside other responses", pointer));
         }
     }
     let success = match success.as_slice() {
@@ -438,22 +449,35 @@ pub(crate) fn resolve_types(
     mut operations: Vec<Operation>,
     types: &mut TypeBuilder,
 ) -> Result<Vec<Operation>, Error> {
+    // Names this generator makes up must not take a name the spec's schemas have, nor each
+    // other's (operationIds `getThing` and `get_thing` make the same Rust names).
+    let schema_names = spec.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten();
+    let mut type_names = names::Taken::types(schema_names.map(|(k, _)| names::type_name(k)));
+    let mut fn_names = names::Taken::functions();
     for op in &mut operations {
+        op.fn_name = fn_names.allocate(&op.fn_name);
         let base = names::type_name(&op.operation_id);
-        op.resolved.path = params_type(spec, types, &format!("{base}Path"), &op.path_params)?;
-        op.resolved.query = params_type(spec, types, &format!("{base}Query"), &op.query_params)?;
+        let path_name = type_names.allocate(&format!("{base}Path"));
+        op.resolved.path = params_type(spec, types, &path_name, &op.path_params)?;
+        let query_name = type_names.allocate(&format!("{base}Query"));
+        op.resolved.query = params_type(spec, types, &query_name, &op.query_params)?;
         if op.query_has_array {
-            let declared = types.declare_arrays_as_items(&format!("{base}Query"));
+            let declared_name = type_names.allocate(&format!("{query_name}Declared"));
+            let declared = types.declare_arrays_as_items(&query_name, &declared_name);
             op.resolved.query_declared = Some(quote!(#declared));
         }
-        op.resolved.header = params_type(spec, types, &format!("{base}Header"), &op.header_params)?;
+        let header_name = type_names.allocate(&format!("{base}Header"));
+        op.resolved.header = params_type(spec, types, &header_name, &op.header_params)?;
         if let Some(body) = &op.body
             && matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded)
         {
-            op.resolved.body = Some(types.add(&format!("{base}Body"), &body.schema, spec)?);
+            let name = type_names.allocate(&format!("{base}Body"));
+            op.resolved.body = Some(types.add(&name, &body.schema, spec)?);
         }
+        op.resolved.response_name = type_names.allocate(&format!("{base}Response"));
         if let Success::Coded { schema: Some(schema), .. } = &op.success {
-            op.resolved.success = Some(types.add(&format!("{base}ResponseBody"), schema, spec)?);
+            let name = type_names.allocate(&format!("{base}ResponseBody"));
+            op.resolved.success = Some(types.add(&name, schema, spec)?);
         }
         op.resolved.error = match &op.error_schema {
             None => None,
@@ -461,9 +485,14 @@ pub(crate) fn resolve_types(
                 Some(ErrorType { tokens: quote!(dropshot::HttpError), custom: false, payload: None })
             }
             Some(schema) => {
-                let payload = types.add(&format!("{base}Error"), schema, spec)?;
+                let name = type_names.allocate(&format!("{base}Error"));
+                let payload = types.add(&name, schema, spec)?;
                 let resolved = resolve(spec, schema).clone();
-                Some(ErrorType { tokens: quote!(ApiError<#payload>), custom: true, payload: Some((payload, resolved)) })
+                Some(ErrorType {
+                    tokens: quote!(support::ApiError<#payload>),
+                    custom: true,
+                    payload: Some((payload, resolved)),
+                })
             }
         };
     }
@@ -554,13 +583,22 @@ pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&Er
     let methods = operations.iter().map(emit_method);
     let error_support = error.map(|_| emit_error_support());
     let multi_query = operations.iter().any(|op| op.query_has_array).then(emit_multi_query);
+    let support = (error_support.is_some() || multi_query.is_some()).then(|| {
+        quote! {
+            /// What the generated trait needs beyond the spec's types: kept in a module of its own
+            /// so that no schema name can collide with it.
+            pub mod support {
+                #error_support
+                #multi_query
+            }
+        }
+    });
     let trait_doc = format!(
         "The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
         names::snake_name(trait_name)
     );
     quote! {
-        #error_support
-        #multi_query
+        #support
         #(#responses)*
 
         #[doc = #trait_doc]
@@ -574,7 +612,7 @@ pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&Er
 }
 
 fn response_ident(op: &Operation) -> proc_macro2::Ident {
-    format_ident!("{}Response", names::type_name(&op.operation_id))
+    format_ident!("{}", op.resolved.response_name)
 }
 
 fn emit_response(op: &Operation) -> TokenStream {
@@ -655,7 +693,7 @@ fn emit_method(op: &Operation) -> TokenStream {
     if let Some(ty) = &op.resolved.query {
         if op.query_has_array {
             let declared = op.resolved.query_declared.clone().expect("set with the query type");
-            push("query", quote!(MultiQuery<#ty, #declared>));
+            push("query", quote!(support::MultiQuery<#ty, #declared>));
         } else {
             push("query", quote!(dropshot::Query<#ty>));
         }
@@ -715,16 +753,24 @@ fn emit_error_support() -> TokenStream {
             fn from_http_error(error: dropshot::HttpError) -> ApiError<Self>;
         }
 
-        /// An error of the API: an HTTP status and the spec's error body.
+        /// An error of the API: an HTTP status and the spec's error body, and for the server's
+        /// log only, what caused it (never sent: dropshot logs an error's `Display`).
         #[derive(Debug, Clone, PartialEq)]
         pub struct ApiError<T> {
             pub status: dropshot::ErrorStatusCode,
             pub body: T,
+            pub internal_message: Option<String>,
         }
 
         impl<T> ApiError<T> {
             pub fn new(status: dropshot::ErrorStatusCode, body: T) -> Self {
-                Self { status, body }
+                Self { status, body, internal_message: None }
+            }
+
+            /// The same error, with its cause for the log.
+            pub fn with_internal_message(mut self, message: impl Into<String>) -> Self {
+                self.internal_message = Some(message.into());
+                self
             }
         }
 
@@ -736,7 +782,10 @@ fn emit_error_support() -> TokenStream {
 
         impl<T: std::fmt::Debug> std::fmt::Display for ApiError<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}: {:?}", self.status, self.body)
+                match &self.internal_message {
+                    Some(message) => write!(f, "{}: {message}", self.status),
+                    None => write!(f, "{}: {:?}", self.status, self.body),
+                }
             }
         }
 
@@ -860,7 +909,8 @@ pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value) -> Opti
 //! error body. Written once by `cargo xtask generate-api` as a starting point: make it say what
 //! your API means.
 
-use crate::generated::{{ApiError, FromHttpError, {payload}}};
+use crate::generated::support::{{ApiError, FromHttpError}};
+use crate::generated::{payload};
 
 impl FromHttpError for {payload} {{
     fn from_http_error(error: dropshot::HttpError) -> ApiError<Self> {{

@@ -22,8 +22,9 @@ pub(crate) struct TypeBuilder {
     space: TypeSpace,
     /// Object schemas as the spec writes them, by the Rust name of their struct.
     objects: BTreeMap<String, Described>,
-    /// Structs that also get a twin declaring their arrays as scalars (see `MultiQuery`).
-    scalar_twins: Vec<String>,
+    /// Structs that also get a twin declaring their arrays as scalars (see `MultiQuery`), and
+    /// the twin's name.
+    scalar_twins: Vec<(String, String)>,
 }
 
 struct Described {
@@ -64,9 +65,9 @@ impl TypeBuilder {
 
     /// Asks for a twin of struct `name` whose array fields are declared as one of their items;
     /// returns the twin's name.
-    pub(crate) fn declare_arrays_as_items(&mut self, name: &str) -> proc_macro2::Ident {
-        self.scalar_twins.push(name.to_string());
-        quote::format_ident!("{name}Declared")
+    pub(crate) fn declare_arrays_as_items(&mut self, name: &str, twin: &str) -> proc_macro2::Ident {
+        self.scalar_twins.push((name.to_string(), twin.to_string()));
+        quote::format_ident!("{twin}")
     }
 
     pub(crate) fn uses_chrono(&self) -> bool {
@@ -101,8 +102,8 @@ impl TypeBuilder {
                             defaults.extend(plain_default(&name, field));
                         }
                     }
-                    if self.scalar_twins.contains(&name) {
-                        twins.push(syn::Item::Struct(scalar_twin(item)));
+                    if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
+                        twins.push(syn::Item::Struct(scalar_twin(item, twin)));
                     }
                 }
                 syn::Item::Enum(item) => {
@@ -130,9 +131,9 @@ impl TypeBuilder {
 
 /// The struct with each `Vec<X>` field declared as an optional `X`, for dropshot's parameter
 /// metadata only: it is never filled.
-fn scalar_twin(original: &syn::ItemStruct) -> syn::ItemStruct {
+fn scalar_twin(original: &syn::ItemStruct, name: &str) -> syn::ItemStruct {
     let mut twin = original.clone();
-    twin.ident = quote::format_ident!("{}Declared", original.ident);
+    twin.ident = quote::format_ident!("{name}");
     twin.attrs.retain(|a| !a.path().is_ident("doc"));
     let doc =
         format!(" How `{}` is declared to dropshot: arrays as their items, which a client repeats.", original.ident);
