@@ -808,7 +808,7 @@ pub trait CreditsApi {
     ) -> Result<ListCreditTransactionsResponse, support::ApiError<ApiErrorPayload>>;
     /// Receive Stripe webhook
     ///
-    /// Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token
+    /// Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once, counted from the line items Stripe reports (fetched from Stripe, hence 502 and 504). Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
     #[endpoint{method = POST,
     path = "/api/v1/webhooks/stripe",
     tags = ["webhooks"]}]

@@ -1389,7 +1389,7 @@ let response = client.list_credit_transactions()
     }
     /**Receive Stripe webhook
 
-Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token
+Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once, counted from the line items Stripe reports (fetched from Stripe, hence 502 and 504). Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
 
 Sends a `POST` request to `/api/v1/webhooks/stripe`
 
@@ -2147,6 +2147,20 @@ pub mod builder {
                     )
                 }
                 500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                502u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                504u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

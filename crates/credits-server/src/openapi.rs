@@ -50,7 +50,8 @@ fn error_statuses(operation_id: &str) -> Vec<u16> {
     const BUY: &[u16] = &[403, 409, 502, 504];
     let mut statuses: Vec<u16> = match operation_id {
         "create_checkout_session" => [AUTHENTICATED, READ, BUY].concat(),
-        "receive_stripe_webhook" => vec![400, 500],
+        // Fulfilment reads the session's line items from Stripe.
+        "receive_stripe_webhook" => vec![400, 500, 502, 504],
         "get_openapi_document" => vec![500],
         _ => [AUTHENTICATED, READ].concat(),
     };

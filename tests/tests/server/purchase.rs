@@ -67,21 +67,127 @@ async fn purchase_on_postgres_is_credited_once() {
     }
 }
 
-#[tokio::test]
-async fn a_bad_signature_changes_nothing() {
-    let app = spawn_app(Db::Sqlite).await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
-        .header("Stripe-Signature", "t=1,v1=00")
-        .header("content-type", "application/json")
-        .body(r#"{"id":"evt_1","type":"checkout.session.completed"}"#)
+/// A forged `checkout.session.completed` for a real, unpaid session: refused with 400, and the
+/// session stays open and unpaid, the balance untouched.
+async fn a_bad_signature_changes_nothing(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let session = client.create_checkout_session().org(&org).body(request(3)).send().await.unwrap().into_inner();
+    let forged = serde_json::json!({
+        "id": "evt_forged", "object": "event", "type": "checkout.session.completed",
+        "data": {"object": {"id": session.session_id, "object": "checkout.session", "payment_status": "paid"}}
+    })
+    .to_string();
+    let now = chrono_now();
+    for signature in [
+        format!("t={now},v1={}", "00".repeat(32)),
+        stripe_fake::signature_header("whsec_not_the_secret", now, &forged),
+        String::new(),
+    ] {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
+            .header("Stripe-Signature", signature)
+            .header("content-type", "application/json")
+            .body(forged.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: credits_client::types::ApiErrorPayload = response.json().await.unwrap();
+        assert_eq!(body.code, 400);
+    }
+    let status =
+        client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap().into_inner();
+    assert_eq!(status.status, credits_client::types::CheckoutStatus::Open);
+    assert_eq!(status.payment_status, CheckoutPaymentStatus::Unpaid);
+    assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64
+}
+
+/// Credits follow what Stripe says was sold, at the price the session was sold at: not what the
+/// server recorded, not the metadata, not the configuration of the instance that receives the
+/// event.
+async fn credits_follow_what_stripe_sold(db: Db) {
+    let mut app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let sold = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
+
+    // A session made at Stripe directly: 1 bundle at our price, with metadata claiming 7, which
+    // the store is told holds 5.
+    let form = [
+        ("mode", "payment"),
+        ("line_items[0][price_data][currency]", "usd"),
+        ("line_items[0][price_data][unit_amount]", "500"),
+        ("line_items[0][price_data][product_data][name]", "Credit bundle"),
+        ("line_items[0][quantity]", "1"),
+        ("success_url", "https://app.example/ok"),
+        ("metadata[bundles]", "7"),
+    ];
+    let direct: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}v1/checkout/sessions", app.fake.base_url()))
+        .bearer_auth("sk_test_credits")
+        .form(&form)
         .send()
         .await
+        .unwrap()
+        .json()
+        .await
         .unwrap();
-    assert_eq!(response.status(), 400);
-    let body: credits_client::types::ApiErrorPayload = response.json().await.unwrap();
-    assert_eq!(body.code, 400);
+    let direct_id = direct["id"].as_str().expect("a session id").to_string();
+    let org_record = app.store.org_by_slug(&org).await.unwrap().expect("org");
+    let owner = app.store.authenticate(&token).await.unwrap().expect("caller");
+    app.store
+        .insert_session(&credits_server::store::NewSession {
+            id: &direct_id,
+            org: &org_record,
+            user_id: &owner.user_id,
+            bundles: 5,
+            price: &credits_server::BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
+            credits_per_bundle: CREDITS_PER_BUNDLE,
+            url: "https://checkout.example",
+        })
+        .await
+        .unwrap();
+
+    // The events reach only a second instance, configured with another price and another
+    // number of credits per bundle.
+    let mut config = crate::helpers::config(&app.database_url, &app.fake);
+    config.bundle_price = credits_server::BundlePrice::Amount { unit_amount: 700, currency: "usd".into() };
+    config.credits_per_bundle = 1;
+    config.http_log_level = dropshot::ConfigLoggingLevel::Warn;
+    let second = credits_server::start_server(config).await.expect("second instance starts");
+    app.stop_server().await;
+    app.fake.add_webhook(stripe_fake::WebhookEndpoint {
+        url: format!("http://{}/api/v1/webhooks/stripe", second.local_addr()),
+        secret: crate::helpers::WEBHOOK_SECRET.into(),
+    });
+    app.fake.complete_session(&sold.session_id, PaymentOutcome::Paid).await.unwrap();
+    app.fake.complete_session(&direct_id, PaymentOutcome::Paid).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(30)).await.unwrap();
+
+    let second_client = credits_client::connect(
+        &format!("http://{}", second.local_addr()),
+        credits_client::Credentials::Bearer(token.clone()),
+    )
+    .unwrap();
+    let entries = second_client.list_credit_transactions().org(&org).send().await.unwrap().into_inner();
+    let mut amounts: Vec<i64> = entries.iter().map(|e| e.amount).collect();
+    amounts.sort();
+    assert_eq!(amounts, vec![CREDITS_PER_BUNDLE, 2 * CREDITS_PER_BUNDLE], "{entries:?}");
+    second.close().await.unwrap();
 }
+
+crate::on_both_databases!(
+    a_bad_signature_changes_nothing,
+    credits_follow_what_stripe_sold,
+    async_payments_are_granted_only_when_they_succeed,
+    expired_sessions_are_recorded,
+);
 
 /// Two server instances on one database, each receiving every event 5 times at once: the
 /// purchase is still credited once.
@@ -125,9 +231,8 @@ async fn two_instances_on_postgres_credit_once() {
 
 /// An async payment: the session completes unpaid (nothing granted), then the payment fails
 /// (recorded, nothing granted); another one succeeds later (granted).
-#[tokio::test]
-async fn async_payments_are_granted_only_when_they_succeed() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn async_payments_are_granted_only_when_they_succeed(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     let failing = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
@@ -156,9 +261,8 @@ async fn async_payments_are_granted_only_when_they_succeed() {
 }
 
 /// An expired session is recorded as such and grants nothing.
-#[tokio::test]
-async fn expired_sessions_are_recorded() {
-    let app = spawn_app(Db::Sqlite).await;
+async fn expired_sessions_are_recorded(db: Db) {
+    let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
     let client = app.client(&token);
     let session = client.create_checkout_session().org(&org).body(request(1)).send().await.unwrap().into_inner();
