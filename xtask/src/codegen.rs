@@ -187,8 +187,11 @@ fn manifest(name: &str, deps: &dropshot_codegen::Dependencies) -> String {
     if deps.uuid {
         text.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
+    if deps.async_trait {
+        text.push_str("async-trait = \"0.1\"\n");
+    }
     if deps.serde_html_form {
-        text.push_str("async-trait = \"0.1\"\nserde_html_form = \"0.4\"\n");
+        text.push_str("serde_html_form = \"0.4\"\n");
     }
     text
 }

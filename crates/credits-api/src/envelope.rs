@@ -81,6 +81,10 @@ impl FromHttpError for ApiErrorPayload {
                 return ApiError::validation(vec![ValidationErrorItem::at(&["path"], "invalid", problem)]);
             }
         }
+        if error.status_code.as_u16() == 401 {
+            // One answer for every authentication failure, as the envelope's example shows.
+            return ApiError::from_status(error.status_code, "Authentication failed").with_internal_message(message);
+        }
         if error.status_code.is_server_error() {
             // The client gets no detail; the cause goes to the request log.
             return ApiError::from_status(error.status_code, "Internal server error")

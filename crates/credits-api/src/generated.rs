@@ -664,6 +664,98 @@ pub mod support {
             <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
         }
     }
+    /// A security scheme of the document, as the `Credentials` extractor reads it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Scheme {
+        /// `Authorization: Bearer <value>`.
+        Bearer { name: &'static str },
+        /// `Authorization: Basic <value>` (the value still encoded).
+        Basic { name: &'static str },
+        /// `<header>: <value>`.
+        ApiKeyHeader { name: &'static str, header: &'static str },
+    }
+    /// The schemes an operation accepts, in the order they are tried.
+    pub trait AcceptedSchemes: Send + Sync + 'static {
+        const SCHEMES: &'static [Scheme];
+    }
+    /// The credentials a request presents, in one of the schemes `S` accepts. Requests without
+    /// any, or with a malformed one, are refused with 401 before the handler runs (and before
+    /// the body is read); whether the credentials are valid is the handler's to decide.
+    pub struct Credentials<S> {
+        /// The name of the scheme they came in (as in `components/securitySchemes`).
+        pub scheme: &'static str,
+        /// The secret itself: never log it.
+        pub value: String,
+        accepted: std::marker::PhantomData<S>,
+    }
+    impl<S> std::fmt::Debug for Credentials<S> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "Credentials {{ scheme: {:?}, value: <redacted> }}", self.scheme)
+        }
+    }
+    #[async_trait::async_trait]
+    impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
+        async fn from_request<Context: dropshot::ServerContext>(
+            rqctx: &dropshot::RequestContext<Context>,
+        ) -> Result<Self, dropshot::HttpError> {
+            let headers = rqctx.request.headers();
+            let text = |name: &str| {
+                headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
+            };
+            let authorization = |expected: &str| {
+                let (kind, value) = text("authorization")?.split_once(' ')?;
+                let value = value.trim();
+                (kind.eq_ignore_ascii_case(expected) && !value.is_empty())
+                    .then(|| value.to_string())
+            };
+            for scheme in S::SCHEMES {
+                let found = match *scheme {
+                    Scheme::Bearer { name } => authorization("bearer").map(|v| (name, v)),
+                    Scheme::Basic { name } => authorization("basic").map(|v| (name, v)),
+                    Scheme::ApiKeyHeader { name, header } => {
+                        text(header)
+                            .filter(|v| !v.is_empty())
+                            .map(|v| (name, v.to_string()))
+                    }
+                };
+                if let Some((scheme, value)) = found {
+                    return Ok(Credentials {
+                        scheme,
+                        value,
+                        accepted: std::marker::PhantomData,
+                    });
+                }
+            }
+            Err(
+                dropshot::HttpError::for_client_error(
+                    None,
+                    dropshot::ClientErrorStatusCode::UNAUTHORIZED,
+                    "missing or malformed credentials".to_string(),
+                ),
+            )
+        }
+        fn metadata(
+            _: dropshot::ApiEndpointBodyContentType,
+        ) -> dropshot::ExtractorMetadata {
+            dropshot::ExtractorMetadata {
+                extension_mode: dropshot::ExtensionMode::None,
+                parameters: Vec::new(),
+            }
+        }
+    }
+    ///Credentials from one of the schemes `bearerAuth`, `apiKeyAuth`.
+    pub struct BearerAuthOrApiKeyAuthSchemes;
+    impl AcceptedSchemes for BearerAuthOrApiKeyAuthSchemes {
+        const SCHEMES: &'static [Scheme] = &[
+            Scheme::Bearer {
+                name: "bearerAuth",
+            },
+            Scheme::ApiKeyHeader {
+                name: "apiKeyAuth",
+                header: "X-API-Key",
+            },
+        ];
+    }
 }
 ///The 200 response of `create_checkout_session`: Successful Response
 pub struct CreateCheckoutSessionResponse(pub CheckoutSessionResponse);
@@ -768,6 +860,7 @@ pub trait CreditsApi {
     tags = ["credits"]}]
     async fn create_checkout_session(
         rqctx: dropshot::RequestContext<Self::Context>,
+        credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
         path: dropshot::Path<CreateCheckoutSessionPath>,
         headers: dropshot::Header<CreateCheckoutSessionHeader>,
         body: dropshot::TypedBody<CreateCheckoutSessionRequest>,
@@ -780,6 +873,7 @@ pub trait CreditsApi {
     tags = ["credits"]}]
     async fn get_checkout_session(
         rqctx: dropshot::RequestContext<Self::Context>,
+        credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
         path: dropshot::Path<GetCheckoutSessionPath>,
     ) -> Result<GetCheckoutSessionResponse, support::ApiError<ApiErrorPayload>>;
     /// Get credit balance
@@ -790,6 +884,7 @@ pub trait CreditsApi {
     tags = ["credits"]}]
     async fn get_credit_balance(
         rqctx: dropshot::RequestContext<Self::Context>,
+        credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
         path: dropshot::Path<GetCreditBalancePath>,
     ) -> Result<GetCreditBalanceResponse, support::ApiError<ApiErrorPayload>>;
     /// List credit transactions
@@ -800,6 +895,7 @@ pub trait CreditsApi {
     tags = ["credits"]}]
     async fn list_credit_transactions(
         rqctx: dropshot::RequestContext<Self::Context>,
+        credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
         path: dropshot::Path<ListCreditTransactionsPath>,
         query: support::MultiQuery<
             ListCreditTransactionsQuery,

@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use credits_api::support::MultiQuery;
+use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, MultiQuery};
 use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
@@ -49,11 +49,13 @@ struct Access {
     role: Role,
 }
 
-async fn authorize(rqctx: &RequestContext<Ctx>, org_slug: &str) -> Result<Access, Error> {
+/// The token a request presents (the generated extractor already refused requests without one).
+type Token = Credentials<BearerAuthOrApiKeyAuthSchemes>;
+
+async fn authorize(rqctx: &RequestContext<Ctx>, token: Token, org_slug: &str) -> Result<Access, Error> {
     let ctx = rqctx.context();
     check_client_version(rqctx, ctx)?;
-    let token = bearer_or_api_key(rqctx.request.headers()).ok_or(Error::Unauthenticated)?;
-    let caller = ctx.store.authenticate(&token).await?.ok_or(Error::Unauthenticated)?;
+    let caller = ctx.store.authenticate(&token.value).await?.ok_or(Error::Unauthenticated)?;
     ctx.limiter.check(&caller.token_id)?;
     let (org, role) = ctx
         .store
@@ -61,16 +63,6 @@ async fn authorize(rqctx: &RequestContext<Ctx>, org_slug: &str) -> Result<Access
         .await?
         .ok_or_else(|| Error::NotFound(format!("Organization {org_slug:?} not found")))?;
     Ok(Access { caller, org, role })
-}
-
-fn bearer_or_api_key(headers: &http::HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        return (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_string());
-    }
-    let key = headers.get("x-api-key")?.to_str().ok()?.trim();
-    (!key.is_empty()).then(|| key.to_string())
 }
 
 /// 426 when the client announces an `api-version` older than the configured minimum.
@@ -117,13 +109,14 @@ impl CreditsApi for CreditsServer {
 
     async fn create_checkout_session(
         rqctx: RequestContext<Ctx>,
+        credentials: Token,
         path: Path<CreateCheckoutSessionPath>,
         headers: Header<CreateCheckoutSessionHeader>,
         body: TypedBody<CreateCheckoutSessionRequest>,
     ) -> Result<CreateCheckoutSessionResponse, HttpError> {
         let ctx = rqctx.context();
         let path = path.into_inner();
-        let access = authorize(&rqctx, &path.org).await?;
+        let access = authorize(&rqctx, credentials, &path.org).await?;
         if !access.role.may_buy() {
             return Err(Error::Forbidden("Only owners and admins may buy credits".into()).into());
         }
@@ -193,10 +186,11 @@ impl CreditsApi for CreditsServer {
 
     async fn get_checkout_session(
         rqctx: RequestContext<Ctx>,
+        credentials: Token,
         path: Path<GetCheckoutSessionPath>,
     ) -> Result<GetCheckoutSessionResponse, HttpError> {
         let path = path.into_inner();
-        let access = authorize(&rqctx, &path.org).await?;
+        let access = authorize(&rqctx, credentials, &path.org).await?;
         let session = rqctx
             .context()
             .store
@@ -227,9 +221,10 @@ impl CreditsApi for CreditsServer {
 
     async fn get_credit_balance(
         rqctx: RequestContext<Ctx>,
+        credentials: Token,
         path: Path<GetCreditBalancePath>,
     ) -> Result<GetCreditBalanceResponse, HttpError> {
-        let access = authorize(&rqctx, &path.into_inner().org).await?;
+        let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
         let ctx = rqctx.context();
         let balance = ctx.store.balance(&access.org).await.map_err(Error::from)?;
         Ok(GetCreditBalanceResponse(CreditBalanceResponse {
@@ -241,10 +236,11 @@ impl CreditsApi for CreditsServer {
 
     async fn list_credit_transactions(
         rqctx: RequestContext<Ctx>,
+        credentials: Token,
         path: Path<ListCreditTransactionsPath>,
         query: MultiQuery<ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared>,
     ) -> Result<ListCreditTransactionsResponse, HttpError> {
-        let access = authorize(&rqctx, &path.into_inner().org).await?;
+        let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
         let query = query.into_inner();
         if !(1..=100).contains(&query.limit) {
             return Err(Error::Invalid(vec![ValidationErrorItem::at(

@@ -50,6 +50,7 @@ pub struct Dependencies {
     pub chrono: bool,
     pub uuid: bool,
     pub serde_html_form: bool,
+    pub async_trait: bool,
 }
 
 /// Generates the API module for an OpenAPI 3.0 document given as JSON.
@@ -89,6 +90,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     let info = operations::info_constants(spec, &skipped);
     let ops_tokens = operations::emit(&operations, &trait_name, error_type.as_ref());
     let uses_html_form = operations.iter().any(|op| op.query_has_array);
+    let uses_async_trait = uses_html_form || operations.iter().any(|op| !op.security.is_empty());
 
     let header = &settings.header;
     let file: TokenStream = quote! {
@@ -108,6 +110,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             chrono: type_space.uses_chrono(),
             uuid: type_space.uses_uuid(),
             serde_html_form: uses_html_form,
+            async_trait: uses_async_trait,
         },
         trait_name,
         error_conversion_scaffold: error_type.as_ref().and_then(|e| operations::error_conversion_scaffold(e, spec)),

@@ -29,6 +29,8 @@ pub(crate) struct Operation {
     success: Success,
     error_schema: Option<Value>,
     pub(crate) query_has_array: bool,
+    /// The security schemes one of which the operation requires (none: no credentials).
+    pub(crate) security: Vec<Scheme>,
     resolved: Resolved,
 }
 
@@ -242,6 +244,7 @@ fn read_operation(
         }
     }
 
+    let security = read_security(spec, op, pointer, problems);
     let body = op.get("requestBody").and_then(|b| read_body(spec, b, &format!("{pointer}/requestBody"), problems));
     let (success, error_schema) = read_responses(spec, op, pointer, problems)?;
 
@@ -265,8 +268,80 @@ fn read_operation(
         success,
         error_schema,
         query_has_array,
+        security,
         resolved: Resolved::default(),
     })
+}
+
+/// A security scheme an operation accepts, as the generated `Credentials` extractor reads it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Scheme {
+    /// The scheme's name in `components/securitySchemes`.
+    name: String,
+    kind: SchemeKind,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SchemeKind {
+    /// `Authorization: Bearer <value>`.
+    Bearer,
+    /// `Authorization: Basic <value>`.
+    Basic,
+    /// A header of the given name.
+    ApiKeyHeader(String),
+}
+
+/// The schemes in force for an operation (its own `security`, or the document's), each
+/// requirement naming one scheme that is read from a header.
+fn read_security(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Vec<Scheme> {
+    let (requirements, requirements_pointer) = match op.get("security") {
+        Some(own) => (own, format!("{pointer}/security")),
+        None => match spec.get("security") {
+            Some(global) => (global, "/security".to_string()),
+            None => return Vec::new(),
+        },
+    };
+    let mut schemes = Vec::new();
+    for (i, requirement) in requirements.as_array().into_iter().flatten().enumerate() {
+        let here = format!("{requirements_pointer}/{i}");
+        let names: Vec<&String> = requirement.as_object().map(|r| r.keys().collect()).unwrap_or_default();
+        // An empty requirement makes credentials optional, which the extractor does not model.
+        let [name] = names.as_slice() else {
+            problems.push(Unsupported::new(
+                format!("a security requirement with {} schemes (one is supported)", names.len()),
+                here,
+            ));
+            continue;
+        };
+        let scheme_pointer = format!("/components/securitySchemes/{}", pointer_token(name));
+        let scheme = spec.pointer(&scheme_pointer).map(|s| resolve(spec, s));
+        let kind = match scheme {
+            Some(s)
+                if s["type"] == "http" && s["scheme"].as_str().is_some_and(|v| v.eq_ignore_ascii_case("bearer")) =>
+            {
+                SchemeKind::Bearer
+            }
+            Some(s) if s["type"] == "http" && s["scheme"].as_str().is_some_and(|v| v.eq_ignore_ascii_case("basic")) => {
+                SchemeKind::Basic
+            }
+            Some(s) if s["type"] == "apiKey" && s["in"] == "header" => {
+                SchemeKind::ApiKeyHeader(s["name"].as_str().unwrap_or_default().to_string())
+            }
+            Some(_) => {
+                problems.push(Unsupported::new(
+                    format!("security scheme {name:?} (supported: http bearer, http basic, apiKey in a header)"),
+                    scheme_pointer,
+                ));
+                continue;
+            }
+            None => {
+                problems.push(Unsupported::new(format!("security scheme {name:?} that is not defined"), here));
+                continue;
+            }
+        };
+        schemes.push(Scheme { name: name.to_string(), kind });
+    }
+    schemes
 }
 
 /// A schema dropshot accepts for a path or query parameter: one boolean, number, integer or string.
@@ -583,13 +658,15 @@ pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&Er
     let methods = operations.iter().map(emit_method);
     let error_support = error.map(|_| emit_error_support());
     let multi_query = operations.iter().any(|op| op.query_has_array).then(emit_multi_query);
-    let support = (error_support.is_some() || multi_query.is_some()).then(|| {
+    let credentials = emit_credentials(operations);
+    let support = (error_support.is_some() || multi_query.is_some() || credentials.is_some()).then(|| {
         quote! {
             /// What the generated trait needs beyond the spec's types: kept in a module of its own
             /// so that no schema name can collide with it.
             pub mod support {
                 #error_support
                 #multi_query
+                #credentials
             }
         }
     });
@@ -687,6 +764,11 @@ fn emit_method(op: &Operation) -> TokenStream {
         let name = format_ident!("{}", names::unique(base, &mut taken));
         args.push(quote!(#name: #ty));
     };
+    // First, so that a request without credentials is refused before its body is read.
+    if !op.security.is_empty() {
+        let accepted = format_ident!("{}", accepted_schemes_name(&op.security));
+        push("credentials", quote!(support::Credentials<support::#accepted>));
+    }
     if let Some(ty) = &op.resolved.path {
         push("path", quote!(dropshot::Path<#ty>));
     }
@@ -817,6 +899,118 @@ fn emit_error_support() -> TokenStream {
             }
         }
     }
+}
+
+/// The name of the marker type for a set of accepted schemes: `BearerAuthOrApiKeyAuthSchemes`.
+fn accepted_schemes_name(schemes: &[Scheme]) -> String {
+    let names: Vec<String> = schemes.iter().map(|s| names::type_name(&s.name)).collect();
+    format!("{}Schemes", names.join("Or"))
+}
+
+/// The `Credentials` extractor, and one marker type per set of schemes the operations accept.
+fn emit_credentials(operations: &[Operation]) -> Option<TokenStream> {
+    let mut sets: Vec<&Vec<Scheme>> = operations.iter().map(|op| &op.security).filter(|s| !s.is_empty()).collect();
+    sets.sort();
+    sets.dedup();
+    if sets.is_empty() {
+        return None;
+    }
+    let markers = sets.iter().map(|set| {
+        let ident = format_ident!("{}", accepted_schemes_name(set));
+        let doc = format!(
+            "Credentials from one of the schemes {}.",
+            set.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")
+        );
+        let schemes = set.iter().map(|s| {
+            let name = &s.name;
+            match &s.kind {
+                SchemeKind::Bearer => quote!(Scheme::Bearer { name: #name }),
+                SchemeKind::Basic => quote!(Scheme::Basic { name: #name }),
+                SchemeKind::ApiKeyHeader(header) => quote!(Scheme::ApiKeyHeader { name: #name, header: #header }),
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            pub struct #ident;
+
+            impl AcceptedSchemes for #ident {
+                const SCHEMES: &'static [Scheme] = &[#(#schemes),*];
+            }
+        }
+    });
+    Some(quote! {
+        /// A security scheme of the document, as the `Credentials` extractor reads it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Scheme {
+            /// `Authorization: Bearer <value>`.
+            Bearer { name: &'static str },
+            /// `Authorization: Basic <value>` (the value still encoded).
+            Basic { name: &'static str },
+            /// `<header>: <value>`.
+            ApiKeyHeader { name: &'static str, header: &'static str },
+        }
+
+        /// The schemes an operation accepts, in the order they are tried.
+        pub trait AcceptedSchemes: Send + Sync + 'static {
+            const SCHEMES: &'static [Scheme];
+        }
+
+        /// The credentials a request presents, in one of the schemes `S` accepts. Requests without
+        /// any, or with a malformed one, are refused with 401 before the handler runs (and before
+        /// the body is read); whether the credentials are valid is the handler's to decide.
+        pub struct Credentials<S> {
+            /// The name of the scheme they came in (as in `components/securitySchemes`).
+            pub scheme: &'static str,
+            /// The secret itself: never log it.
+            pub value: String,
+            accepted: std::marker::PhantomData<S>,
+        }
+
+        impl<S> std::fmt::Debug for Credentials<S> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "Credentials {{ scheme: {:?}, value: <redacted> }}", self.scheme)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
+            async fn from_request<Context: dropshot::ServerContext>(
+                rqctx: &dropshot::RequestContext<Context>,
+            ) -> Result<Self, dropshot::HttpError> {
+                let headers = rqctx.request.headers();
+                let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+                let authorization = |expected: &str| {
+                    let (kind, value) = text("authorization")?.split_once(' ')?;
+                    let value = value.trim();
+                    (kind.eq_ignore_ascii_case(expected) && !value.is_empty()).then(|| value.to_string())
+                };
+                for scheme in S::SCHEMES {
+                    let found = match *scheme {
+                        Scheme::Bearer { name } => authorization("bearer").map(|v| (name, v)),
+                        Scheme::Basic { name } => authorization("basic").map(|v| (name, v)),
+                        Scheme::ApiKeyHeader { name, header } => {
+                            text(header).filter(|v| !v.is_empty()).map(|v| (name, v.to_string()))
+                        }
+                    };
+                    if let Some((scheme, value)) = found {
+                        return Ok(Credentials { scheme, value, accepted: std::marker::PhantomData });
+                    }
+                }
+                Err(dropshot::HttpError::for_client_error(
+                    None,
+                    dropshot::ClientErrorStatusCode::UNAUTHORIZED,
+                    "missing or malformed credentials".to_string(),
+                ))
+            }
+
+            fn metadata(_: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
+                // Security is not a parameter; dropshot cannot express it in the document.
+                dropshot::ExtractorMetadata { extension_mode: dropshot::ExtensionMode::None, parameters: Vec::new() }
+            }
+        }
+
+        #(#markers)*
+    })
 }
 
 fn emit_multi_query() -> TokenStream {

@@ -125,6 +125,30 @@ async fn bad_token_is_401(db: Db) {
     assert_eq!(payload.detail, "Authentication failed");
 }
 
+/// Credentials are checked before the body is read: without a token (or with a malformed
+/// `Authorization`), a broken body is still a 401.
+async fn missing_token_is_401_before_the_body_is_read(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, _) = app.org_with_token(Role::Owner).await;
+    for authorization in [None, Some("Bearer"), Some("Basic abc"), Some("Bearer ")] {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/api/v1/org/{org}/credits/checkout", app.base_url))
+            .header("content-type", "application/json")
+            .body(r#"{"quantity":"#);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        let response = request.send().await.expect("server answers");
+        assert_eq!(response.status().as_u16(), 401, "{authorization:?}");
+        let payload: ApiErrorPayload = response.json().await.expect("the envelope");
+        assert_eq!(payload.type_, ApiErrorPayloadType::AuthenticationError);
+    }
+    // The same token in `X-API-Key` is accepted like the bearer one.
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = credits_client::connect(&app.base_url, Credentials::ApiKey(token)).unwrap();
+    checkout(&client, &org, valid_request()).await.expect("X-API-Key authenticates");
+}
+
 async fn revoked_token_is_401(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
@@ -373,6 +397,7 @@ crate::on_both_databases!(
     wrong_content_type_is_400_invalid_request,
     bad_token_is_401,
     revoked_token_is_401,
+    missing_token_is_401_before_the_body_is_read,
     member_role_is_403,
     foreign_and_unknown_orgs_are_the_same_404,
     idempotency_key_with_another_body_is_409,
