@@ -193,6 +193,9 @@ fn manifest(name: &str, deps: &dropshot_codegen::Dependencies) -> String {
     if deps.serde_html_form {
         text.push_str("serde_html_form = \"0.4\"\n");
     }
+    if deps.serde_path_to_error {
+        text.push_str("serde_path_to_error = \"0.1\"\n");
+    }
     text
 }
 

@@ -69,13 +69,20 @@ impl FromHttpError for ApiErrorPayload {
         let message = error.external_message.as_str();
         if error.status_code.as_u16() == 400 {
             if let Some(problem) = message.strip_prefix("unable to parse JSON body: ") {
-                if let Some(item) = body_schema_violation(problem) {
+                if let Some(item) = schema_violation("body", problem) {
                     return ApiError::validation(vec![item]);
                 }
                 return ApiError::from_status(error.status_code, format!("Malformed JSON body: {problem}"));
             }
             if let Some(problem) = message.strip_prefix("unable to parse query string: ") {
-                return ApiError::validation(vec![ValidationErrorItem::at(&["query"], "invalid", problem)]);
+                // Every value of a query string is text: what does not parse breaks the schema.
+                let item = schema_violation("query", problem).unwrap_or_else(|| {
+                    let detail = problem.split_once(": ").map_or(problem, |(_, d)| d);
+                    let mut item = ValidationErrorItem::at(&["query"], "value_error", detail);
+                    item.loc.extend(problem.split_once(": ").map(|(path, _)| path_segments(path)).unwrap_or_default());
+                    item
+                });
+                return ApiError::validation(vec![item]);
             }
             if let Some(problem) = message.strip_prefix("bad parameter in URL path: ") {
                 return ApiError::validation(vec![ValidationErrorItem::at(&["path"], "invalid", problem)]);
@@ -105,8 +112,9 @@ const DATA_ERRORS: &[(&str, &str)] = &[
     ("duplicate field", "value_error"),
 ];
 
-/// A schema violation reported as `path: message` (serde_path_to_error), as a validation item.
-fn body_schema_violation(problem: &str) -> Option<ValidationErrorItem> {
+/// A schema violation reported as `path: message` (serde_path_to_error), as a validation item at
+/// `location` (`body`, `query`).
+fn schema_violation(location: &str, problem: &str) -> Option<ValidationErrorItem> {
     let (path, detail) = match problem.split_once(": ") {
         Some((path, detail)) if DATA_ERRORS.iter().any(|(p, _)| detail.starts_with(p)) => (path, detail),
         _ if DATA_ERRORS.iter().any(|(p, _)| problem.starts_with(p)) => (".", problem),
@@ -115,7 +123,7 @@ fn body_schema_violation(problem: &str) -> Option<ValidationErrorItem> {
     let kind = DATA_ERRORS.iter().find(|(p, _)| detail.starts_with(p)).map(|(_, k)| *k)?;
     // serde_json appends " at line L column C", which says nothing the location does not.
     let detail = detail.split(" at line ").next().unwrap_or(detail);
-    let mut loc = vec![ValidationErrorItemLocItem::String("body".to_string())];
+    let mut loc = vec![ValidationErrorItemLocItem::String(location.to_string())];
     loc.extend(path_segments(path));
     if kind == "missing"
         && let Some(field) = detail.split('`').nth(1)
@@ -190,6 +198,22 @@ mod tests {
         ));
         assert_eq!(e.status.as_u16(), 400);
         assert_eq!(e.body.type_, ApiErrorPayloadType::InvalidRequestError);
+    }
+
+    #[test]
+    fn a_query_value_that_does_not_parse_is_a_422_at_its_parameter() {
+        let e = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
+            None,
+            "unable to parse query string: limit: invalid digit found in string".into(),
+        ));
+        assert_eq!(e.status.as_u16(), 422);
+        assert_eq!(loc_of(&e), ["query", "limit"]);
+        let e = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
+            None,
+            "unable to parse query string: transaction_type[0]: unknown variant `gift`, expected one of `purchase`"
+                .into(),
+        ));
+        assert_eq!(loc_of(&e), ["query", "transaction_type", "0"]);
     }
 
     #[test]

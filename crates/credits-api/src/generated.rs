@@ -629,18 +629,19 @@ pub mod support {
             self.status
         }
     }
-    /// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
-    /// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
-    /// parameters are declared as `D`: the same, with each array given as its items.
+    /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
+    /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
+    /// parameter's name. dropshot registers only scalar query parameters, so the parameters
+    /// are declared as `D`: `T` itself, or `T` with each array given as its items.
     #[derive(Debug)]
-    pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
-    impl<T, D> MultiQuery<T, D> {
+    pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
+    impl<T, D> QueryParams<T, D> {
         pub fn into_inner(self) -> T {
             self.0
         }
     }
     #[async_trait::async_trait]
-    impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
+    impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
     where
         T: serde::de::DeserializeOwned + Send + Sync + 'static,
         D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
@@ -649,14 +650,15 @@ pub mod support {
             rqctx: &dropshot::RequestContext<Context>,
         ) -> Result<Self, dropshot::HttpError> {
             let query = rqctx.request.uri().query().unwrap_or("");
-            serde_html_form::from_str(query)
-                .map(|q| MultiQuery(q, std::marker::PhantomData))
-                .map_err(|e| {
-                    dropshot::HttpError::for_bad_request(
-                        None,
-                        format!("unable to parse query string: {e}"),
-                    )
-                })
+            let deserializer = serde_html_form::Deserializer::from_bytes(
+                query.as_bytes(),
+            );
+            serde_path_to_error::deserialize(deserializer)
+                .map(|q| QueryParams(q, std::marker::PhantomData))
+                .map_err(|e| dropshot::HttpError::for_bad_request(
+                    None,
+                    format!("unable to parse query string: {e}"),
+                ))
         }
         fn metadata(
             content_type: dropshot::ApiEndpointBodyContentType,
@@ -897,7 +899,7 @@ pub trait CreditsApi {
         rqctx: dropshot::RequestContext<Self::Context>,
         credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
         path: dropshot::Path<ListCreditTransactionsPath>,
-        query: support::MultiQuery<
+        query: support::QueryParams<
             ListCreditTransactionsQuery,
             ListCreditTransactionsQueryDeclared,
         >,

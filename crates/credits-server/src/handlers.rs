@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, MultiQuery};
+use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, QueryParams};
 use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
@@ -238,7 +238,7 @@ impl CreditsApi for CreditsServer {
         rqctx: RequestContext<Ctx>,
         credentials: Token,
         path: Path<ListCreditTransactionsPath>,
-        query: MultiQuery<ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared>,
+        query: QueryParams<ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared>,
     ) -> Result<ListCreditTransactionsResponse, HttpError> {
         let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
         let query = query.into_inner();

@@ -50,6 +50,7 @@ pub struct Dependencies {
     pub chrono: bool,
     pub uuid: bool,
     pub serde_html_form: bool,
+    pub serde_path_to_error: bool,
     pub async_trait: bool,
 }
 
@@ -89,7 +90,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     }
     let info = operations::info_constants(spec, &skipped);
     let ops_tokens = operations::emit(&operations, &trait_name, error_type.as_ref());
-    let uses_html_form = operations.iter().any(|op| op.query_has_array);
+    let uses_html_form = operations.iter().any(|op| op.resolved_query());
     let uses_async_trait = uses_html_form || operations.iter().any(|op| !op.security.is_empty());
 
     let header = &settings.header;
@@ -110,6 +111,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             chrono: type_space.uses_chrono(),
             uuid: type_space.uses_uuid(),
             serde_html_form: uses_html_form,
+            serde_path_to_error: uses_html_form,
             async_trait: uses_async_trait,
         },
         trait_name,

@@ -67,7 +67,7 @@ struct Resolved {
     response_name: String,
     path: Option<TokenStream>,
     query: Option<TokenStream>,
-    /// For a query with arrays: the struct that declares them as scalars (see `MultiQuery`).
+    /// For a query with arrays: the struct that declares them as scalars (see `QueryParams`).
     query_declared: Option<TokenStream>,
     header: Option<TokenStream>,
     body: Option<TokenStream>,
@@ -180,7 +180,7 @@ fn read_operation(
         let style = param.get("style").and_then(Value::as_str);
         let explode = param.get("explode").and_then(Value::as_bool);
         let is_array = resolve(spec, &schema).get("type").and_then(Value::as_str) == Some("array");
-        // Query arrays are read from repeated keys (see `MultiQuery`); otherwise one scalar value.
+        // Query arrays are read from repeated keys (see `QueryParams`); otherwise one scalar value.
         let expressible = if is_array && location == "query" {
             resolve(spec, &schema).get("items").is_some_and(|i| is_scalar(spec, i))
         } else {
@@ -657,7 +657,7 @@ pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&Er
     let responses = operations.iter().map(emit_response);
     let methods = operations.iter().map(emit_method);
     let error_support = error.map(|_| emit_error_support());
-    let multi_query = operations.iter().any(|op| op.query_has_array).then(emit_multi_query);
+    let multi_query = operations.iter().any(|op| op.resolved.query.is_some()).then(emit_query_params);
     let credentials = emit_credentials(operations);
     let support = (error_support.is_some() || multi_query.is_some() || credentials.is_some()).then(|| {
         quote! {
@@ -773,12 +773,8 @@ fn emit_method(op: &Operation) -> TokenStream {
         push("path", quote!(dropshot::Path<#ty>));
     }
     if let Some(ty) = &op.resolved.query {
-        if op.query_has_array {
-            let declared = op.resolved.query_declared.clone().expect("set with the query type");
-            push("query", quote!(support::MultiQuery<#ty, #declared>));
-        } else {
-            push("query", quote!(dropshot::Query<#ty>));
-        }
+        let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
+        push("query", quote!(support::QueryParams<#ty, #declared>));
     }
     if let Some(ty) = &op.resolved.header {
         push("headers", quote!(dropshot::Header<#ty>));
@@ -901,6 +897,13 @@ fn emit_error_support() -> TokenStream {
     }
 }
 
+impl Operation {
+    /// Whether the operation reads query parameters (through the generated `QueryParams`).
+    pub(crate) fn resolved_query(&self) -> bool {
+        self.resolved.query.is_some()
+    }
+}
+
 /// The name of the marker type for a set of accepted schemes: `BearerAuthOrApiKeyAuthSchemes`.
 fn accepted_schemes_name(schemes: &[Scheme]) -> String {
     let names: Vec<String> = schemes.iter().map(|s| names::type_name(&s.name)).collect();
@@ -1013,22 +1016,23 @@ fn emit_credentials(operations: &[Operation]) -> Option<TokenStream> {
     })
 }
 
-fn emit_multi_query() -> TokenStream {
+fn emit_query_params() -> TokenStream {
     quote! {
-        /// Query parameters `T` where a repeated key (`?t=a&t=b`) fills an array, which
-        /// `dropshot::Query` cannot read. dropshot registers only scalar query parameters, so the
-        /// parameters are declared as `D`: the same, with each array given as its items.
+        /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
+        /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
+        /// parameter's name. dropshot registers only scalar query parameters, so the parameters
+        /// are declared as `D`: `T` itself, or `T` with each array given as its items.
         #[derive(Debug)]
-        pub struct MultiQuery<T, D>(pub T, std::marker::PhantomData<D>);
+        pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
 
-        impl<T, D> MultiQuery<T, D> {
+        impl<T, D> QueryParams<T, D> {
             pub fn into_inner(self) -> T {
                 self.0
             }
         }
 
         #[async_trait::async_trait]
-        impl<T, D> dropshot::SharedExtractor for MultiQuery<T, D>
+        impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
         where
             T: serde::de::DeserializeOwned + Send + Sync + 'static,
             D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
@@ -1037,9 +1041,11 @@ fn emit_multi_query() -> TokenStream {
                 rqctx: &dropshot::RequestContext<Context>,
             ) -> Result<Self, dropshot::HttpError> {
                 let query = rqctx.request.uri().query().unwrap_or("");
-                serde_html_form::from_str(query).map(|q| MultiQuery(q, std::marker::PhantomData)).map_err(|e| {
-                    dropshot::HttpError::for_bad_request(None, format!("unable to parse query string: {e}"))
-                })
+                let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+                // With the parameter's name: "unable to parse query string: limit: invalid digit".
+                serde_path_to_error::deserialize(deserializer).map(|q| QueryParams(q, std::marker::PhantomData)).map_err(
+                    |e| dropshot::HttpError::for_bad_request(None, format!("unable to parse query string: {e}")),
+                )
             }
 
             fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {

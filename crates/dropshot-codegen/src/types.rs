@@ -22,7 +22,7 @@ pub(crate) struct TypeBuilder {
     space: TypeSpace,
     /// Object schemas as the spec writes them, by the Rust name of their struct.
     objects: BTreeMap<String, Described>,
-    /// Structs that also get a twin declaring their arrays as scalars (see `MultiQuery`), and
+    /// Structs that also get a twin declaring their arrays as scalars (see `QueryParams`), and
     /// the twin's name.
     scalar_twins: Vec<(String, String)>,
 }

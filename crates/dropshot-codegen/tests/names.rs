@@ -56,7 +56,7 @@ fn schemas_named_like_generated_types_and_similar_operation_ids_do_not_collide()
             "GetThing2Path": {"type": "string"},
             "ThingsApi": {"type": "string"},
             "ApiError": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-            "MultiQuery": {"type": "integer"}
+            "QueryParams": {"type": "integer"}
         }}
     });
     let counts = name_counts(&generated_items(&spec));

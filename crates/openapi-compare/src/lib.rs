@@ -24,7 +24,7 @@
 //!    parameter's schema metadata); `style` and `explode` are dropped where they are the default for the location,
 //!    as are `deprecated: false` and `required: false`.
 //! 8. A query parameter that is an array of T is compared as a T: dropshot registers only scalar
-//!    query parameters, so the generated `MultiQuery` extractor declares the items and reads
+//!    query parameters, so the generated `QueryParams` extractor declares the items and reads
 //!    repeated keys (`?t=a&t=b`) into the array.
 //! 9. An operation with a description but no summary is compared as if the description were the
 //!    summary: dropshot reads the first doc line of a handler as its summary.

@@ -312,6 +312,47 @@ pub mod error {
         }
     }
 }
+/// What the generated trait needs beyond the spec's types: kept in a module of its own
+/// so that no schema name can collide with it.
+pub mod support {
+    /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
+    /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
+    /// parameter's name. dropshot registers only scalar query parameters, so the parameters
+    /// are declared as `D`: `T` itself, or `T` with each array given as its items.
+    #[derive(Debug)]
+    pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
+    impl<T, D> QueryParams<T, D> {
+        pub fn into_inner(self) -> T {
+            self.0
+        }
+    }
+    #[async_trait::async_trait]
+    impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
+    where
+        T: serde::de::DeserializeOwned + Send + Sync + 'static,
+        D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    {
+        async fn from_request<Context: dropshot::ServerContext>(
+            rqctx: &dropshot::RequestContext<Context>,
+        ) -> Result<Self, dropshot::HttpError> {
+            let query = rqctx.request.uri().query().unwrap_or("");
+            let deserializer = serde_html_form::Deserializer::from_bytes(
+                query.as_bytes(),
+            );
+            serde_path_to_error::deserialize(deserializer)
+                .map(|q| QueryParams(q, std::marker::PhantomData))
+                .map_err(|e| dropshot::HttpError::for_bad_request(
+                    None,
+                    format!("unable to parse query string: {e}"),
+                ))
+        }
+        fn metadata(
+            content_type: dropshot::ApiEndpointBodyContentType,
+        ) -> dropshot::ExtractorMetadata {
+            <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
+        }
+    }
+}
 ///The 200 response of `control_hold`: successful operation
 pub struct ControlHoldResponse(pub ());
 impl dropshot::HttpCodedResponse for ControlHoldResponse {
@@ -593,7 +634,7 @@ pub trait BuildomatApi {
     async fn task_events_get(
         rqctx: dropshot::RequestContext<Self::Context>,
         path: dropshot::Path<TaskEventsGetPath>,
-        query: dropshot::Query<TaskEventsGetQuery>,
+        query: support::QueryParams<TaskEventsGetQuery, TaskEventsGetQuery>,
     ) -> Result<TaskEventsGetResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/v1/tasks/{task}/outputs"}]
