@@ -149,6 +149,30 @@ async fn missing_token_is_401_before_the_body_is_read(db: Db) {
     checkout(&client, &org, valid_request()).await.expect("X-API-Key authenticates");
 }
 
+/// Query parameters that break the schema or the rules are 422s located at the parameter.
+async fn bad_query_parameters_are_422_at_their_name(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Member).await;
+    for (query, loc) in [
+        ("limit=abc", vec!["query", "limit"]),
+        ("limit=0", vec!["query", "limit"]),
+        ("limit=101", vec!["query", "limit"]),
+        ("transaction_type=gift", vec!["query", "transaction_type", "0"]),
+    ] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/org/{org}/credits/transactions?{query}", app.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("server answers");
+        assert_eq!(response.status().as_u16(), 422, "{query}");
+        let payload: ApiErrorPayload = response.json().await.expect("the envelope");
+        let errors = payload.errors.expect("errors");
+        let got: Vec<String> = errors[0].loc.iter().map(ToString::to_string).collect();
+        assert_eq!(got, loc, "{query}");
+    }
+}
+
 async fn revoked_token_is_401(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
@@ -397,6 +421,7 @@ crate::on_both_databases!(
     wrong_content_type_is_400_invalid_request,
     bad_token_is_401,
     revoked_token_is_401,
+    bad_query_parameters_are_422_at_their_name,
     missing_token_is_401_before_the_body_is_read,
     member_role_is_403,
     foreign_and_unknown_orgs_are_the_same_404,
