@@ -8,7 +8,7 @@
 
 use dropshot::{ErrorStatusCode, HttpError};
 
-use crate::generated::support::{ApiError, FromHttpError};
+use crate::generated::support::{ApiError, FromHttpError, SCHEMA_VIOLATIONS};
 use crate::generated::{ApiErrorPayload, ApiErrorPayloadType, ValidationErrorItem, ValidationErrorItemLocItem};
 
 /// The envelope `type` for each status the API uses.
@@ -68,6 +68,11 @@ impl FromHttpError for ApiErrorPayload {
     fn from_http_error(error: HttpError) -> ApiError<Self> {
         let message = error.external_message.as_str();
         if error.status_code.as_u16() == 400 {
+            if let Some(list) = message.strip_prefix(SCHEMA_VIOLATIONS)
+                && let Some(items) = body_schema_violations(list)
+            {
+                return ApiError::validation(items);
+            }
             if let Some(problem) = message.strip_prefix("unable to parse JSON body: ") {
                 if let Some(item) = schema_violation("body", problem) {
                     return ApiError::validation(vec![item]);
@@ -99,6 +104,15 @@ impl FromHttpError for ApiErrorPayload {
         }
         ApiError::from_status(error.status_code, message)
     }
+}
+
+/// The problems `JsonBody` lists (JSON `[{"loc", "msg", "type"}]`), located in the body.
+fn body_schema_violations(list: &str) -> Option<Vec<ValidationErrorItem>> {
+    let mut items: Vec<ValidationErrorItem> = serde_json::from_str(list).ok()?;
+    for item in &mut items {
+        item.loc.insert(0, ValidationErrorItemLocItem::String("body".to_string()));
+    }
+    (!items.is_empty()).then_some(items)
 }
 
 /// serde's messages for JSON that parsed but does not fit the type (as opposed to syntax errors).

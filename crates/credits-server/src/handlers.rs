@@ -4,7 +4,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, QueryParams};
+use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, JsonBody, QueryParams};
 use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
@@ -13,7 +13,7 @@ use credits_api::{
     ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse,
     ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, ValidationErrorItem, WebhookReceipt,
 };
-use dropshot::{Header, Path, RequestContext, TypedBody, UntypedBody};
+use dropshot::{Header, Path, RequestContext, UntypedBody};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::ServerContext;
@@ -112,7 +112,7 @@ impl CreditsApi for CreditsServer {
         credentials: Token,
         path: Path<CreateCheckoutSessionPath>,
         headers: Header<CreateCheckoutSessionHeader>,
-        body: TypedBody<CreateCheckoutSessionRequest>,
+        body: JsonBody<CreateCheckoutSessionRequest>,
     ) -> Result<CreateCheckoutSessionResponse, HttpError> {
         let ctx = rqctx.context();
         let path = path.into_inner();

@@ -91,7 +91,8 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     let info = operations::info_constants(spec, &skipped);
     let ops_tokens = operations::emit(&operations, &trait_name, error_type.as_ref());
     let uses_html_form = operations.iter().any(|op| op.resolved_query());
-    let uses_async_trait = uses_html_form || operations.iter().any(|op| !op.security.is_empty());
+    let uses_json_body = operations.iter().any(|op| op.json_body());
+    let uses_async_trait = uses_html_form || uses_json_body || operations.iter().any(|op| !op.security.is_empty());
 
     let header = &settings.header;
     let file: TokenStream = quote! {
@@ -111,7 +112,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             chrono: type_space.uses_chrono(),
             uuid: type_space.uses_uuid(),
             serde_html_form: uses_html_form,
-            serde_path_to_error: uses_html_form,
+            serde_path_to_error: uses_html_form || uses_json_body,
             async_trait: uses_async_trait,
         },
         trait_name,

@@ -252,6 +252,21 @@ async fn schema_violation_is_422_at_its_location(db: Db) {
     assert_eq!(payload.code, 422);
     assert_eq!(payload.type_, ApiErrorPayloadType::ValidationError);
     assert_eq!(locs(&payload), vec![vec!["body", "success_url"]], "{payload:?}");
+
+    // Every problem of a body that breaks the schema, at once: two missing fields, one of the
+    // wrong type, one out of range.
+    let (status, payload) = raw_post(&app, &org, &token, "application/json", r#"{"quantity":0,"success_url":5}"#).await;
+    assert_eq!(status, 422, "{payload:?}");
+    let mut found = locs(&payload);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![vec!["body", "cancel_url"], vec!["body", "quantity"], vec!["body", "success_url"]],
+        "{payload:?}"
+    );
+    let kinds: Vec<String> = payload.errors.iter().flatten().map(|e| e.type_.clone()).collect();
+    assert!(kinds.contains(&"missing".to_string()) && kinds.contains(&"range".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"type_error".to_string()), "{kinds:?}");
 }
 
 async fn old_client_version_is_426(db: Db) {

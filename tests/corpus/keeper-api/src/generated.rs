@@ -141,6 +141,248 @@ pub mod error {
         }
     }
 }
+/// What the generated trait needs beyond the spec's types: kept in a module of its own
+/// so that no schema name can collide with it.
+pub mod support {
+    /// A JSON request body `T`, read like `dropshot::TypedBody` (same content type, size
+    /// limit, and description in the document). When the JSON is well formed but does not fit
+    /// `T`, every problem is reported at once rather than the first serde meets: the error's
+    /// message is `request body breaks the schema: ` followed by a JSON list of
+    /// `{"loc": [...], "msg": "...", "type": "..."}`.
+    #[derive(Debug)]
+    pub struct JsonBody<T>(pub T);
+    impl<T> JsonBody<T> {
+        pub fn into_inner(self) -> T {
+            self.0
+        }
+    }
+    /// The prefix of the message of a `JsonBody` that breaks its schema.
+    pub const SCHEMA_VIOLATIONS: &str = "request body breaks the schema: ";
+    #[async_trait::async_trait]
+    impl<T> dropshot::ExclusiveExtractor for JsonBody<T>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+    {
+        async fn from_request<Context: dropshot::ServerContext>(
+            rqctx: &dropshot::RequestContext<Context>,
+            request: http::Request<dropshot::Body>,
+        ) -> Result<Self, dropshot::HttpError> {
+            let value = <dropshot::TypedBody<
+                serde_json::Value,
+            > as dropshot::ExclusiveExtractor>::from_request(rqctx, request)
+                .await?
+                .into_inner();
+            let first = match serde_path_to_error::deserialize::<_, T>(&value) {
+                Ok(body) => return Ok(JsonBody(body)),
+                Err(e) => e,
+            };
+            let root = schemars::r#gen::SchemaGenerator::new(
+                    schemars::r#gen::SchemaSettings::openapi3(),
+                )
+                .into_root_schema_for::<T>();
+            let mut problems = Vec::new();
+            check(
+                &root.schema,
+                &root.definitions,
+                &value,
+                &mut Vec::new(),
+                &mut problems,
+            );
+            if problems.is_empty() {
+                let loc: Vec<serde_json::Value> = first
+                    .path()
+                    .iter()
+                    .map(|s| serde_json::Value::String(s.to_string()))
+                    .collect();
+                problems
+                    .push(
+                        serde_json::json!(
+                            { "loc" : loc, "msg" : first.inner().to_string(), "type" :
+                            "value_error" }
+                        ),
+                    );
+            }
+            Err(
+                dropshot::HttpError::for_bad_request(
+                    None,
+                    format!("{SCHEMA_VIOLATIONS}{}", serde_json::Value::Array(problems)),
+                ),
+            )
+        }
+        fn metadata(
+            content_type: dropshot::ApiEndpointBodyContentType,
+        ) -> dropshot::ExtractorMetadata {
+            <dropshot::TypedBody<
+                T,
+            > as dropshot::ExclusiveExtractor>::metadata(content_type)
+        }
+    }
+    fn push_problem(
+        problems: &mut Vec<serde_json::Value>,
+        loc: &[serde_json::Value],
+        kind: &str,
+        msg: String,
+    ) {
+        problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
+    }
+    /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
+    fn check(
+        schema: &schemars::schema::SchemaObject,
+        definitions: &schemars::Map<String, schemars::schema::Schema>,
+        value: &serde_json::Value,
+        loc: &mut Vec<serde_json::Value>,
+        problems: &mut Vec<serde_json::Value>,
+    ) {
+        use schemars::schema::{InstanceType, Schema, SingleOrVec};
+        use serde_json::Value;
+        if let Some(reference) = &schema.reference {
+            let name = reference.rsplit('/').next().unwrap_or_default();
+            if let Some(Schema::Object(target)) = definitions.get(name) {
+                check(target, definitions, value, loc, problems);
+            }
+            return;
+        }
+        let nullable = schema.extensions.get("nullable") == Some(&Value::Bool(true));
+        if value.is_null() && nullable {
+            return;
+        }
+        if let Some(types) = &schema.instance_type {
+            let allowed: Vec<&InstanceType> = match types {
+                SingleOrVec::Single(t) => vec![t.as_ref()],
+                SingleOrVec::Vec(ts) => ts.iter().collect(),
+            };
+            let fits = |t: &InstanceType| match t {
+                InstanceType::Null => value.is_null(),
+                InstanceType::Boolean => value.is_boolean(),
+                InstanceType::Object => value.is_object(),
+                InstanceType::Array => value.is_array(),
+                InstanceType::Number => value.is_number(),
+                InstanceType::String => value.is_string(),
+                InstanceType::Integer => value.is_i64() || value.is_u64(),
+            };
+            if !allowed.iter().any(|t| fits(t)) {
+                let expected: Vec<String> = allowed
+                    .iter()
+                    .map(|t| format!("{t:?}").to_lowercase())
+                    .collect();
+                push_problem(
+                    problems,
+                    loc,
+                    "type_error",
+                    format!("expected {}, got {value}", expected.join(" or ")),
+                );
+                return;
+            }
+        }
+        if let Some(values) = &schema.enum_values {
+            if !values.contains(value) {
+                push_problem(
+                    problems,
+                    loc,
+                    "enum",
+                    format!("{value} is not one of {}", Value::Array(values.clone())),
+                );
+            }
+        }
+        if let (Some(number), Some(n)) = (&schema.number, value.as_f64()) {
+            if number.minimum.is_some_and(|min| n < min)
+                || number.maximum.is_some_and(|max| n > max)
+            {
+                let bounds = match (number.minimum, number.maximum) {
+                    (Some(min), Some(max)) => format!("between {min} and {max}"),
+                    (Some(min), None) => format!("at least {min}"),
+                    (None, Some(max)) => format!("at most {max}"),
+                    (None, None) => String::new(),
+                };
+                push_problem(
+                    problems,
+                    loc,
+                    "range",
+                    format!("must be {bounds}, not {n}"),
+                );
+            }
+        }
+        if let (Some(object), Some(map)) = (&schema.object, value.as_object()) {
+            for name in &object.required {
+                if !map.contains_key(name) {
+                    loc.push(Value::String(name.clone()));
+                    push_problem(
+                        problems,
+                        loc,
+                        "missing",
+                        format!("missing field `{name}`"),
+                    );
+                    loc.pop();
+                }
+            }
+            for (name, field) in map {
+                loc.push(Value::String(name.clone()));
+                match (
+                    object.properties.get(name),
+                    object.additional_properties.as_deref(),
+                ) {
+                    (Some(Schema::Object(property)), _) => {
+                        check(property, definitions, field, loc, problems)
+                    }
+                    (None, Some(Schema::Bool(false))) => {
+                        push_problem(
+                            problems,
+                            loc,
+                            "extra_forbidden",
+                            format!("unknown field `{name}`"),
+                        )
+                    }
+                    (None, Some(Schema::Object(extra))) => {
+                        check(extra, definitions, field, loc, problems)
+                    }
+                    _ => {}
+                }
+                loc.pop();
+            }
+        }
+        if let (Some(array), Some(items)) = (&schema.array, value.as_array()) {
+            if let Some(SingleOrVec::Single(item_schema)) = &array.items {
+                if let Schema::Object(item_schema) = item_schema.as_ref() {
+                    for (index, item) in items.iter().enumerate() {
+                        loc.push(Value::from(index));
+                        check(item_schema, definitions, item, loc, problems);
+                        loc.pop();
+                    }
+                }
+            }
+        }
+        if let Some(subschemas) = &schema.subschemas {
+            for part in subschemas.all_of.iter().flatten() {
+                if let Schema::Object(part) = part {
+                    check(part, definitions, value, loc, problems);
+                }
+            }
+            let alternatives = subschemas
+                .any_of
+                .iter()
+                .chain(subschemas.one_of.iter())
+                .flatten();
+            let mut any = false;
+            let mut fits_one = false;
+            for alternative in alternatives {
+                any = true;
+                if let Schema::Object(alternative) = alternative {
+                    let mut found = Vec::new();
+                    check(alternative, definitions, value, &mut loc.clone(), &mut found);
+                    fits_one |= found.is_empty();
+                }
+            }
+            if any && !fits_one {
+                push_problem(
+                    problems,
+                    loc,
+                    "value_error",
+                    format!("{value} fits none of the allowed forms"),
+                );
+            }
+        }
+    }
+}
 ///The 201 response of `enrol`: successful creation
 pub struct EnrolResponse;
 impl dropshot::HttpCodedResponse for EnrolResponse {
@@ -231,7 +473,7 @@ pub trait KeeperApi {
     async fn enrol(
         rqctx: dropshot::RequestContext<Self::Context>,
         headers: dropshot::Header<EnrolHeader>,
-        body: dropshot::TypedBody<EnrolBody>,
+        body: support::JsonBody<EnrolBody>,
     ) -> Result<EnrolResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/global/jobs"}]
@@ -250,20 +492,20 @@ pub trait KeeperApi {
     async fn report_finish(
         rqctx: dropshot::RequestContext<Self::Context>,
         headers: dropshot::Header<ReportFinishHeader>,
-        body: dropshot::TypedBody<ReportFinishBody>,
+        body: support::JsonBody<ReportFinishBody>,
     ) -> Result<ReportFinishResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/report/output"}]
     async fn report_output(
         rqctx: dropshot::RequestContext<Self::Context>,
         headers: dropshot::Header<ReportOutputHeader>,
-        body: dropshot::TypedBody<ReportOutputBody>,
+        body: support::JsonBody<ReportOutputBody>,
     ) -> Result<ReportOutputResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/report/start"}]
     async fn report_start(
         rqctx: dropshot::RequestContext<Self::Context>,
         headers: dropshot::Header<ReportStartHeader>,
-        body: dropshot::TypedBody<ReportStartBody>,
+        body: support::JsonBody<ReportStartBody>,
     ) -> Result<ReportStartResponse, dropshot::HttpError>;
 }
