@@ -1,3 +1,5 @@
+//! Test data: the dropshot API trait generated from `tests/corpus/buildomat.json` (see the README there).
+
 // Formatted by the generator (prettyplease), not by rustfmt.
 #[rustfmt::skip]
 mod generated;
