@@ -9,6 +9,9 @@ pub const API_VERSION: &str = "1.0.0";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
+/// The headers of error responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).

@@ -32,9 +32,6 @@ pub enum Error {
     /// 426: the client's API version is older than the server supports.
     #[error("{0}")]
     UpgradeRequired(String),
-    /// 429, with the seconds to wait.
-    #[error("Rate limited")]
-    RateLimited { retry_after_secs: u64 },
     /// 502: Stripe answered with an error, or with something unreadable.
     #[error("stripe error: {0}")]
     Stripe(String),
@@ -91,9 +88,6 @@ impl From<Error> for HttpError {
             Error::Conflict(m) => HttpError::from_status(S::CONFLICT, m),
             Error::Invalid(items) => HttpError::validation(items),
             Error::UpgradeRequired(m) => HttpError::from_status(S::UPGRADE_REQUIRED, m),
-            Error::RateLimited { retry_after_secs } => {
-                HttpError::from_status(S::TOO_MANY_REQUESTS, format!("Rate limited: retry after {retry_after_secs} s"))
-            }
             // The causes of 5xx go to the request log (dropshot logs the error's `Display`, which
             // shows `internal_message`), on the same line as the request id; never to the client.
             Error::Stripe(cause) => {

@@ -1,7 +1,6 @@
 //! The HTTP handlers: each operation of `CreditsApi`, with authentication, membership and role,
 //! the client's API version, the per-token rate limit, and validation.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use credits_api::support::{BearerAuthOrApiKeyAuthSchemes, Credentials, JsonBody, QueryParams};
@@ -14,7 +13,6 @@ use credits_api::{
     ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, ValidationErrorItem, WebhookReceipt,
 };
 use dropshot::{Header, Path, RequestContext, UntypedBody};
-use governor::{DefaultKeyedRateLimiter, Quota};
 
 use crate::ServerContext;
 use crate::error::{Error, HttpError};
@@ -22,23 +20,6 @@ use crate::store::{Caller, IdempotencyClaim, NewSession, Org, Role, sha256_hex};
 
 /// The implementation of the generated trait.
 pub enum CreditsServer {}
-
-/// Requests per token per minute, kept in this process (each instance counts its own).
-pub struct RateLimiter(DefaultKeyedRateLimiter<String>);
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
-        RateLimiter(DefaultKeyedRateLimiter::keyed(quota))
-    }
-
-    fn check(&self, token_id: &str) -> Result<(), Error> {
-        self.0.check_key(&token_id.to_string()).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
-            Error::RateLimited { retry_after_secs: wait.as_secs().max(1) }
-        })
-    }
-}
 
 type Ctx = Arc<ServerContext>;
 
@@ -56,7 +37,6 @@ async fn authorize(rqctx: &RequestContext<Ctx>, token: Token, org_slug: &str) ->
     let ctx = rqctx.context();
     check_client_version(rqctx, ctx)?;
     let caller = ctx.store.authenticate(&token.value).await?.ok_or(Error::Unauthenticated)?;
-    ctx.limiter.check(&caller.token_id)?;
     let (org, role) = ctx
         .store
         .membership(&caller.user_id, org_slug)

@@ -5,6 +5,7 @@
 //! on port 0.
 
 pub mod config;
+mod edge;
 pub mod error;
 mod handlers;
 mod openapi;
@@ -24,7 +25,6 @@ pub struct ServerContext {
     pub config: Config,
     pub store: Store,
     pub stripe: stripe::Stripe,
-    pub limiter: handlers::RateLimiter,
 }
 
 /// The API description of the implementation.
@@ -33,18 +33,21 @@ pub fn api() -> dropshot::ApiDescription<Arc<ServerContext>> {
         .expect("the generated trait describes a valid API")
 }
 
-/// A running server.
+/// A running server: the edge clients talk to, and dropshot behind it.
 pub struct RunningServer {
+    edge: edge::Edge,
     server: dropshot::HttpServer<Arc<ServerContext>>,
 }
 
 impl RunningServer {
+    /// Where clients connect.
     pub fn local_addr(&self) -> std::net::SocketAddr {
-        self.server.local_addr()
+        self.edge.local_addr()
     }
 
     /// Stops accepting requests and waits for the ones in progress.
     pub async fn close(self) -> Result<(), String> {
+        self.edge.close().await;
         self.server.close().await
     }
 
@@ -58,16 +61,29 @@ impl RunningServer {
 pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let store = Store::connect(&config.database_url).await?;
     let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let limiter = handlers::RateLimiter::new(config.rate_limit_per_minute);
+    let limiter = edge::RateLimiter::new(config.rate_limit_per_minute);
     let bind = config.bind;
     let log_level = config.http_log_level.clone();
-    let context = Arc::new(ServerContext { config, store, stripe, limiter });
+    let context = Arc::new(ServerContext { config, store, stripe });
     let log = dropshot::ConfigLogging::StderrTerminal { level: log_level }
         .to_logger("credits-server")
         .map_err(|e| anyhow::anyhow!("logger: {e}"))?;
+    // dropshot listens on loopback only; clients reach it through the edge (see `edge`).
+    let internal = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = ServerBuilder::new(api(), context, log)
-        .config(ConfigDropshot { bind_address: bind, default_request_body_max_bytes: 64 * 1024, ..Default::default() })
+        .config(ConfigDropshot {
+            bind_address: internal,
+            default_request_body_max_bytes: 64 * 1024,
+            ..Default::default()
+        })
         .start()
-        .map_err(|e| anyhow::anyhow!("starting the HTTP server on {bind}: {e}"))?;
-    Ok(RunningServer { server })
+        .map_err(|e| anyhow::anyhow!("starting the HTTP server: {e}"))?;
+    let edge = match edge::start(bind, server.local_addr(), limiter).await {
+        Ok(edge) => edge,
+        Err(e) => {
+            let _ = server.close().await;
+            anyhow::bail!("listening on {bind}: {e}");
+        }
+    };
+    Ok(RunningServer { edge, server })
 }

@@ -96,7 +96,13 @@ fn add_error_statuses(document: &mut Value) {
     if let Some(map) = responses.as_object_mut() {
         map.clear();
     }
-    for (_, description) in ERROR_STATUSES {
-        responses[response_name(description)] = json!({ "description": description, "content": content });
+    for (status, description) in ERROR_STATUSES {
+        let mut response = json!({ "description": description, "content": content });
+        if *status == 429 {
+            // Set by the edge, which answers 429s itself (see `edge`).
+            let (name, header_description) = crate::edge::RETRY_AFTER;
+            response["headers"] = json!({ name: { "description": header_description, "required": true, "schema": { "type": "integer" } } });
+        }
+        responses[response_name(description)] = response;
     }
 }

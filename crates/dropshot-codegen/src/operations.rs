@@ -397,9 +397,12 @@ fn read_responses(
         let response_pointer = format!("{pointer}/responses/{}", pointer_token(code));
         let response = resolve(spec, response);
         let first = code.chars().next().unwrap_or('0');
-        if response.get("headers").and_then(Value::as_object).is_some_and(|h| !h.is_empty()) {
+        // Error responses' headers are recorded in `ERROR_RESPONSE_HEADERS_JSON` (dropshot cannot
+        // declare them); a success response's would need typed headers the generator does not write.
+        let is_error = matches!(first, '4' | '5');
+        if !is_error && response.get("headers").and_then(Value::as_object).is_some_and(|h| !h.is_empty()) {
             problems.push(Unsupported::new(
-                format!("headers of response {code} (the generator declares no response headers)"),
+                format!("headers of response {code} (the generator declares no success response headers)"),
                 format!("{response_pointer}/headers"),
             ));
         }
@@ -618,6 +621,7 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
         quote!((#pointer, #construct))
     });
     let security = security_json(spec);
+    let error_headers = error_headers_json(spec);
     quote! {
         /// The `info.title` of the OpenAPI document this module was generated from.
         pub const API_TITLE: &str = #title;
@@ -626,11 +630,41 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
         /// Constructs of the document left out because dropshot cannot express them:
         /// (JSON pointer, what it is).
         pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
+        /// The headers of error responses, which dropshot cannot declare, as JSON:
+        /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+        pub const ERROR_RESPONSE_HEADERS_JSON: &str = #error_headers;
         /// The document's security, which dropshot cannot express, as JSON:
         /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
         /// operation with the requirements in force for it (its own, or the document's).
         pub const SECURITY_JSON: &str = #security;
     }
+}
+
+fn error_headers_json(spec: &Value) -> String {
+    let mut operations = Map::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let mut statuses = Map::new();
+            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                let response = resolve(spec, response);
+                if let Some(headers) = response.get("headers").and_then(Value::as_object).filter(|h| !h.is_empty())
+                    && matches!(code.chars().next(), Some('4' | '5'))
+                {
+                    let resolved: Map<String, Value> =
+                        headers.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
+                    statuses.insert(code.clone(), Value::Object(resolved));
+                }
+            }
+            if !statuses.is_empty() {
+                operations.insert(id.to_string(), Value::Object(statuses));
+            }
+        }
+    }
+    Value::Object(operations).to_string()
 }
 
 fn security_json(spec: &Value) -> String {

@@ -37,7 +37,7 @@ async fn drift_in_the_served_document_is_caught() {
 }
 
 /// Each operation's error statuses and their descriptions, with references followed.
-fn error_statuses(document: &Value) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+fn error_statuses(document: &Value) -> std::collections::BTreeMap<String, Vec<(String, String, Value)>> {
     let resolve = |value: &Value| -> Value {
         match value.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
             Some(pointer) => document.pointer(pointer).cloned().unwrap_or(Value::Null),
@@ -48,16 +48,18 @@ fn error_statuses(document: &Value) -> std::collections::BTreeMap<String, Vec<(S
     for item in document["paths"].as_object().expect("paths").values() {
         for op in item.as_object().expect("path item").values() {
             let id = op["operationId"].as_str().expect("operationId").to_string();
-            let mut statuses: Vec<(String, String)> = op["responses"]
+            let mut statuses: Vec<(String, String, Value)> = op["responses"]
                 .as_object()
                 .expect("responses")
                 .iter()
                 .filter(|(code, _)| code.starts_with('4') || code.starts_with('5'))
                 .map(|(code, response)| {
-                    (code.clone(), resolve(response)["description"].as_str().unwrap_or("").to_string())
+                    let response = resolve(response);
+                    let description = response["description"].as_str().unwrap_or("").to_string();
+                    (code.clone(), description, response.get("headers").cloned().unwrap_or(Value::Null))
                 })
                 .collect();
-            statuses.sort();
+            statuses.sort_by(|a, b| a.0.cmp(&b.0));
             out.insert(id, statuses);
         }
     }
@@ -66,7 +68,7 @@ fn error_statuses(document: &Value) -> std::collections::BTreeMap<String, Vec<(S
 
 /// Stricter than the shared normalization, which must collapse errors into `4XX`/`5XX` for the
 /// round trip: the served document lists, for every operation, exactly the error statuses of the
-/// spec file, with the same descriptions.
+/// spec file, with the same descriptions and headers.
 #[tokio::test]
 async fn served_error_statuses_match_the_spec_file_one_by_one() {
     let app = spawn_app(Db::Sqlite).await;

@@ -22,6 +22,9 @@ pub const SKIPPED: &[(&str, &str)] = &[
         "query parameter \"id\" whose schema is not a scalar (boolean, number, integer or string)",
     ),
 ];
+/// The headers of error responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).

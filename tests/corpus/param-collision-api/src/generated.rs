@@ -9,6 +9,9 @@ pub const API_VERSION: &str = "v1";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
+/// The headers of error responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).

@@ -1,0 +1,167 @@
+//! The HTTP edge: what clients connect to, in front of dropshot on a loopback port.
+//!
+//! It exists for the per-token rate limit. product.md wants a 429 to say in a `Retry-After`
+//! header when to come back, and dropshot 0.18 gives a handler's error type no way to set a
+//! response header; so the limit is applied here, before dropshot, where the answer is ours to
+//! write. Everything else is passed through unchanged (with `X-Forwarded-For`).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use credits_api::ApiErrorPayload;
+use credits_api::support::ApiError;
+use dropshot::ErrorStatusCode;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::store::sha256_hex;
+
+type Body = Either<Incoming, Full<Bytes>>;
+
+/// The header of the edge's 429, as the served document declares it.
+pub const RETRY_AFTER: (&str, &str) = ("Retry-After", "Seconds to wait before the next request is allowed");
+
+/// Requests per token per minute, counted in this process (each instance counts its own).
+pub struct RateLimiter(DefaultKeyedRateLimiter<String>);
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
+        RateLimiter(DefaultKeyedRateLimiter::keyed(quota))
+    }
+
+    /// `Err(seconds to wait)` when the token has used up its quota.
+    fn check(&self, token: &str) -> Result<(), u64> {
+        // Keyed by a hash: the limiter's memory holds no token.
+        self.0.check_key(&sha256_hex(token.as_bytes())).map_err(|not_until| {
+            let now = governor::clock::Clock::now(&governor::clock::DefaultClock::default());
+            not_until.wait_time_from(now).as_secs_f64().ceil().max(1.0) as u64
+        })
+    }
+}
+
+/// The running edge.
+pub struct Edge {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Edge {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections; those open finish their requests.
+    pub async fn close(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Listens on `bind` and passes requests to dropshot at `upstream`.
+pub async fn start(bind: SocketAddr, upstream: SocketAddr, limiter: RateLimiter) -> std::io::Result<Edge> {
+    let listener = TcpListener::bind(bind).await?;
+    let local_addr = listener.local_addr()?;
+    let client: Client<HttpConnector, Incoming> = Client::builder(TokioExecutor::new()).build_http();
+    let shared = Arc::new(Shared { client, upstream, limiter });
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = tokio::select! {
+                _ = stopped.changed() => return,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        continue;
+                    }
+                },
+            };
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, Infallible>(shared.handle(request, peer).await) }
+                });
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await
+                {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            });
+        }
+    });
+    Ok(Edge { local_addr, stop, task })
+}
+
+struct Shared {
+    client: Client<HttpConnector, Incoming>,
+    upstream: SocketAddr,
+    limiter: RateLimiter,
+}
+
+impl Shared {
+    async fn handle(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        if let Some(token) = presented_token(request.headers())
+            && let Err(wait) = self.limiter.check(&token)
+        {
+            tracing::info!(method = %request.method(), path = %request.uri().path(), wait, "rate limited");
+            let mut response =
+                envelope(ErrorStatusCode::TOO_MANY_REQUESTS, &format!("Rate limited: retry after {wait} s"));
+            response.headers_mut().insert(http::header::RETRY_AFTER, wait.into());
+            return response;
+        }
+        let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let uri = match format!("http://{}{path}", self.upstream).parse() {
+            Ok(uri) => uri,
+            Err(_) => return envelope(ErrorStatusCode::BAD_REQUEST, "Invalid request target"),
+        };
+        *request.uri_mut() = uri;
+        if let Ok(value) = peer.ip().to_string().parse() {
+            request.headers_mut().insert("x-forwarded-for", value);
+        }
+        match self.client.request(request).await {
+            Ok(response) => response.map(Either::Left),
+            Err(e) => {
+                tracing::error!(error = %e, "the API server did not answer");
+                envelope(ErrorStatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+            }
+        }
+    }
+}
+
+/// The token of a request (`Authorization: <scheme> <token>` or `X-API-Key`), to count it by.
+fn presented_token(headers: &http::HeaderMap) -> Option<String> {
+    let from_authorization = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, token)| token.trim());
+    let token = from_authorization.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))?;
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+/// An answer of the edge's own, in the API's error envelope.
+fn envelope(status: ErrorStatusCode, detail: &str) -> Response<Body> {
+    let error: ApiError<ApiErrorPayload> = ApiError::from_status(status, detail);
+    let body = serde_json::to_vec(&error.body).expect("the envelope serializes");
+    Response::builder()
+        .status(status.as_u16())
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Either::Right(Full::new(Bytes::from(body))))
+        .expect("a valid response")
+}
