@@ -154,20 +154,19 @@ fn path_segments(path: &str) -> Vec<ValidationErrorItemLocItem> {
     }
     let mut segments = Vec::new();
     for part in path.split('.') {
-        let mut rest = part;
-        if let Some(i) = rest.find('[') {
-            if i > 0 {
-                segments.push(ValidationErrorItemLocItem::String(rest[..i].to_string()));
+        let (name, mut rest) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
+        if !name.is_empty() {
+            segments.push(ValidationErrorItemLocItem::String(name.to_string()));
+        }
+        // `rest` is what followed the first `[`: `0]`, or `0][1]`.
+        while let Some((index, after)) = rest.split_once(']') {
+            match index.parse::<i64>() {
+                Ok(i) => segments.push(ValidationErrorItemLocItem::Integer(i)),
+                Err(_) => segments.push(ValidationErrorItemLocItem::String(index.to_string())),
             }
-            rest = &rest[i..];
-            while let Some(end) = rest.find(']') {
-                match rest[1..end].parse::<i64>() {
-                    Ok(index) => segments.push(ValidationErrorItemLocItem::Integer(index)),
-                    Err(_) => segments.push(ValidationErrorItemLocItem::String(rest[1..end].to_string())),
-                }
-                rest = &rest[end + 1..];
-            }
-        } else if !rest.is_empty() {
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+        if !rest.is_empty() {
             segments.push(ValidationErrorItemLocItem::String(rest.to_string()));
         }
     }
@@ -228,6 +227,12 @@ mod tests {
                 .into(),
         ));
         assert_eq!(loc_of(&e), ["query", "transaction_type", "0"]);
+    }
+
+    #[test]
+    fn keys_chosen_by_the_client_cannot_break_the_path() {
+        let segments: Vec<String> = path_segments("m.k[0]é]x").iter().map(ToString::to_string).collect();
+        assert_eq!(segments, ["m", "k", "0", "é", "x"]);
     }
 
     #[test]

@@ -698,12 +698,11 @@ pub mod support {
             write!(f, "Credentials {{ scheme: {:?}, value: <redacted> }}", self.scheme)
         }
     }
-    #[async_trait::async_trait]
-    impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let headers = rqctx.request.headers();
+    impl<S: AcceptedSchemes> Credentials<S> {
+        /// The credentials in `headers`, in the first of the accepted schemes they come in.
+        /// Anything in front of the server that counts requests by credentials (a rate
+        /// limiter) should find them with this, to count what the server will use.
+        pub fn find(headers: &http::HeaderMap) -> Option<Self> {
             let text = |name: &str| {
                 headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
             };
@@ -713,31 +712,37 @@ pub mod support {
                 (kind.eq_ignore_ascii_case(expected) && !value.is_empty())
                     .then(|| value.to_string())
             };
-            for scheme in S::SCHEMES {
-                let found = match *scheme {
-                    Scheme::Bearer { name } => authorization("bearer").map(|v| (name, v)),
-                    Scheme::Basic { name } => authorization("basic").map(|v| (name, v)),
-                    Scheme::ApiKeyHeader { name, header } => {
-                        text(header)
-                            .filter(|v| !v.is_empty())
-                            .map(|v| (name, v.to_string()))
-                    }
-                };
-                if let Some((scheme, value)) = found {
-                    return Ok(Credentials {
-                        scheme,
+            S::SCHEMES
+                .iter()
+                .find_map(|scheme| {
+                    let (name, value) = match *scheme {
+                        Scheme::Bearer { name } => (name, authorization("bearer")?),
+                        Scheme::Basic { name } => (name, authorization("basic")?),
+                        Scheme::ApiKeyHeader { name, header } => {
+                            (name, text(header).filter(|v| !v.is_empty())?.to_string())
+                        }
+                    };
+                    Some(Credentials {
+                        scheme: name,
                         value,
                         accepted: std::marker::PhantomData,
-                    });
-                }
-            }
-            Err(
-                dropshot::HttpError::for_client_error(
-                    None,
-                    dropshot::ClientErrorStatusCode::UNAUTHORIZED,
-                    "missing or malformed credentials".to_string(),
-                ),
-            )
+                    })
+                })
+        }
+    }
+    #[async_trait::async_trait]
+    impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
+        async fn from_request<Context: dropshot::ServerContext>(
+            rqctx: &dropshot::RequestContext<Context>,
+        ) -> Result<Self, dropshot::HttpError> {
+            Self::find(rqctx.request.headers())
+                .ok_or_else(|| {
+                    dropshot::HttpError::for_client_error(
+                        None,
+                        dropshot::ClientErrorStatusCode::UNAUTHORIZED,
+                        "missing or malformed credentials".to_string(),
+                    )
+                })
         }
         fn metadata(
             _: dropshot::ApiEndpointBodyContentType,
@@ -842,6 +847,14 @@ pub mod support {
     ) {
         problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
     }
+    /// A value as quoted in a message: cut short, so that a large body is not echoed back.
+    fn quote(value: &serde_json::Value) -> String {
+        let text = value.to_string();
+        match text.char_indices().nth(60) {
+            Some((end, _)) => format!("{}...", & text[..end]),
+            None => text,
+        }
+    }
     /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
     fn check(
         schema: &schemars::schema::SchemaObject,
@@ -886,7 +899,7 @@ pub mod support {
                     problems,
                     loc,
                     "type_error",
-                    format!("expected {}, got {value}", expected.join(" or ")),
+                    format!("expected {}, got {}", expected.join(" or "), quote(value)),
                 );
                 return;
             }
@@ -897,7 +910,9 @@ pub mod support {
                     problems,
                     loc,
                     "enum",
-                    format!("{value} is not one of {}", Value::Array(values.clone())),
+                    format!(
+                        "{} is not one of {}", quote(value), Value::Array(values.clone())
+                    ),
                 );
             }
         }
@@ -994,7 +1009,7 @@ pub mod support {
                     problems,
                     loc,
                     "value_error",
-                    format!("{value} fits none of the allowed forms"),
+                    format!("{} fits none of the allowed forms", quote(value)),
                 );
             }
         }

@@ -9,10 +9,11 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use credits_api::ApiErrorPayload;
-use credits_api::support::ApiError;
+use credits_api::support::{ApiError, BearerAuthOrApiKeyAuthSchemes, Credentials};
 use dropshot::ErrorStatusCode;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use http_body_util::{Either, Full};
@@ -22,6 +23,8 @@ use hyper::{Request, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,6 +42,13 @@ impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
         let quota = Quota::per_minute(NonZeroU32::new(per_minute.max(1)).expect("at least 1"));
         RateLimiter(DefaultKeyedRateLimiter::keyed(quota))
+    }
+
+    /// Forgets tokens whose quota is whole again: the limiter counts whatever is presented,
+    /// before authentication, so without this its memory would grow with every made-up token.
+    fn prune(&self) {
+        self.0.retain_recent();
+        self.0.shrink_to_fit();
     }
 
     /// `Err(seconds to wait)` when the token has used up its quota.
@@ -63,12 +73,16 @@ impl Edge {
         self.local_addr
     }
 
-    /// Stops accepting connections; those open finish their requests.
+    /// Stops accepting connections and lets those open finish the requests in progress (for at
+    /// most [`CLOSE_GRACE`]).
     pub async fn close(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
 }
+
+/// How long closing waits for the requests in progress.
+const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
 /// Listens on `bind` and passes requests to dropshot at `upstream`.
 pub async fn start(bind: SocketAddr, upstream: SocketAddr, limiter: RateLimiter) -> std::io::Result<Edge> {
@@ -78,31 +92,43 @@ pub async fn start(bind: SocketAddr, upstream: SocketAddr, limiter: RateLimiter)
     let shared = Arc::new(Shared { client, upstream, limiter });
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut prune = tokio::time::interval(Duration::from_secs(60));
         loop {
             let (stream, peer) = tokio::select! {
-                _ = stopped.changed() => return,
+                _ = stopped.changed() => break,
+                _ = prune.tick() => {
+                    shared.limiter.prune();
+                    continue;
+                }
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
+                        // Out of file descriptors, say: wait rather than spin.
                         tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
                         continue;
                     }
                 },
             };
-            let shared = shared.clone();
+            let handler = shared.clone();
+            let service = service_fn(move |request| {
+                let handler = handler.clone();
+                async move { Ok::<_, Infallible>(handler.handle(request, peer).await) }
+            });
+            // HTTP/1.1 and HTTP/2, as dropshot itself serves.
+            let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+            let connection = graceful.watch(connection);
             tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, Infallible>(shared.handle(request, peer).await) }
-                });
-                if let Err(e) = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                {
+                if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }
             });
+        }
+        drop(listener);
+        if tokio::time::timeout(CLOSE_GRACE, graceful.shutdown()).await.is_err() {
+            tracing::warn!("requests still in progress after {CLOSE_GRACE:?}; closing anyway");
         }
     });
     Ok(Edge { local_addr, stop, task })
@@ -116,8 +142,9 @@ struct Shared {
 
 impl Shared {
     async fn handle(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        if let Some(token) = presented_token(request.headers())
-            && let Err(wait) = self.limiter.check(&token)
+        // Counted under the credentials the server will authenticate, found the way it finds them.
+        if let Some(credentials) = Credentials::<BearerAuthOrApiKeyAuthSchemes>::find(request.headers())
+            && let Err(wait) = self.limiter.check(&credentials.value)
         {
             tracing::info!(method = %request.method(), path = %request.uri().path(), wait, "rate limited");
             let mut response =
@@ -127,8 +154,9 @@ impl Shared {
         }
         let path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let uri = match format!("http://{}{path}", self.upstream).parse() {
-            Ok(uri) => uri,
-            Err(_) => return envelope(ErrorStatusCode::BAD_REQUEST, "Invalid request target"),
+            Ok(uri) if path.starts_with('/') => uri,
+            // `OPTIONS *` and the like: nothing the API serves.
+            _ => return envelope(ErrorStatusCode::BAD_REQUEST, "Invalid request target"),
         };
         *request.uri_mut() = uri;
         if let Ok(value) = peer.ip().to_string().parse() {
@@ -136,23 +164,17 @@ impl Shared {
         }
         match self.client.request(request).await {
             Ok(response) => response.map(Either::Left),
-            Err(e) => {
+            Err(e) if e.is_connect() => {
                 tracing::error!(error = %e, "the API server did not answer");
                 envelope(ErrorStatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
             }
+            Err(e) => {
+                // The request itself failed on the way (a broken body, a client that left).
+                tracing::warn!(error = %e, "a request could not be passed on");
+                envelope(ErrorStatusCode::BAD_REQUEST, "The request could not be read")
+            }
         }
     }
-}
-
-/// The token of a request (`Authorization: <scheme> <token>` or `X-API-Key`), to count it by.
-fn presented_token(headers: &http::HeaderMap) -> Option<String> {
-    let from_authorization = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, token)| token.trim());
-    let token = from_authorization.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))?;
-    (!token.is_empty()).then(|| token.to_string())
 }
 
 /// An answer of the edge's own, in the API's error envelope.

@@ -582,7 +582,10 @@ impl Store {
     }
 
     /// Frees a claimed key after a failure. When Stripe answered (it refused, or failed), the key
-    /// is forgotten: a retry starts afresh with a new Stripe key. When the outcome is unknown (no
+    /// is forgotten: a retry starts afresh with a new Stripe key. (Stripe replays its first
+    /// answer to a key, a 5xx or an unreadable body included, so reusing the key could never get
+    /// past it; a fresh key may at worst leave behind an open session whose URL nobody was
+    /// given, which expires unpaid.) When the outcome is unknown (no
     /// answer in time, the connection dropped), the Stripe key is kept and the claim is marked
     /// abandoned, so a retry with the same body reaches whatever Stripe did.
     pub async fn release_idempotency_key(&self, user_id: &str, key: &str, outcome_known: bool) -> Result<()> {

@@ -1021,35 +1021,42 @@ fn emit_credentials(operations: &[Operation]) -> Option<TokenStream> {
             }
         }
 
-        #[async_trait::async_trait]
-        impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
-            async fn from_request<Context: dropshot::ServerContext>(
-                rqctx: &dropshot::RequestContext<Context>,
-            ) -> Result<Self, dropshot::HttpError> {
-                let headers = rqctx.request.headers();
+        impl<S: AcceptedSchemes> Credentials<S> {
+            /// The credentials in `headers`, in the first of the accepted schemes they come in.
+            /// Anything in front of the server that counts requests by credentials (a rate
+            /// limiter) should find them with this, to count what the server will use.
+            pub fn find(headers: &http::HeaderMap) -> Option<Self> {
                 let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
                 let authorization = |expected: &str| {
                     let (kind, value) = text("authorization")?.split_once(' ')?;
                     let value = value.trim();
                     (kind.eq_ignore_ascii_case(expected) && !value.is_empty()).then(|| value.to_string())
                 };
-                for scheme in S::SCHEMES {
-                    let found = match *scheme {
-                        Scheme::Bearer { name } => authorization("bearer").map(|v| (name, v)),
-                        Scheme::Basic { name } => authorization("basic").map(|v| (name, v)),
+                S::SCHEMES.iter().find_map(|scheme| {
+                    let (name, value) = match *scheme {
+                        Scheme::Bearer { name } => (name, authorization("bearer")?),
+                        Scheme::Basic { name } => (name, authorization("basic")?),
                         Scheme::ApiKeyHeader { name, header } => {
-                            text(header).filter(|v| !v.is_empty()).map(|v| (name, v.to_string()))
+                            (name, text(header).filter(|v| !v.is_empty())?.to_string())
                         }
                     };
-                    if let Some((scheme, value)) = found {
-                        return Ok(Credentials { scheme, value, accepted: std::marker::PhantomData });
-                    }
-                }
-                Err(dropshot::HttpError::for_client_error(
-                    None,
-                    dropshot::ClientErrorStatusCode::UNAUTHORIZED,
-                    "missing or malformed credentials".to_string(),
-                ))
+                    Some(Credentials { scheme: name, value, accepted: std::marker::PhantomData })
+                })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
+            async fn from_request<Context: dropshot::ServerContext>(
+                rqctx: &dropshot::RequestContext<Context>,
+            ) -> Result<Self, dropshot::HttpError> {
+                Self::find(rqctx.request.headers()).ok_or_else(|| {
+                    dropshot::HttpError::for_client_error(
+                        None,
+                        dropshot::ClientErrorStatusCode::UNAUTHORIZED,
+                        "missing or malformed credentials".to_string(),
+                    )
+                })
             }
 
             fn metadata(_: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
@@ -1126,6 +1133,15 @@ fn emit_json_body() -> TokenStream {
             problems.push(serde_json::json!({"loc": loc, "msg": msg, "type": kind}));
         }
 
+        /// A value as quoted in a message: cut short, so that a large body is not echoed back.
+        fn quote(value: &serde_json::Value) -> String {
+            let text = value.to_string();
+            match text.char_indices().nth(60) {
+                Some((end, _)) => format!("{}...", &text[..end]),
+                None => text,
+            }
+        }
+
         /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
         fn check(
             schema: &schemars::schema::SchemaObject,
@@ -1163,13 +1179,13 @@ fn emit_json_body() -> TokenStream {
                 };
                 if !allowed.iter().any(|t| fits(t)) {
                     let expected: Vec<String> = allowed.iter().map(|t| format!("{t:?}").to_lowercase()).collect();
-                    push_problem(problems, loc, "type_error", format!("expected {}, got {value}", expected.join(" or ")));
+                    push_problem(problems, loc, "type_error", format!("expected {}, got {}", expected.join(" or "), quote(value)));
                     return;
                 }
             }
             if let Some(values) = &schema.enum_values {
                 if !values.contains(value) {
-                    push_problem(problems, loc, "enum", format!("{value} is not one of {}", Value::Array(values.clone())));
+                    push_problem(problems, loc, "enum", format!("{} is not one of {}", quote(value), Value::Array(values.clone())));
                 }
             }
             if let (Some(number), Some(n)) = (&schema.number, value.as_f64()) {
@@ -1231,7 +1247,7 @@ fn emit_json_body() -> TokenStream {
                     }
                 }
                 if any && !fits_one {
-                    push_problem(problems, loc, "value_error", format!("{value} fits none of the allowed forms"));
+                    push_problem(problems, loc, "value_error", format!("{} fits none of the allowed forms", quote(value)));
                 }
             }
         }

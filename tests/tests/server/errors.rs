@@ -306,6 +306,22 @@ async fn a_429_says_when_to_retry(db: Db) {
     let payload = response.into_inner();
     assert_eq!(payload.type_, ApiErrorPayloadType::RateLimitError);
     assert!(payload.detail.contains(&format!("retry after {seconds} s")), "{payload:?}");
+
+    // Counted under the credentials the server uses: decoy `Authorization` values beside the
+    // real `X-API-Key` do not open a fresh quota each time.
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let mut statuses = Vec::new();
+    for decoy in ["Basic a", "Basic b", "Basic c"] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/api/v1/org/{org}/credits", app.base_url))
+            .header("authorization", decoy)
+            .header("x-api-key", &token)
+            .send()
+            .await
+            .expect("server answers");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 429, 429]);
 }
 
 async fn broken_database_is_a_generic_500(db: Db) {

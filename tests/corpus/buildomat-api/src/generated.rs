@@ -436,6 +436,14 @@ pub mod support {
     ) {
         problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
     }
+    /// A value as quoted in a message: cut short, so that a large body is not echoed back.
+    fn quote(value: &serde_json::Value) -> String {
+        let text = value.to_string();
+        match text.char_indices().nth(60) {
+            Some((end, _)) => format!("{}...", & text[..end]),
+            None => text,
+        }
+    }
     /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
     fn check(
         schema: &schemars::schema::SchemaObject,
@@ -480,7 +488,7 @@ pub mod support {
                     problems,
                     loc,
                     "type_error",
-                    format!("expected {}, got {value}", expected.join(" or ")),
+                    format!("expected {}, got {}", expected.join(" or "), quote(value)),
                 );
                 return;
             }
@@ -491,7 +499,9 @@ pub mod support {
                     problems,
                     loc,
                     "enum",
-                    format!("{value} is not one of {}", Value::Array(values.clone())),
+                    format!(
+                        "{} is not one of {}", quote(value), Value::Array(values.clone())
+                    ),
                 );
             }
         }
@@ -588,7 +598,7 @@ pub mod support {
                     problems,
                     loc,
                     "value_error",
-                    format!("{value} fits none of the allowed forms"),
+                    format!("{} fits none of the allowed forms", quote(value)),
                 );
             }
         }
