@@ -6,9 +6,11 @@
 //! express stops generation with an [`Unsupported`] naming the construct and its JSON pointer; with
 //! [`Settings::skip_unsupported`] the offending operations are left out instead, and listed.
 
+mod emit;
 mod names;
 mod operations;
 mod schema;
+mod support;
 mod types;
 mod unsupported;
 
@@ -88,8 +90,8 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     if schemas.into_iter().flatten().any(|(k, _)| names::type_name(k) == trait_name) {
         trait_name.push_str("Trait");
     }
-    let info = operations::info_constants(spec, &skipped);
-    let ops_tokens = operations::emit(&operations, &trait_name, error_type.as_ref());
+    let info = emit::info_constants(spec, &skipped);
+    let ops_tokens = emit::emit(&operations, &trait_name, error_type.as_ref());
     let uses_html_form = operations.iter().any(|op| op.resolved_query());
     let uses_json_body = operations.iter().any(|op| op.json_body());
     let uses_async_trait = uses_html_form || uses_json_body || operations.iter().any(|op| !op.security.is_empty());
@@ -116,6 +118,6 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             async_trait: uses_async_trait,
         },
         trait_name,
-        error_conversion_scaffold: error_type.as_ref().and_then(|e| operations::error_conversion_scaffold(e, spec)),
+        error_conversion_scaffold: error_type.as_ref().and_then(|e| support::error_conversion_scaffold(e, spec)),
     })
 }

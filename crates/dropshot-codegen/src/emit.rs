@@ -1,0 +1,290 @@
+//! Writing the API trait, the response types that carry the spec's statuses and descriptions,
+//! and the constants that record what dropshot cannot say (title, version, security, error
+//! response headers, what was left out).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use serde_json::{Map, Value, json};
+
+use crate::names;
+use crate::operations::{BodyKind, ErrorType, METHODS, Operation, Success};
+use crate::schema::resolve;
+use crate::support;
+use crate::unsupported::Unsupported;
+
+/// Constants about the document: its title and version, and what was left out.
+pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStream {
+    let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or_default();
+    let version = spec.pointer("/info/version").and_then(Value::as_str).unwrap_or_default();
+    let skipped = skipped.iter().map(|u| {
+        let (pointer, construct) = (&u.pointer, &u.construct);
+        quote!((#pointer, #construct))
+    });
+    let security = security_json(spec);
+    let error_headers = error_headers_json(spec);
+    quote! {
+        /// The `info.title` of the OpenAPI document this module was generated from.
+        pub const API_TITLE: &str = #title;
+        /// The `info.version` of the OpenAPI document this module was generated from.
+        pub const API_VERSION: &str = #version;
+        /// Constructs of the document left out because dropshot cannot express them:
+        /// (JSON pointer, what it is).
+        pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
+        /// The headers of error responses, which dropshot cannot declare, as JSON:
+        /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+        pub const ERROR_RESPONSE_HEADERS_JSON: &str = #error_headers;
+        /// The document's security, which dropshot cannot express, as JSON:
+        /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
+        /// operation with the requirements in force for it (its own, or the document's).
+        pub const SECURITY_JSON: &str = #security;
+    }
+}
+
+fn error_headers_json(spec: &Value) -> String {
+    let mut operations = Map::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let mut statuses = Map::new();
+            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                let response = resolve(spec, response);
+                if let Some(headers) = response.get("headers").and_then(Value::as_object).filter(|h| !h.is_empty())
+                    && matches!(code.chars().next(), Some('4' | '5'))
+                {
+                    let resolved: Map<String, Value> =
+                        headers.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
+                    statuses.insert(code.clone(), Value::Object(resolved));
+                }
+            }
+            if !statuses.is_empty() {
+                operations.insert(id.to_string(), Value::Object(statuses));
+            }
+        }
+    }
+    Value::Object(operations).to_string()
+}
+
+fn security_json(spec: &Value) -> String {
+    let schemes = spec.pointer("/components/securitySchemes").cloned().unwrap_or(json!({}));
+    let global = spec.get("security").cloned();
+    let mut operations = Map::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| i) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            if let Some(security) = op.get("security").cloned().or_else(|| global.clone()) {
+                operations.insert(id.to_string(), security);
+            }
+        }
+    }
+    json!({ "securitySchemes": schemes, "operations": operations }).to_string()
+}
+
+/// The trait, the response types, and (when the spec has its own error schema) the error type.
+pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&ErrorType>) -> TokenStream {
+    let trait_ident = format_ident!("{trait_name}");
+    let responses = operations.iter().map(emit_response);
+    let methods = operations.iter().map(emit_method);
+    let error_support = error.map(|_| support::emit_error_support());
+    let multi_query = operations.iter().any(|op| op.resolved.query.is_some()).then(support::emit_query_params);
+    let json_body = operations
+        .iter()
+        .any(|op| op.body.as_ref().is_some_and(|b| b.kind == BodyKind::Json) && op.resolved.body.is_some())
+        .then(support::emit_json_body);
+    let credentials = support::emit_credentials(operations);
+    let any_support = error_support.is_some() || multi_query.is_some() || credentials.is_some() || json_body.is_some();
+    let support = any_support.then(|| {
+        quote! {
+            /// What the generated trait needs beyond the spec's types: kept in a module of its own
+            /// so that no schema name can collide with it.
+            pub mod support {
+                #error_support
+                #multi_query
+                #credentials
+                #json_body
+            }
+        }
+    });
+    let trait_doc = format!(
+        "The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
+        names::snake_name(trait_name)
+    );
+    quote! {
+        #support
+        #(#responses)*
+
+        #[doc = #trait_doc]
+        #[dropshot::api_description]
+        pub trait #trait_ident {
+            /// State shared by the handlers.
+            type Context: Send + Sync + 'static;
+            #(#methods)*
+        }
+    }
+}
+
+fn response_ident(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("{}", op.resolved.response_name)
+}
+
+fn emit_response(op: &Operation) -> TokenStream {
+    let Success::Coded { status, description, schema } = &op.success else { return quote!() };
+    let ident = response_ident(op);
+    let status_const = format_ident!("{}", status_const(*status).expect("checked when read"));
+    let doc = format!("The {status} response of `{}`: {description}", op.fn_name);
+    match (schema, &op.resolved.success) {
+        (Some(_), Some(body)) => quote! {
+            #[doc = #doc]
+            pub struct #ident(pub #body);
+
+            impl dropshot::HttpCodedResponse for #ident {
+                type Body = #body;
+                const STATUS_CODE: http::StatusCode = http::StatusCode::#status_const;
+                const DESCRIPTION: &'static str = #description;
+            }
+
+            impl From<#ident> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+                fn from(response: #ident) -> Self {
+                    <#ident as dropshot::HttpCodedResponse>::for_object(response.0)
+                }
+            }
+        },
+        _ => quote! {
+            #[doc = #doc]
+            pub struct #ident;
+
+            impl dropshot::HttpCodedResponse for #ident {
+                type Body = <dropshot::HttpResponseUpdatedNoContent as dropshot::HttpCodedResponse>::Body;
+                const STATUS_CODE: http::StatusCode = http::StatusCode::#status_const;
+                const DESCRIPTION: &'static str = #description;
+            }
+
+            impl From<#ident> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+                fn from(_: #ident) -> Self {
+                    http::Response::builder()
+                        .status(<#ident as dropshot::HttpCodedResponse>::STATUS_CODE)
+                        .body(dropshot::Body::empty())
+                        .map_err(|e| dropshot::HttpError::for_internal_error(e.to_string()))
+                }
+            }
+        },
+    }
+}
+
+fn emit_method(op: &Operation) -> TokenStream {
+    let fn_ident = format_ident!("{}", op.fn_name);
+    let method = format_ident!("{}", op.method);
+    let path = &op.path;
+    let mut meta = vec![quote!(method = #method), quote!(path = #path)];
+    if op.operation_id != op.fn_name {
+        let id = &op.operation_id;
+        meta.push(quote!(operation_id = #id));
+    }
+    if !op.tags.is_empty() {
+        let tags = &op.tags;
+        meta.push(quote!(tags = [#(#tags),*]));
+    }
+    if op.deprecated {
+        meta.push(quote!(deprecated = true));
+    }
+    match op.body.as_ref().map(|b| b.kind) {
+        Some(BodyKind::UrlEncoded) => meta.push(quote!(content_type = "application/x-www-form-urlencoded")),
+        Some(BodyKind::Multipart) => meta.push(quote!(content_type = "multipart/form-data")),
+        _ => {}
+    }
+
+    let mut taken = vec!["rqctx".to_string()];
+    let mut args = Vec::new();
+    let mut push = |base: &str, ty: TokenStream| {
+        let name = format_ident!("{}", names::unique(base, &mut taken));
+        args.push(quote!(#name: #ty));
+    };
+    // First, so that a request without credentials is refused before its body is read.
+    if !op.security.is_empty() {
+        let accepted = format_ident!("{}", support::accepted_schemes_name(&op.security));
+        push("credentials", quote!(support::Credentials<support::#accepted>));
+    }
+    if let Some(ty) = &op.resolved.path {
+        push("path", quote!(dropshot::Path<#ty>));
+    }
+    if let Some(ty) = &op.resolved.query {
+        let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
+        push("query", quote!(support::QueryParams<#ty, #declared>));
+    }
+    if let Some(ty) = &op.resolved.header {
+        push("headers", quote!(dropshot::Header<#ty>));
+    }
+    if let Some(body) = &op.body {
+        match (body.kind, &op.resolved.body) {
+            (BodyKind::Bytes, _) => push("body", quote!(dropshot::UntypedBody)),
+            (BodyKind::Multipart, _) => push("body", quote!(dropshot::MultipartBody)),
+            (BodyKind::Json, Some(ty)) => push("body", quote!(support::JsonBody<#ty>)),
+            (_, Some(ty)) => push("body", quote!(dropshot::TypedBody<#ty>)),
+            (_, None) => {}
+        }
+    }
+    let ok = match &op.success {
+        Success::Coded { .. } => {
+            let ident = response_ident(op);
+            quote!(#ident)
+        }
+        Success::Freeform => quote!(http::Response<dropshot::Body>),
+    };
+    let err = op.resolved.error.as_ref().map(|e| e.tokens.clone()).unwrap_or(quote!(dropshot::HttpError));
+    let docs = operation_docs(op);
+    quote! {
+        #(#[doc = #docs])*
+        #[endpoint { #(#meta),* }]
+        async fn #fn_ident(
+            rqctx: dropshot::RequestContext<Self::Context>,
+            #(#args),*
+        ) -> Result<#ok, #err>;
+    }
+}
+
+/// dropshot reads an endpoint's first doc line as its summary and the rest as its description.
+fn operation_docs(op: &Operation) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (&op.summary, &op.description) {
+        (Some(summary), description) => {
+            lines.push(summary.clone());
+            if let Some(description) = description {
+                lines.push(String::new());
+                lines.extend(description.lines().map(str::to_string));
+            }
+        }
+        (None, Some(description)) => lines.extend(description.lines().map(str::to_string)),
+        (None, None) => {}
+    }
+    lines.into_iter().map(|l| format!(" {l}")).collect()
+}
+
+/// The name of `http::StatusCode`'s constant for a success or redirect status.
+pub(crate) fn status_const(status: u16) -> Option<&'static str> {
+    Some(match status {
+        100 => "CONTINUE",
+        200 => "OK",
+        201 => "CREATED",
+        202 => "ACCEPTED",
+        203 => "NON_AUTHORITATIVE_INFORMATION",
+        204 => "NO_CONTENT",
+        205 => "RESET_CONTENT",
+        206 => "PARTIAL_CONTENT",
+        207 => "MULTI_STATUS",
+        208 => "ALREADY_REPORTED",
+        226 => "IM_USED",
+        300 => "MULTIPLE_CHOICES",
+        301 => "MOVED_PERMANENTLY",
+        302 => "FOUND",
+        303 => "SEE_OTHER",
+        304 => "NOT_MODIFIED",
+        307 => "TEMPORARY_REDIRECT",
+        308 => "PERMANENT_REDIRECT",
+        _ => return None,
+    })
+}
