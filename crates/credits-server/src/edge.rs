@@ -3,7 +3,8 @@
 //! It exists for the per-token rate limit. product.md wants a 429 to say in a `Retry-After`
 //! header when to come back, and dropshot 0.18 gives a handler's error type no way to set a
 //! response header; so the limit is applied here, before dropshot, where the answer is ours to
-//! write. Everything else is passed through unchanged (with `X-Forwarded-For`).
+//! write. It also gives the router's own 404 (a path the API does not have) the API's envelope.
+//! Everything else is passed through unchanged (with `X-Forwarded-For`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use credits_api::ApiErrorPayload;
 use credits_api::support::{ApiError, BearerAuthOrApiKeyAuthSchemes, Credentials};
 use dropshot::ErrorStatusCode;
 use governor::{DefaultKeyedRateLimiter, Quota};
-use http_body_util::{Either, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -163,6 +164,7 @@ impl Shared {
             request.headers_mut().insert("x-forwarded-for", value);
         }
         match self.client.request(request).await {
+            Ok(response) if response.status() == http::StatusCode::NOT_FOUND => not_found_in_envelope(response).await,
             Ok(response) => response.map(Either::Left),
             Err(e) if e.is_connect() => {
                 tracing::error!(error = %e, "the API server did not answer");
@@ -175,6 +177,22 @@ impl Shared {
             }
         }
     }
+}
+
+/// dropshot's router answers a path it does not serve with a body of its own, before any of the
+/// API's code runs; the edge gives it the API's envelope. (The API's own 404s already have it.)
+async fn not_found_in_envelope(response: Response<Incoming>) -> Response<Body> {
+    let (parts, body) = response.into_parts();
+    // Both kinds of 404 body are a few hundred bytes; reading is capped all the same.
+    let bytes = match http_body_util::Limited::new(body, 64 * 1024).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return envelope(ErrorStatusCode::NOT_FOUND, "Not found"),
+    };
+    let is_envelope = serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.get("type").is_some());
+    if is_envelope {
+        return Response::from_parts(parts, Either::Right(Full::new(bytes)));
+    }
+    envelope(ErrorStatusCode::NOT_FOUND, "Not found")
 }
 
 /// An answer of the edge's own, in the API's error envelope.

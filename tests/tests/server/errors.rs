@@ -173,6 +173,31 @@ async fn bad_query_parameters_are_422_at_their_name(db: Db) {
     }
 }
 
+/// A path the API does not have is a 404 in the envelope too, not the router's own body.
+async fn unknown_paths_are_404_in_the_envelope(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    for path in ["/nope", "/api/v1/org/x/credits/nope/deeper", "/api/v2"] {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", app.base_url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("server answers");
+        assert_eq!(response.status().as_u16(), 404, "{path}");
+        let payload: ApiErrorPayload = response.json().await.expect("the envelope");
+        assert_eq!(payload.type_, ApiErrorPayloadType::NotFoundError, "{path}");
+    }
+    // The API's own 404 keeps its detail.
+    let client = app.client(&token);
+    let Err(credits_client::Error::ErrorResponse(response)) =
+        client.get_credit_balance().org(format!("{org}-other")).send().await
+    else {
+        panic!("expected a 404");
+    };
+    assert!(response.into_inner().detail.contains("not found"));
+}
+
 async fn revoked_token_is_401(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
@@ -451,6 +476,7 @@ crate::on_both_databases!(
     wrong_content_type_is_400_invalid_request,
     bad_token_is_401,
     revoked_token_is_401,
+    unknown_paths_are_404_in_the_envelope,
     bad_query_parameters_are_422_at_their_name,
     missing_token_is_401_before_the_body_is_read,
     member_role_is_403,
