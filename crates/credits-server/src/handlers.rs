@@ -262,8 +262,7 @@ impl CreditsApi for CreditsServer {
         Ok(ReceiveStripeWebhookResponse(WebhookReceipt { received: true }))
     }
 
-    async fn get_openapi_document(rqctx: RequestContext<Ctx>) -> Result<GetOpenapiDocumentResponse, HttpError> {
-        let _ = rqctx;
+    async fn get_openapi_document(_rqctx: RequestContext<Ctx>) -> Result<GetOpenapiDocumentResponse, HttpError> {
         let document = crate::openapi::served_document().map_err(Error::Internal)?;
         Ok(GetOpenapiDocumentResponse(document))
     }

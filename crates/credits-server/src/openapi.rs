@@ -11,7 +11,13 @@ use crate::error::ERROR_STATUSES;
 /// Operations that take no token: Stripe signs the webhook, and the document is public.
 const PUBLIC_OPERATIONS: &[&str] = &["receive_stripe_webhook", "get_openapi_document"];
 
+/// The document, built once: it depends only on the code.
 pub fn served_document() -> Result<Map<String, Value>, String> {
+    static DOCUMENT: std::sync::OnceLock<Result<Map<String, Value>, String>> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(build_document).clone()
+}
+
+fn build_document() -> Result<Map<String, Value>, String> {
     let version = dropshot::semver::Version::parse(credits_api::API_VERSION).map_err(|e| e.to_string())?;
     let mut document = crate::api().openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
     add_security(&mut document);
