@@ -124,6 +124,8 @@ pub struct SessionTerms {
     pub org_id: String,
     pub price: BundlePrice,
     pub credits_per_bundle: i64,
+    /// Whether its credits were already granted.
+    pub fulfilled: bool,
 }
 
 /// What an `Idempotency-Key` says about a request.
@@ -347,7 +349,8 @@ impl Store {
     /// The org a checkout session belongs to and the terms it was sold on, for webhook events.
     pub async fn session_terms(&self, id: &str) -> Result<Option<SessionTerms>> {
         let row = sqlx::query(
-            "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle FROM checkout_sessions WHERE id = $1",
+            "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle, fulfilled_at FROM checkout_sessions \
+             WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -361,7 +364,13 @@ impl Store {
             (None, Some(unit_amount), Some(currency)) => BundlePrice::Amount { unit_amount, currency },
             _ => return Err(StoreError::Invalid(format!("session {id} has no price"))),
         };
-        Ok(Some(SessionTerms { org_id: r.try_get(0)?, price, credits_per_bundle: r.try_get(4)? }))
+        let fulfilled_at: Option<String> = r.try_get(5)?;
+        Ok(Some(SessionTerms {
+            org_id: r.try_get(0)?,
+            price,
+            credits_per_bundle: r.try_get(4)?,
+            fulfilled: fulfilled_at.is_some(),
+        }))
     }
 
     /// Moves a session to the state Stripe reports, forward only: events arrive out of order,

@@ -69,6 +69,11 @@ async fn fulfil(ctx: &ServerContext, session_id: &str) -> Result<(), Error> {
         tracing::warn!(session = %session_id, "a paid session this server did not create; ignored");
         return Ok(());
     };
+    if terms.fulfilled {
+        // A duplicate delivery: nothing to ask Stripe. (Two racing first deliveries both get
+        // here; the ledger's unique constraint keeps the grant single.)
+        return Ok(());
+    }
     let session = ctx.stripe.session_with_line_items(session_id).await?;
     if session.payment_status != CheckoutSessionPaymentStatus::Paid {
         return Err(Error::Stripe(format!("session {session_id} is not paid according to Stripe")));
