@@ -147,6 +147,19 @@ pub async fn spawn_app(db: Db) -> TestApp {
 }
 
 impl TestApp {
+    /// A second server on the same database and double, its webhook registered with the double;
+    /// `tweak` adjusts its configuration.
+    pub async fn start_second_instance(&self, tweak: impl FnOnce(&mut Config)) -> credits_server::RunningServer {
+        let mut config = config(&self.database_url, &self.fake);
+        tweak(&mut config);
+        let second = credits_server::start_server(config).await.expect("second instance starts");
+        self.fake.add_webhook(WebhookEndpoint {
+            url: format!("http://{}/api/v1/webhooks/stripe", second.local_addr()),
+            secret: WEBHOOK_SECRET.into(),
+        });
+        second
+    }
+
     /// Stops the server (the double and the database stay).
     pub async fn stop_server(&mut self) {
         if let Some(server) = self.server.take() {

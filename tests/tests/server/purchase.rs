@@ -8,7 +8,7 @@ use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest,
 use credits_server::Role;
 use stripe_fake::PaymentOutcome;
 
-use crate::helpers::{CREDITS_PER_BUNDLE, Db, eventually, postgres_available, spawn_app};
+use crate::helpers::{CREDITS_PER_BUNDLE, Db, eventually, spawn_app};
 
 /// A valid request for `bundles` bundles, redirecting to the allowed origin.
 fn request(bundles: u64) -> CreateCheckoutSessionRequest {
@@ -53,18 +53,6 @@ async fn buy_three_bundles_with_duplicate_deliveries(db: Db) {
     assert_eq!(purchases.len(), 1, "{purchases:?}");
     assert_eq!(purchases[0].amount, 3 * CREDITS_PER_BUNDLE);
     assert!(purchases[0].has_receipt);
-}
-
-#[tokio::test]
-async fn purchase_on_sqlite_is_credited_once() {
-    buy_three_bundles_with_duplicate_deliveries(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn purchase_on_postgres_is_credited_once() {
-    if postgres_available().await {
-        buy_three_bundles_with_duplicate_deliveries(Db::Postgres).await;
-    }
 }
 
 /// A forged `checkout.session.completed` for a real, unpaid session: refused with 400, and the
@@ -156,16 +144,13 @@ async fn credits_follow_what_stripe_sold(db: Db) {
 
     // The events reach only a second instance, configured with another price and another
     // number of credits per bundle.
-    let mut config = crate::helpers::config(&app.database_url, &app.fake);
-    config.bundle_price = credits_server::BundlePrice::Amount { unit_amount: 700, currency: "usd".into() };
-    config.credits_per_bundle = 1;
-    config.http_log_level = dropshot::ConfigLoggingLevel::Warn;
-    let second = credits_server::start_server(config).await.expect("second instance starts");
+    let second = app
+        .start_second_instance(|config| {
+            config.bundle_price = credits_server::BundlePrice::Amount { unit_amount: 700, currency: "usd".into() };
+            config.credits_per_bundle = 1;
+        })
+        .await;
     app.stop_server().await;
-    app.fake.add_webhook(stripe_fake::WebhookEndpoint {
-        url: format!("http://{}/api/v1/webhooks/stripe", second.local_addr()),
-        secret: crate::helpers::WEBHOOK_SECRET.into(),
-    });
     app.fake.complete_session(&sold.session_id, PaymentOutcome::Paid).await.unwrap();
     app.fake.complete_session(&direct_id, PaymentOutcome::Paid).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(30)).await.unwrap();
@@ -183,6 +168,8 @@ async fn credits_follow_what_stripe_sold(db: Db) {
 }
 
 crate::on_both_databases!(
+    buy_three_bundles_with_duplicate_deliveries,
+    two_instances_share_one_database,
     a_bad_signature_changes_nothing,
     credits_follow_what_stripe_sold,
     async_payments_are_granted_only_when_they_succeed,
@@ -193,13 +180,7 @@ crate::on_both_databases!(
 /// purchase is still credited once.
 async fn two_instances_share_one_database(db: Db) {
     let app = spawn_app(db).await;
-    let mut config = crate::helpers::config(&app.database_url, &app.fake);
-    config.http_log_level = dropshot::ConfigLoggingLevel::Warn;
-    let second = credits_server::start_server(config).await.expect("second instance starts");
-    app.fake.add_webhook(stripe_fake::WebhookEndpoint {
-        url: format!("http://{}/api/v1/webhooks/stripe", second.local_addr()),
-        secret: crate::helpers::WEBHOOK_SECRET.into(),
-    });
+    let second = app.start_second_instance(|_| {}).await;
     app.fake.set_delivery_copies(5);
     let (org, token) = app.org_with_token(Role::Admin).await;
     let client = app.client(&token);
@@ -215,18 +196,6 @@ async fn two_instances_share_one_database(db: Db) {
     let all = client.list_credit_transactions().org(&org).send().await.unwrap().into_inner();
     assert_eq!(all.len(), 1, "{all:?}");
     second.close().await.unwrap();
-}
-
-#[tokio::test]
-async fn two_instances_on_sqlite_credit_once() {
-    two_instances_share_one_database(Db::Sqlite).await;
-}
-
-#[tokio::test]
-async fn two_instances_on_postgres_credit_once() {
-    if postgres_available().await {
-        two_instances_share_one_database(Db::Postgres).await;
-    }
 }
 
 /// An async payment: the session completes unpaid (nothing granted), then the payment fails
