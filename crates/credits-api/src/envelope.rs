@@ -1,14 +1,15 @@
-//! The API's error envelope (`APIErrorPayload`) for failures dropshot detects before a handler
-//! runs, and the one table from HTTP status to the envelope's stable `type`.
+//! The API's error envelope (`APIErrorPayload`) for failures dropshot and the generated
+//! extractors detect before a handler runs, and the one table from HTTP status to the envelope's
+//! stable `type`.
 //!
-//! dropshot reports an unreadable request as a 400 with a message. product.md draws the line
-//! differently: JSON that cannot be read at all is a 400, but well-formed JSON that breaks the
-//! schema (a missing field, a wrong type, a value out of range) is a 422 with the location of the
-//! problem. dropshot's body messages carry serde's path to the problem, which becomes `loc`.
+//! JSON that cannot be read at all is a 400; well-formed input that breaks the spec's schemas (a
+//! missing field, a wrong type, a value out of range, a string that does not match its pattern)
+//! is a 422 listing every problem with its location, as the runtime's extractors report them
+//!.
 
 use dropshot::{ErrorStatusCode, HttpError};
 
-use crate::generated::support::{ApiError, FromHttpError, SCHEMA_VIOLATIONS};
+use crate::generated::support::{ApiError, FromHttpError, LocSegment, Violation, violations_of};
 use crate::generated::{ApiErrorPayload, ApiErrorPayloadType, ValidationErrorItem, ValidationErrorItemLocItem};
 
 /// The envelope `type` for each status the API uses.
@@ -28,9 +29,16 @@ pub fn error_type_for_status(status: u16) -> ApiErrorPayloadType {
     }
 }
 
-impl ApiError<ApiErrorPayload> {
+/// Errors in the envelope, built from a status.
+pub trait Envelope: Sized {
     /// An error with the envelope's `code` and `type` taken from the status.
-    pub fn from_status(status: ErrorStatusCode, detail: impl Into<String>) -> Self {
+    fn from_status(status: ErrorStatusCode, detail: impl Into<String>) -> Self;
+    /// A 422 listing every problem found.
+    fn validation(errors: Vec<ValidationErrorItem>) -> Self;
+}
+
+impl Envelope for ApiError<ApiErrorPayload> {
+    fn from_status(status: ErrorStatusCode, detail: impl Into<String>) -> Self {
         let code = status.as_u16();
         let body = ApiErrorPayload {
             code: i64::from(code),
@@ -41,10 +49,9 @@ impl ApiError<ApiErrorPayload> {
         ApiError::new(status, body)
     }
 
-    /// A 422 listing every problem found.
-    pub fn validation(errors: Vec<ValidationErrorItem>) -> Self {
+    fn validation(errors: Vec<ValidationErrorItem>) -> Self {
         let detail = match errors.as_slice() {
-            [one] => one.msg.clone(),
+            [one] => format!("{}: {}", one.loc.iter().map(ToString::to_string).collect::<Vec<_>>().join("."), one.msg),
             many => format!("{} validation errors", many.len()),
         };
         let mut error = Self::from_status(ErrorStatusCode::UNPROCESSABLE_ENTITY, detail);
@@ -64,33 +71,32 @@ impl ValidationErrorItem {
     }
 }
 
+impl From<Violation> for ValidationErrorItem {
+    fn from(violation: Violation) -> Self {
+        let loc = violation
+            .loc
+            .into_iter()
+            .map(|segment| match segment {
+                LocSegment::Index(i) => ValidationErrorItemLocItem::Integer(i64::try_from(i).unwrap_or(i64::MAX)),
+                LocSegment::Name(name) => ValidationErrorItemLocItem::String(name),
+            })
+            .collect();
+        ValidationErrorItem { loc, msg: violation.msg, type_: violation.kind }
+    }
+}
+
 impl FromHttpError for ApiErrorPayload {
     fn from_http_error(error: HttpError) -> ApiError<Self> {
+        if let Some(violations) = violations_of(&error) {
+            return ApiError::validation(violations.into_iter().map(ValidationErrorItem::from).collect());
+        }
         let message = error.external_message.as_str();
         if error.status_code.as_u16() == 400 {
-            if let Some(list) = message.strip_prefix(SCHEMA_VIOLATIONS)
-                && let Some(items) = body_schema_violations(list)
-            {
-                return ApiError::validation(items);
-            }
             if let Some(problem) = message.strip_prefix("unable to parse JSON body: ") {
-                if let Some(item) = schema_violation("body", problem) {
-                    return ApiError::validation(vec![item]);
-                }
                 return ApiError::from_status(error.status_code, format!("Malformed JSON body: {problem}"));
             }
-            if let Some(problem) = message.strip_prefix("unable to parse query string: ") {
-                // Every value of a query string is text: what does not parse breaks the schema.
-                let item = schema_violation("query", problem).unwrap_or_else(|| {
-                    let detail = problem.split_once(": ").map_or(problem, |(_, d)| d);
-                    let mut item = ValidationErrorItem::at(&["query"], "value_error", detail);
-                    item.loc.extend(problem.split_once(": ").map(|(path, _)| path_segments(path)).unwrap_or_default());
-                    item
-                });
-                return ApiError::validation(vec![item]);
-            }
             if let Some(problem) = message.strip_prefix("bad parameter in URL path: ") {
-                return ApiError::validation(vec![ValidationErrorItem::at(&["path"], "invalid", problem)]);
+                return ApiError::validation(vec![ValidationErrorItem::at(&["path"], "value_error", problem)]);
             }
         }
         if error.status_code.as_u16() == 401 {
@@ -106,101 +112,40 @@ impl FromHttpError for ApiErrorPayload {
     }
 }
 
-/// The problems `JsonBody` lists (JSON `[{"loc", "msg", "type"}]`), located in the body.
-fn body_schema_violations(list: &str) -> Option<Vec<ValidationErrorItem>> {
-    let mut items: Vec<ValidationErrorItem> = serde_json::from_str(list).ok()?;
-    for item in &mut items {
-        item.loc.insert(0, ValidationErrorItemLocItem::String("body".to_string()));
-    }
-    (!items.is_empty()).then_some(items)
-}
-
-/// serde's messages for JSON that parsed but does not fit the type (as opposed to syntax errors).
-const DATA_ERRORS: &[(&str, &str)] = &[
-    ("missing field", "missing"),
-    ("invalid type", "type_error"),
-    ("invalid value", "value_error"),
-    ("invalid length", "value_error"),
-    ("unknown variant", "enum"),
-    ("unknown field", "extra_forbidden"),
-    ("duplicate field", "value_error"),
-];
-
-/// A schema violation reported as `path: message` (serde_path_to_error), as a validation item at
-/// `location` (`body`, `query`).
-fn schema_violation(location: &str, problem: &str) -> Option<ValidationErrorItem> {
-    let (path, detail) = match problem.split_once(": ") {
-        Some((path, detail)) if DATA_ERRORS.iter().any(|(p, _)| detail.starts_with(p)) => (path, detail),
-        _ if DATA_ERRORS.iter().any(|(p, _)| problem.starts_with(p)) => (".", problem),
-        _ => return None,
-    };
-    let kind = DATA_ERRORS.iter().find(|(p, _)| detail.starts_with(p)).map(|(_, k)| *k)?;
-    // serde_json appends " at line L column C", which says nothing the location does not.
-    let detail = detail.split(" at line ").next().unwrap_or(detail);
-    let mut loc = vec![ValidationErrorItemLocItem::String(location.to_string())];
-    loc.extend(path_segments(path));
-    if kind == "missing"
-        && let Some(field) = detail.split('`').nth(1)
-    {
-        loc.push(ValidationErrorItemLocItem::String(field.to_string()));
-    }
-    Some(ValidationErrorItem { loc, msg: detail.to_string(), type_: kind.to_string() })
-}
-
-/// `a.b[0].c` → `a`, `b`, `0`, `c`; `.` is the root.
-fn path_segments(path: &str) -> Vec<ValidationErrorItemLocItem> {
-    if path == "." {
-        return Vec::new();
-    }
-    let mut segments = Vec::new();
-    for part in path.split('.') {
-        let (name, mut rest) = part.split_once('[').map_or((part, ""), |(name, rest)| (name, rest));
-        if !name.is_empty() {
-            segments.push(ValidationErrorItemLocItem::String(name.to_string()));
-        }
-        // `rest` is what followed the first `[`: `0]`, or `0][1]`.
-        while let Some((index, after)) = rest.split_once(']') {
-            match index.parse::<i64>() {
-                Ok(i) => segments.push(ValidationErrorItemLocItem::Integer(i)),
-                Err(_) => segments.push(ValidationErrorItemLocItem::String(index.to_string())),
-            }
-            rest = after.strip_prefix('[').unwrap_or(after);
-        }
-        if !rest.is_empty() {
-            segments.push(ValidationErrorItemLocItem::String(rest.to_string()));
-        }
-    }
-    segments
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn loc_of(error: &ApiError<ApiErrorPayload>) -> Vec<String> {
-        error.body.errors.as_ref().expect("errors")[0].loc.iter().map(ToString::to_string).collect()
-    }
+    use crate::generated::support::rejection;
 
     #[test]
-    fn a_missing_field_is_a_422_at_its_location() {
-        let e = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
-            None,
-            "unable to parse JSON body: .: missing field `success_url` at line 1 column 2".into(),
-        ));
+    fn violations_become_one_422_item_each() {
+        let violations = vec![
+            Violation::new(
+                vec![LocSegment::Name("body".into()), LocSegment::Name("quantity".into())],
+                "range",
+                "too big",
+            ),
+            Violation::new(vec![LocSegment::Name("body".into()), LocSegment::Index(0)], "missing", "gone"),
+        ];
+        let e = ApiErrorPayload::from_http_error(rejection(&violations));
         assert_eq!(e.status.as_u16(), 422);
         assert_eq!(e.body.type_, ApiErrorPayloadType::ValidationError);
-        assert_eq!(loc_of(&e), ["body", "success_url"]);
+        let items = e.body.errors.expect("errors");
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].loc.iter().map(ToString::to_string).collect::<Vec<_>>(), ["body", "quantity"]);
+        assert!(matches!(items[1].loc[1], ValidationErrorItemLocItem::Integer(0)));
+        assert_eq!(e.body.detail, "2 validation errors");
     }
 
     #[test]
-    fn a_wrong_type_is_a_422_at_its_location() {
-        let e = ApiErrorPayloadType::ValidationError;
-        let got = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
-            None,
-            "unable to parse JSON body: quantity: invalid type: string \"x\", expected i64 at line 1 column 14".into(),
-        ));
-        assert_eq!(got.body.type_, e);
-        assert_eq!(loc_of(&got), ["body", "quantity"]);
+    fn one_violation_is_named_in_the_detail() {
+        let v = Violation::new(
+            vec![LocSegment::Name("query".into()), LocSegment::Name("limit".into())],
+            "range",
+            "must be at most 100, not 101",
+        );
+        let e = ApiErrorPayload::from_http_error(rejection(&[v]));
+        assert_eq!(e.body.detail, "query.limit: must be at most 100, not 101");
     }
 
     #[test]
@@ -214,32 +159,9 @@ mod tests {
     }
 
     #[test]
-    fn a_query_value_that_does_not_parse_is_a_422_at_its_parameter() {
-        let e = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
-            None,
-            "unable to parse query string: limit: invalid digit found in string".into(),
-        ));
-        assert_eq!(e.status.as_u16(), 422);
-        assert_eq!(loc_of(&e), ["query", "limit"]);
-        let e = ApiErrorPayload::from_http_error(HttpError::for_bad_request(
-            None,
-            "unable to parse query string: transaction_type[0]: unknown variant `gift`, expected one of `purchase`"
-                .into(),
-        ));
-        assert_eq!(loc_of(&e), ["query", "transaction_type", "0"]);
-    }
-
-    #[test]
-    fn keys_chosen_by_the_client_cannot_break_the_path() {
-        let segments: Vec<String> = path_segments("m.k[0]é]x").iter().map(ToString::to_string).collect();
-        assert_eq!(segments, ["m", "k", "0", "é", "x"]);
-    }
-
-    #[test]
-    fn nested_paths_keep_indices() {
-        assert_eq!(
-            path_segments("items[2].name").iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ["items", "2", "name"]
-        );
+    fn server_errors_keep_their_cause_out_of_the_body() {
+        let e = ApiErrorPayload::from_http_error(HttpError::for_internal_error("disk on fire".into()));
+        assert_eq!(e.body.detail, "Internal server error");
+        assert_eq!(e.internal_message.as_deref(), Some("disk on fire"));
     }
 }

@@ -10,8 +10,13 @@ pub const API_VERSION: &str = "1.0.0";
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
-/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
+/// to declare them again.
 pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
+/// The links of responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
+/// document to declare them again.
+pub const RESPONSE_LINKS_JSON: &str = "{\"create_checkout_session\":{\"200\":{\"GetCheckoutSession\":{\"operationId\":\"get_checkout_session\",\"parameters\":{\"org\":\"$request.path.org\",\"session_id\":\"$response.body#/session_id\"},\"description\":\"The session just created: its status once the buyer has paid, cancelled or let it expire\"}}}}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
@@ -282,6 +287,8 @@ pub struct CreateCheckoutSessionHeader {
         rename = "Idempotency-Key",
         skip_serializing_if = "::std::option::Option::is_none"
     )]
+    #[schemars(length(min = 1usize, max = 255usize))]
+    #[schemars(regex(pattern = "^[!-~]+$"))]
     #[schemars(with = ":: std :: string :: String")]
     #[serde(default)]
     pub idempotency_key: ::std::option::Option<::std::string::String>,
@@ -295,12 +302,24 @@ pub struct CreateCheckoutSessionPath {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct CreateCheckoutSessionRequest {
     ///Redirect URL after canceling
+    #[schemars(length(max = 2048usize))]
+    #[schemars(
+        regex(
+            pattern = "^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$"
+        )
+    )]
     pub cancel_url: ::std::string::String,
     ///Quantity of credit bundles to purchase (1-10)
     #[serde(default = "schema_defaults::create_checkout_session_request_quantity")]
     #[schemars(range(min = 1i64, max = 10i64))]
     pub quantity: i64,
     ///Redirect URL after successful purchase
+    #[schemars(length(max = 2048usize))]
+    #[schemars(
+        regex(
+            pattern = "^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\[::1\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$"
+        )
+    )]
     pub success_url: ::std::string::String,
 }
 ///An organization's credit balance.
@@ -559,200 +578,11 @@ mod schema_defaults {
         super::defaults::default_u64::<i64, 50>()
     }
 }
-/// What the generated trait needs beyond the spec's types: kept in a module of its own
-/// so that no schema name can collide with it.
+/// What the generated trait needs beyond the spec's types: the runtime crate, and what
+/// is specific to this document. A module of its own, so that no schema name can
+/// collide with it.
 pub mod support {
-    /// How a failure that dropshot itself detects (a body that does not parse, a bad parameter)
-    /// becomes the spec's error body. Implement it beside this generated module.
-    pub trait FromHttpError: Sized {
-        fn from_http_error(error: dropshot::HttpError) -> ApiError<Self>;
-    }
-    /// An error of the API: an HTTP status and the spec's error body, and for the server's
-    /// log only, what caused it (never sent: dropshot logs an error's `Display`).
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct ApiError<T> {
-        pub status: dropshot::ErrorStatusCode,
-        pub body: T,
-        pub internal_message: Option<String>,
-    }
-    impl<T> ApiError<T> {
-        pub fn new(status: dropshot::ErrorStatusCode, body: T) -> Self {
-            Self {
-                status,
-                body,
-                internal_message: None,
-            }
-        }
-        /// The same error, with its cause for the log.
-        pub fn with_internal_message(mut self, message: impl Into<String>) -> Self {
-            self.internal_message = Some(message.into());
-            self
-        }
-    }
-    impl<T: FromHttpError> From<dropshot::HttpError> for ApiError<T> {
-        fn from(error: dropshot::HttpError) -> Self {
-            T::from_http_error(error)
-        }
-    }
-    impl<T: std::fmt::Debug> std::fmt::Display for ApiError<T> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            match &self.internal_message {
-                Some(message) => write!(f, "{}: {message}", self.status),
-                None => write!(f, "{}: {:?}", self.status, self.body),
-            }
-        }
-    }
-    impl<T: serde::Serialize> serde::Serialize for ApiError<T> {
-        fn serialize<S: serde::Serializer>(
-            &self,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            self.body.serialize(serializer)
-        }
-    }
-    impl<T: schemars::JsonSchema> schemars::JsonSchema for ApiError<T> {
-        fn schema_name() -> String {
-            T::schema_name()
-        }
-        fn json_schema(
-            generator: &mut schemars::r#gen::SchemaGenerator,
-        ) -> schemars::schema::Schema {
-            T::json_schema(generator)
-        }
-        fn is_referenceable() -> bool {
-            T::is_referenceable()
-        }
-    }
-    impl<T> dropshot::HttpResponseError for ApiError<T>
-    where
-        T: FromHttpError + serde::Serialize + schemars::JsonSchema + std::fmt::Debug
-            + Send + Sync + 'static,
-    {
-        fn status_code(&self) -> dropshot::ErrorStatusCode {
-            self.status
-        }
-    }
-    /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
-    /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
-    /// parameter's name. dropshot registers only scalar query parameters, so the parameters
-    /// are declared as `D`: `T` itself, or `T` with each array given as its items.
-    #[derive(Debug)]
-    pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
-    impl<T, D> QueryParams<T, D> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
-    }
-    #[async_trait::async_trait]
-    impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
-    where
-        T: serde::de::DeserializeOwned + Send + Sync + 'static,
-        D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let query = rqctx.request.uri().query().unwrap_or("");
-            let deserializer = serde_html_form::Deserializer::from_bytes(
-                query.as_bytes(),
-            );
-            serde_path_to_error::deserialize(deserializer)
-                .map(|q| QueryParams(q, std::marker::PhantomData))
-                .map_err(|e| dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("unable to parse query string: {e}"),
-                ))
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
-        }
-    }
-    /// A security scheme of the document, as the `Credentials` extractor reads it.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Scheme {
-        /// `Authorization: Bearer <value>`.
-        Bearer { name: &'static str },
-        /// `Authorization: Basic <value>` (the value still encoded).
-        Basic { name: &'static str },
-        /// `<header>: <value>`.
-        ApiKeyHeader { name: &'static str, header: &'static str },
-    }
-    /// The schemes an operation accepts, in the order they are tried.
-    pub trait AcceptedSchemes: Send + Sync + 'static {
-        const SCHEMES: &'static [Scheme];
-    }
-    /// The credentials a request presents, in one of the schemes `S` accepts. Requests without
-    /// any, or with a malformed one, are refused with 401 before the handler runs (and before
-    /// the body is read); whether the credentials are valid is the handler's to decide.
-    pub struct Credentials<S> {
-        /// The name of the scheme they came in (as in `components/securitySchemes`).
-        pub scheme: &'static str,
-        /// The secret itself: never log it.
-        pub value: String,
-        accepted: std::marker::PhantomData<S>,
-    }
-    impl<S> std::fmt::Debug for Credentials<S> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "Credentials {{ scheme: {:?}, value: <redacted> }}", self.scheme)
-        }
-    }
-    impl<S: AcceptedSchemes> Credentials<S> {
-        /// The credentials in `headers`, in the first of the accepted schemes they come in.
-        /// Anything in front of the server that counts requests by credentials (a rate
-        /// limiter) should find them with this, to count what the server will use.
-        pub fn find(headers: &http::HeaderMap) -> Option<Self> {
-            let text = |name: &str| {
-                headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
-            };
-            let authorization = |expected: &str| {
-                let (kind, value) = text("authorization")?.split_once(' ')?;
-                let value = value.trim();
-                (kind.eq_ignore_ascii_case(expected) && !value.is_empty())
-                    .then(|| value.to_string())
-            };
-            S::SCHEMES
-                .iter()
-                .find_map(|scheme| {
-                    let (name, value) = match *scheme {
-                        Scheme::Bearer { name } => (name, authorization("bearer")?),
-                        Scheme::Basic { name } => (name, authorization("basic")?),
-                        Scheme::ApiKeyHeader { name, header } => {
-                            (name, text(header).filter(|v| !v.is_empty())?.to_string())
-                        }
-                    };
-                    Some(Credentials {
-                        scheme: name,
-                        value,
-                        accepted: std::marker::PhantomData,
-                    })
-                })
-        }
-    }
-    #[async_trait::async_trait]
-    impl<S: AcceptedSchemes> dropshot::SharedExtractor for Credentials<S> {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-        ) -> Result<Self, dropshot::HttpError> {
-            Self::find(rqctx.request.headers())
-                .ok_or_else(|| {
-                    dropshot::HttpError::for_client_error(
-                        None,
-                        dropshot::ClientErrorStatusCode::UNAUTHORIZED,
-                        "missing or malformed credentials".to_string(),
-                    )
-                })
-        }
-        fn metadata(
-            _: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            dropshot::ExtractorMetadata {
-                extension_mode: dropshot::ExtensionMode::None,
-                parameters: Vec::new(),
-            }
-        }
-    }
+    pub use ::dropshot_codegen_runtime::*;
     ///Credentials from one of the schemes `bearerAuth`, `apiKeyAuth`.
     pub struct BearerAuthOrApiKeyAuthSchemes;
     impl AcceptedSchemes for BearerAuthOrApiKeyAuthSchemes {
@@ -766,253 +596,88 @@ pub mod support {
             },
         ];
     }
-    /// A JSON request body `T`, read like `dropshot::TypedBody` (same content type, size
-    /// limit, and description in the document). When the JSON is well formed but does not fit
-    /// `T`, every problem is reported at once rather than the first serde meets: the error's
-    /// message is `request body breaks the schema: ` followed by a JSON list of
-    /// `{"loc": [...], "msg": "...", "type": "..."}`.
-    #[derive(Debug)]
-    pub struct JsonBody<T>(pub T);
-    impl<T> JsonBody<T> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
+    /// The document's named schemas as JSON Schema 2020-12 (`#/$defs/<name>` in the schemas
+    /// requests are validated against).
+    pub const SCHEMA_DEFINITIONS: &str = "{\"APIErrorPayload\":{\"type\":\"object\",\"description\":\"Canonical API error envelope returned by the API.\",\"properties\":{\"code\":{\"type\":\"integer\",\"description\":\"HTTP status code\"},\"detail\":{\"type\":\"string\",\"description\":\"Human-readable error message\"},\"type\":{\"type\":\"string\",\"description\":\"Stable machine-readable error type\",\"enum\":[\"invalid_request_error\",\"authentication_error\",\"permission_error\",\"not_found_error\",\"conflict_error\",\"validation_error\",\"upgrade_required_error\",\"rate_limit_error\",\"internal_server_error\",\"bad_gateway_error\",\"gateway_timeout_error\"]},\"errors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ValidationErrorItem\"},\"description\":\"One item per validation problem (422 only)\"}},\"required\":[\"code\",\"detail\",\"type\"]},\"ValidationErrorItem\":{\"type\":\"object\",\"description\":\"One validation problem.\",\"properties\":{\"loc\":{\"type\":\"array\",\"description\":\"Where the validation error occurred\",\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}},\"msg\":{\"type\":\"string\",\"description\":\"Human-readable validation message\"},\"type\":{\"type\":\"string\",\"description\":\"Machine-readable validation error type\"}},\"required\":[\"loc\",\"msg\",\"type\"]},\"CreateCheckoutSessionRequest\":{\"type\":\"object\",\"description\":\"Request schema for creating a Stripe Checkout session.\",\"properties\":{\"cancel_url\":{\"type\":\"string\",\"description\":\"Redirect URL after canceling\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"},\"quantity\":{\"type\":\"integer\",\"description\":\"Quantity of credit bundles to purchase (1-10)\",\"default\":1,\"minimum\":1,\"maximum\":10},\"success_url\":{\"type\":\"string\",\"description\":\"Redirect URL after successful purchase\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"}},\"required\":[\"cancel_url\",\"success_url\"]},\"CheckoutSessionResponse\":{\"type\":\"object\",\"description\":\"Response schema for a Stripe Checkout session.\",\"properties\":{\"checkout_url\":{\"type\":\"string\",\"description\":\"Stripe Checkout URL\"},\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"}},\"required\":[\"checkout_url\",\"session_id\"]},\"CheckoutSessionStatus\":{\"type\":\"object\",\"description\":\"The state of a checkout session and of the credits it grants.\",\"properties\":{\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"},\"status\":{\"$ref\":\"#/$defs/CheckoutStatus\"},\"payment_status\":{\"$ref\":\"#/$defs/CheckoutPaymentStatus\"},\"bundles\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credit bundles bought\"},\"credits\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits the purchase grants once paid\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the session was created\"},\"fulfilled_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\",\"description\":\"When the credits were granted; absent until then\"}},\"required\":[\"session_id\",\"status\",\"payment_status\",\"bundles\",\"credits\",\"created_at\"]},\"CheckoutStatus\":{\"type\":\"string\",\"description\":\"Whether the checkout session is still open, was completed by the buyer, or expired.\",\"enum\":[\"open\",\"complete\",\"expired\"]},\"CheckoutPaymentStatus\":{\"type\":\"string\",\"description\":\"Whether the payment has arrived: `failed` when a delayed payment method was declined.\",\"enum\":[\"unpaid\",\"paid\",\"failed\"]},\"CreditBalanceResponse\":{\"type\":\"object\",\"description\":\"An organization's credit balance.\",\"properties\":{\"balance\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits available: the sum of the ledger\"},\"is_low_balance\":{\"type\":\"boolean\",\"description\":\"Whether the balance is below the server's low-balance threshold\"},\"auto_refill_enabled\":{\"type\":\"boolean\",\"description\":\"Whether credits are bought automatically when the balance is low (not offered by this server: always false)\"}},\"required\":[\"balance\",\"is_low_balance\"]},\"CreditTransaction\":{\"type\":\"object\",\"description\":\"One entry of the append-only credit ledger.\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Transaction ID\"},\"amount\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits added (positive) or taken (negative)\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the transaction was recorded\"},\"transaction_type\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":{\"type\":[\"string\",\"null\"],\"description\":\"What the transaction was for\"},\"has_receipt\":{\"type\":\"boolean\",\"description\":\"Whether a payment receipt exists for it\"}},\"required\":[\"id\",\"amount\",\"created_at\",\"transaction_type\",\"has_receipt\"]},\"CreditTransactionType\":{\"type\":\"string\",\"description\":\"The kind of a credit transaction.\",\"enum\":[\"purchase\",\"auto_refill\",\"usage\",\"inference\",\"span_ingestion\",\"storage\",\"signup_allocation\",\"refund\",\"admin_adjustment\",\"web_search\"]},\"WebhookReceipt\":{\"type\":\"object\",\"description\":\"Acknowledgement of a Stripe event.\",\"properties\":{\"received\":{\"type\":\"boolean\",\"description\":\"Always true: the event was verified and handled (or deliberately ignored)\"}},\"required\":[\"received\"]}}";
+}
+impl support::Schema for CreateCheckoutSessionPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"org\":{\"type\":\"string\",\"description\":\"Organization slug\"}},\"required\":[\"org\"]}",
+            ))
     }
-    /// The prefix of the message of a `JsonBody` that breaks its schema.
-    pub const SCHEMA_VIOLATIONS: &str = "request body breaks the schema: ";
-    #[async_trait::async_trait]
-    impl<T> dropshot::ExclusiveExtractor for JsonBody<T>
-    where
-        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-            request: http::Request<dropshot::Body>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let value = <dropshot::TypedBody<
-                serde_json::Value,
-            > as dropshot::ExclusiveExtractor>::from_request(rqctx, request)
-                .await?
-                .into_inner();
-            let first = match serde_path_to_error::deserialize::<_, T>(&value) {
-                Ok(body) => return Ok(JsonBody(body)),
-                Err(e) => e,
-            };
-            let root = schemars::r#gen::SchemaGenerator::new(
-                    schemars::r#gen::SchemaSettings::openapi3(),
-                )
-                .into_root_schema_for::<T>();
-            let mut problems = Vec::new();
-            check(
-                &root.schema,
-                &root.definitions,
-                &value,
-                &mut Vec::new(),
-                &mut problems,
-            );
-            if problems.is_empty() {
-                let loc: Vec<serde_json::Value> = first
-                    .path()
-                    .iter()
-                    .map(|s| serde_json::Value::String(s.to_string()))
-                    .collect();
-                problems
-                    .push(
-                        serde_json::json!(
-                            { "loc" : loc, "msg" : first.inner().to_string(), "type" :
-                            "value_error" }
-                        ),
-                    );
-            }
-            Err(
-                dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("{SCHEMA_VIOLATIONS}{}", serde_json::Value::Array(problems)),
-                ),
-            )
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::TypedBody<
-                T,
-            > as dropshot::ExclusiveExtractor>::metadata(content_type)
-        }
+}
+impl support::Schema for CreateCheckoutSessionHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Idempotency-Key\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":255,\"pattern\":\"^[!-~]+$\",\"description\":\"Makes a retried request safe: the same key with the same body replays the first answer; with another body, or while the first is still running, it is refused with 409. Keys are kept for 24 hours.\"}},\"required\":[]}",
+            ))
     }
-    fn push_problem(
-        problems: &mut Vec<serde_json::Value>,
-        loc: &[serde_json::Value],
-        kind: &str,
-        msg: String,
-    ) {
-        problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
+}
+impl support::Schema for CreateCheckoutSessionRequest {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/CreateCheckoutSessionRequest\"}",
+            ))
     }
-    /// A value as quoted in a message: cut short, so that a large body is not echoed back.
-    fn quote(value: &serde_json::Value) -> String {
-        let text = value.to_string();
-        match text.char_indices().nth(60) {
-            Some((end, _)) => format!("{}...", & text[..end]),
-            None => text,
-        }
+}
+impl support::Schema for GetCheckoutSessionPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"org\":{\"type\":\"string\",\"description\":\"Organization slug\"},\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"}},\"required\":[\"org\",\"session_id\"]}",
+            ))
     }
-    /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
-    fn check(
-        schema: &schemars::schema::SchemaObject,
-        definitions: &schemars::Map<String, schemars::schema::Schema>,
-        value: &serde_json::Value,
-        loc: &mut Vec<serde_json::Value>,
-        problems: &mut Vec<serde_json::Value>,
-    ) {
-        use schemars::schema::{InstanceType, Schema, SingleOrVec};
-        use serde_json::Value;
-        if let Some(reference) = &schema.reference {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            if let Some(Schema::Object(target)) = definitions.get(name) {
-                check(target, definitions, value, loc, problems);
-            }
-            return;
-        }
-        let nullable = schema.extensions.get("nullable") == Some(&Value::Bool(true));
-        if value.is_null() && nullable {
-            return;
-        }
-        if let Some(types) = &schema.instance_type {
-            let allowed: Vec<&InstanceType> = match types {
-                SingleOrVec::Single(t) => vec![t.as_ref()],
-                SingleOrVec::Vec(ts) => ts.iter().collect(),
-            };
-            let fits = |t: &InstanceType| match t {
-                InstanceType::Null => value.is_null(),
-                InstanceType::Boolean => value.is_boolean(),
-                InstanceType::Object => value.is_object(),
-                InstanceType::Array => value.is_array(),
-                InstanceType::Number => value.is_number(),
-                InstanceType::String => value.is_string(),
-                InstanceType::Integer => value.is_i64() || value.is_u64(),
-            };
-            if !allowed.iter().any(|t| fits(t)) {
-                let expected: Vec<String> = allowed
-                    .iter()
-                    .map(|t| format!("{t:?}").to_lowercase())
-                    .collect();
-                push_problem(
-                    problems,
-                    loc,
-                    "type_error",
-                    format!("expected {}, got {}", expected.join(" or "), quote(value)),
-                );
-                return;
-            }
-        }
-        if let Some(values) = &schema.enum_values {
-            if !values.contains(value) {
-                push_problem(
-                    problems,
-                    loc,
-                    "enum",
-                    format!(
-                        "{} is not one of {}", quote(value), Value::Array(values.clone())
-                    ),
-                );
-            }
-        }
-        if let (Some(number), Some(n)) = (&schema.number, value.as_f64()) {
-            if number.minimum.is_some_and(|min| n < min)
-                || number.maximum.is_some_and(|max| n > max)
-            {
-                let bounds = match (number.minimum, number.maximum) {
-                    (Some(min), Some(max)) => format!("between {min} and {max}"),
-                    (Some(min), None) => format!("at least {min}"),
-                    (None, Some(max)) => format!("at most {max}"),
-                    (None, None) => String::new(),
-                };
-                push_problem(
-                    problems,
-                    loc,
-                    "range",
-                    format!("must be {bounds}, not {n}"),
-                );
-            }
-        }
-        if let (Some(object), Some(map)) = (&schema.object, value.as_object()) {
-            for name in &object.required {
-                if !map.contains_key(name) {
-                    loc.push(Value::String(name.clone()));
-                    push_problem(
-                        problems,
-                        loc,
-                        "missing",
-                        format!("missing field `{name}`"),
-                    );
-                    loc.pop();
-                }
-            }
-            for (name, field) in map {
-                loc.push(Value::String(name.clone()));
-                match (
-                    object.properties.get(name),
-                    object.additional_properties.as_deref(),
-                ) {
-                    (Some(Schema::Object(property)), _) => {
-                        check(property, definitions, field, loc, problems)
-                    }
-                    (None, Some(Schema::Bool(false))) => {
-                        push_problem(
-                            problems,
-                            loc,
-                            "extra_forbidden",
-                            format!("unknown field `{name}`"),
-                        )
-                    }
-                    (None, Some(Schema::Object(extra))) => {
-                        check(extra, definitions, field, loc, problems)
-                    }
-                    _ => {}
-                }
-                loc.pop();
-            }
-        }
-        if let (Some(array), Some(items)) = (&schema.array, value.as_array()) {
-            if let Some(SingleOrVec::Single(item_schema)) = &array.items {
-                if let Schema::Object(item_schema) = item_schema.as_ref() {
-                    for (index, item) in items.iter().enumerate() {
-                        loc.push(Value::from(index));
-                        check(item_schema, definitions, item, loc, problems);
-                        loc.pop();
-                    }
-                }
-            }
-        }
-        if let Some(subschemas) = &schema.subschemas {
-            for part in subschemas.all_of.iter().flatten() {
-                if let Schema::Object(part) = part {
-                    check(part, definitions, value, loc, problems);
-                }
-            }
-            let alternatives = subschemas
-                .any_of
-                .iter()
-                .chain(subschemas.one_of.iter())
-                .flatten();
-            let mut any = false;
-            let mut fits_one = false;
-            for alternative in alternatives {
-                any = true;
-                if let Schema::Object(alternative) = alternative {
-                    let mut found = Vec::new();
-                    check(alternative, definitions, value, &mut loc.clone(), &mut found);
-                    fits_one |= found.is_empty();
-                }
-            }
-            if any && !fits_one {
-                push_problem(
-                    problems,
-                    loc,
-                    "value_error",
-                    format!("{} fits none of the allowed forms", quote(value)),
-                );
-            }
-        }
+}
+impl support::Schema for GetCreditBalancePath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"org\":{\"type\":\"string\",\"description\":\"Organization slug\"}},\"required\":[\"org\"]}",
+            ))
+    }
+}
+impl support::Schema for ListCreditTransactionsPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"org\":{\"type\":\"string\",\"description\":\"Organization slug\"}},\"required\":[\"org\"]}",
+            ))
+    }
+}
+impl support::Schema for ListCreditTransactionsQuery {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"default\":50,\"minimum\":1,\"maximum\":100,\"description\":\"Maximum number of transactions to return (1-100)\"},\"transaction_type\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":\"Only transactions of these types; repeat the parameter to give several\"}},\"required\":[]}",
+            ))
+    }
+}
+impl support::Schema for ReceiveStripeWebhookHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Stripe-Signature\":{\"type\":\"string\",\"description\":\"Stripe's signature of the raw body: `t=<unix time>,v1=<hex HMAC-SHA256>`\"}},\"required\":[\"Stripe-Signature\"]}",
+            ))
     }
 }
 ///The 200 response of `create_checkout_session`: Successful Response
@@ -1119,8 +784,8 @@ pub trait CreditsApi {
     async fn create_checkout_session(
         rqctx: dropshot::RequestContext<Self::Context>,
         credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
-        path: dropshot::Path<CreateCheckoutSessionPath>,
-        headers: dropshot::Header<CreateCheckoutSessionHeader>,
+        path: support::PathParams<CreateCheckoutSessionPath>,
+        headers: support::HeaderParams<CreateCheckoutSessionHeader>,
         body: support::JsonBody<CreateCheckoutSessionRequest>,
     ) -> Result<CreateCheckoutSessionResponse, support::ApiError<ApiErrorPayload>>;
     /// Get checkout session
@@ -1132,7 +797,7 @@ pub trait CreditsApi {
     async fn get_checkout_session(
         rqctx: dropshot::RequestContext<Self::Context>,
         credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
-        path: dropshot::Path<GetCheckoutSessionPath>,
+        path: support::PathParams<GetCheckoutSessionPath>,
     ) -> Result<GetCheckoutSessionResponse, support::ApiError<ApiErrorPayload>>;
     /// Get credit balance
     ///
@@ -1143,7 +808,7 @@ pub trait CreditsApi {
     async fn get_credit_balance(
         rqctx: dropshot::RequestContext<Self::Context>,
         credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
-        path: dropshot::Path<GetCreditBalancePath>,
+        path: support::PathParams<GetCreditBalancePath>,
     ) -> Result<GetCreditBalanceResponse, support::ApiError<ApiErrorPayload>>;
     /// List credit transactions
     ///
@@ -1154,7 +819,7 @@ pub trait CreditsApi {
     async fn list_credit_transactions(
         rqctx: dropshot::RequestContext<Self::Context>,
         credentials: support::Credentials<support::BearerAuthOrApiKeyAuthSchemes>,
-        path: dropshot::Path<ListCreditTransactionsPath>,
+        path: support::PathParams<ListCreditTransactionsPath>,
         query: support::QueryParams<
             ListCreditTransactionsQuery,
             ListCreditTransactionsQueryDeclared,
@@ -1168,7 +833,7 @@ pub trait CreditsApi {
     tags = ["webhooks"]}]
     async fn receive_stripe_webhook(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<ReceiveStripeWebhookHeader>,
+        headers: support::HeaderParams<ReceiveStripeWebhookHeader>,
         body: dropshot::UntypedBody,
     ) -> Result<ReceiveStripeWebhookResponse, support::ApiError<ApiErrorPayload>>;
     /// Get OpenAPI document

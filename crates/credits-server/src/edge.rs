@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use credits_api::ApiErrorPayload;
 use credits_api::support::{ApiError, BearerAuthOrApiKeyAuthSchemes, Credentials};
+use credits_api::{ApiErrorPayload, Envelope};
 use dropshot::ErrorStatusCode;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use http_body_util::{BodyExt, Either, Full};

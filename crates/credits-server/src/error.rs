@@ -4,7 +4,7 @@
 //! converted, and never sent: a 500 says only that something went wrong.
 
 use credits_api::support::ApiError;
-use credits_api::{ApiErrorPayload, ValidationErrorItem};
+use credits_api::{ApiErrorPayload, Envelope, ValidationErrorItem};
 use dropshot::ErrorStatusCode;
 
 use crate::store::StoreError;

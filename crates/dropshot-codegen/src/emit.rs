@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use serde_json::{Map, Value, json};
 
 use crate::names;
-use crate::operations::{BodyKind, ErrorType, METHODS, Operation, Success};
+use crate::operations::{BodyKind, METHODS, Operation, Success};
 use crate::schema::resolve;
 use crate::support;
 use crate::unsupported::Unsupported;
@@ -22,6 +22,7 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
     });
     let security = security_json(spec);
     let error_headers = error_headers_json(spec);
+    let links = links_json(spec);
     quote! {
         /// The `info.title` of the OpenAPI document this module was generated from.
         pub const API_TITLE: &str = #title;
@@ -31,13 +32,43 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
         /// (JSON pointer, what it is).
         pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
         /// The headers of error responses, which dropshot cannot declare, as JSON:
-        /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+        /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
+        /// to declare them again.
         pub const ERROR_RESPONSE_HEADERS_JSON: &str = #error_headers;
+        /// The links of responses, which dropshot cannot declare, as JSON:
+        /// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
+        /// document to declare them again.
+        pub const RESPONSE_LINKS_JSON: &str = #links;
         /// The document's security, which dropshot cannot express, as JSON:
         /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
         /// operation with the requirements in force for it (its own, or the document's).
         pub const SECURITY_JSON: &str = #security;
     }
+}
+
+fn links_json(spec: &Value) -> String {
+    let mut operations = Map::new();
+    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
+        for (method, op) in item.as_object().into_iter().flatten() {
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
+            if !METHODS.contains(&method.as_str()) {
+                continue;
+            }
+            let mut statuses = Map::new();
+            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                let response = resolve(spec, response);
+                if let Some(links) = response.get("links").and_then(Value::as_object).filter(|l| !l.is_empty()) {
+                    let resolved: Map<String, Value> =
+                        links.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
+                    statuses.insert(code.clone(), Value::Object(resolved));
+                }
+            }
+            if !statuses.is_empty() {
+                operations.insert(id.to_string(), Value::Object(statuses));
+            }
+        }
+    }
+    Value::Object(operations).to_string()
 }
 
 fn error_headers_json(spec: &Value) -> String {
@@ -85,37 +116,32 @@ fn security_json(spec: &Value) -> String {
     json!({ "securitySchemes": schemes, "operations": operations }).to_string()
 }
 
-/// The trait, the response types, and (when the spec has its own error schema) the error type.
-pub(crate) fn emit(operations: &[Operation], trait_name: &str, error: Option<&ErrorType>) -> TokenStream {
+/// The `support` module, the schemas' implementations, the response types and the trait.
+pub(crate) fn emit(
+    operations: &[Operation],
+    trait_name: &str,
+    runtime: &TokenStream,
+    schemas: (TokenStream, TokenStream),
+) -> TokenStream {
     let trait_ident = format_ident!("{trait_name}");
     let responses = operations.iter().map(emit_response);
     let methods = operations.iter().map(emit_method);
-    let error_support = error.map(|_| support::emit_error_support());
-    let multi_query = operations.iter().any(|op| op.resolved.query.is_some()).then(support::emit_query_params);
-    let json_body = operations
-        .iter()
-        .any(|op| op.body.as_ref().is_some_and(|b| b.kind == BodyKind::Json) && op.resolved.body.is_some())
-        .then(support::emit_json_body);
     let credentials = support::emit_credentials(operations);
-    let any_support = error_support.is_some() || multi_query.is_some() || credentials.is_some() || json_body.is_some();
-    let support = any_support.then(|| {
-        quote! {
-            /// What the generated trait needs beyond the spec's types: kept in a module of its own
-            /// so that no schema name can collide with it.
-            pub mod support {
-                #error_support
-                #multi_query
-                #credentials
-                #json_body
-            }
-        }
-    });
+    let (definitions, schema_impls) = schemas;
     let trait_doc = format!(
         "The API of the document: implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
         names::snake_name(trait_name)
     );
     quote! {
-        #support
+        /// What the generated trait needs beyond the spec's types: the runtime crate, and what
+        /// is specific to this document. A module of its own, so that no schema name can
+        /// collide with it.
+        pub mod support {
+            pub use #runtime::*;
+            #credentials
+            #definitions
+        }
+        #schema_impls
         #(#responses)*
 
         #[doc = #trait_doc]
@@ -210,20 +236,26 @@ fn emit_method(op: &Operation) -> TokenStream {
         push("credentials", quote!(support::Credentials<support::#accepted>));
     }
     if let Some(ty) = &op.resolved.path {
-        push("path", quote!(dropshot::Path<#ty>));
+        push("path", quote!(support::PathParams<#ty>));
     }
     if let Some(ty) = &op.resolved.query {
         let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
         push("query", quote!(support::QueryParams<#ty, #declared>));
     }
     if let Some(ty) = &op.resolved.header {
-        push("headers", quote!(dropshot::Header<#ty>));
+        push("headers", quote!(support::HeaderParams<#ty>));
     }
     if let Some(body) = &op.body {
         match (body.kind, &op.resolved.body) {
             (BodyKind::Bytes, _) => push("body", quote!(dropshot::UntypedBody)),
             (BodyKind::Multipart, _) => push("body", quote!(dropshot::MultipartBody)),
-            (BodyKind::Json, Some(ty)) => push("body", quote!(support::JsonBody<#ty>)),
+            (BodyKind::Json, Some(ty)) => match &op.resolved.body_schema_marker {
+                Some(marker) => {
+                    let marker = format_ident!("{marker}");
+                    push("body", quote!(support::JsonBody<#ty, #marker>))
+                }
+                None => push("body", quote!(support::JsonBody<#ty>)),
+            },
             (_, Some(ty)) => push("body", quote!(dropshot::TypedBody<#ty>)),
             (_, None) => {}
         }

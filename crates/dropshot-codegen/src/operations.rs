@@ -72,6 +72,10 @@ pub(crate) struct Resolved {
     pub(crate) query_declared: Option<TokenStream>,
     pub(crate) header: Option<TokenStream>,
     pub(crate) body: Option<TokenStream>,
+    /// Whether the body's type is defined by this module (so it can carry its own schema).
+    pub(crate) body_is_local: bool,
+    /// Otherwise, the name of the marker type that carries the body's schema.
+    pub(crate) body_schema_marker: Option<String>,
     pub(crate) success: Option<TokenStream>,
     pub(crate) error: Option<ErrorType>,
 }
@@ -551,7 +555,12 @@ pub(crate) fn resolve_types(
             && matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded)
         {
             let name = type_names.allocate(&format!("{base}Body"));
-            op.resolved.body = Some(types.add(&name, &body.schema, spec)?);
+            let (ty, local) = types.add_local(&name, &body.schema, spec)?;
+            op.resolved.body = Some(ty);
+            op.resolved.body_is_local = local;
+            if !local && body.kind == BodyKind::Json {
+                op.resolved.body_schema_marker = Some(type_names.allocate(&format!("{base}BodySchema")));
+            }
         }
         op.resolved.response_name = type_names.allocate(&format!("{base}Response"));
         if let Success::Coded { schema: Some(schema), .. } = &op.success {
@@ -596,6 +605,11 @@ fn params_type(
     if params.is_empty() {
         return Ok(None);
     }
+    types.add(name, &params_schema(params), spec).map(Some)
+}
+
+/// The parameters of one location as the properties of one object, as their struct reads them.
+pub(crate) fn params_schema(params: &[Param]) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for p in params {
@@ -604,23 +618,10 @@ fn params_type(
             required.push(Value::String(p.name.clone()));
         }
     }
-    let schema = json!({ "type": "object", "properties": properties, "required": required });
-    types.add(name, &schema, spec).map(Some)
+    json!({ "type": "object", "properties": properties, "required": required })
 }
 
 /// The error type shared by the operations, if any has one of the spec's own.
 pub(crate) fn error_type(operations: &[Operation]) -> Option<ErrorType> {
     operations.iter().filter_map(|op| op.resolved.error.clone()).find(|e| e.custom)
-}
-
-impl Operation {
-    /// Whether the operation reads query parameters (through the generated `QueryParams`).
-    pub(crate) fn resolved_query(&self) -> bool {
-        self.resolved.query.is_some()
-    }
-
-    /// Whether the operation reads a JSON body (through the generated `JsonBody`).
-    pub(crate) fn json_body(&self) -> bool {
-        self.body.as_ref().is_some_and(|b| b.kind == BodyKind::Json) && self.resolved.body.is_some()
-    }
 }

@@ -3,6 +3,7 @@
 //!
 //! typify's doc comments embed the whole JSON schema, which schemars would turn into descriptions;
 //! they are cut back to the spec's description. Integer bounds come back as `schemars(range)`,
+//! string lengths and patterns as `schemars(length)` and `schemars(regex)`,
 //! optional fields that are not nullable are described as their inner type, and types whose Rust
 //! name differs from the spec's schema name keep the spec's name in the emitted document.
 
@@ -51,6 +52,12 @@ impl TypeBuilder {
 
     /// The Rust type for a schema used inline (or by reference) under a name of our choosing.
     pub(crate) fn add(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<TokenStream, Error> {
+        self.add_local(name, schema, spec).map(|(tokens, _)| tokens)
+    }
+
+    /// Like [`Self::add`], and whether the type is one this module defines (a struct, enum or
+    /// newtype), which may then implement traits of other crates.
+    pub(crate) fn add_local(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<(TokenStream, bool), Error> {
         let converted = to_schemars(&schema::to_json_schema(schema))?;
         let id = if schema.get("$ref").is_some() {
             self.space.add_type(&converted)
@@ -60,7 +67,11 @@ impl TypeBuilder {
         }
         .map_err(|e| Error::Types(format!("{name}: {e}")))?;
         let ty = self.space.get_type(&id).map_err(|e| Error::Types(e.to_string()))?;
-        Ok(ty.ident())
+        let local = matches!(
+            ty.details(),
+            typify::TypeDetails::Struct(_) | typify::TypeDetails::Enum(_) | typify::TypeDetails::Newtype(_)
+        );
+        Ok((ty.ident(), local))
     }
 
     /// Asks for a twin of struct `name` whose array fields are declared as one of their items;
@@ -245,6 +256,22 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
         };
         if let Some(range) = range {
             field.attrs.push(syn::parse_quote!(#[schemars(#range)]));
+        }
+    }
+    if schema::is_string(prop) {
+        let min = prop.get("minLength").and_then(Value::as_u64).map(|n| n as usize);
+        let max = prop.get("maxLength").and_then(Value::as_u64).map(|n| n as usize);
+        let length = match (min, max) {
+            (Some(min), Some(max)) => Some(quote!(length(min = #min, max = #max))),
+            (Some(min), None) => Some(quote!(length(min = #min))),
+            (None, Some(max)) => Some(quote!(length(max = #max))),
+            (None, None) => None,
+        };
+        if let Some(length) = length {
+            field.attrs.push(syn::parse_quote!(#[schemars(#length)]));
+        }
+        if let Some(pattern) = prop.get("pattern").and_then(Value::as_str) {
+            field.attrs.push(syn::parse_quote!(#[schemars(regex(pattern = #pattern))]));
         }
     }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);

@@ -8,7 +8,9 @@
 //!    `components` is dropped once inlined.
 //! 2. `openapi` (dropshot writes 3.0.3 for any 3.0.x), `servers`, top-level `tags`, `externalDocs` and `info` other than `title` are dropped.
 //!    Security is kept, as each operation's effective requirements (its own, or the document's)
-//!    and the schemes; dropshot emits none, so the emitting side adds them with [`with_security`].
+//!    and the schemes; dropshot emits none, so the emitting side adds what the generator recorded
+//!    (`dropshot_codegen_runtime::add_security`). Response links are kept too; the emitting side
+//!    adds them the same way (`add_links`).
 //! 3. Error responses: every 4xx status becomes `4XX` and every 5xx `5XX` (dropshot has one error
 //!    type per operation, emitted as these two ranges). Their descriptions and headers are dropped;
 //!    their bodies are kept, and if two statuses of one range have different bodies the range says
@@ -106,29 +108,6 @@ fn inline_refs(root: &Value, value: &Value, depth: usize) -> Value {
         Value::Array(list) => Value::Array(list.iter().map(|v| inline_refs(root, v, depth)).collect()),
         other => other.clone(),
     }
-}
-
-/// `document` with the security that dropshot cannot emit: `security` is
-/// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`.
-pub fn with_security(document: &Value, security: &Value) -> Value {
-    let mut document = document.clone();
-    if let Some(schemes) = security.get("securitySchemes").filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) {
-        let components =
-            document.as_object_mut().expect("a document is an object").entry("components").or_insert(json!({}));
-        components["securitySchemes"] = schemes.clone();
-    }
-    let operations = security.get("operations").and_then(Value::as_object).cloned().unwrap_or_default();
-    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
-        for item in paths.values_mut() {
-            for op in item.as_object_mut().into_iter().flat_map(|m| m.values_mut()) {
-                let id = op.get("operationId").and_then(Value::as_str).map(str::to_string);
-                if let Some(requirements) = id.and_then(|id| operations.get(&id)) {
-                    op["security"] = requirements.clone();
-                }
-            }
-        }
-    }
-    document
 }
 
 fn normalize_path_item(item: &Value, global_security: Option<&Value>) -> Value {
@@ -287,6 +266,9 @@ fn normalize_responses(responses: Option<&Value>) -> Value {
         }
         if let Some(headers) = response.get("headers") {
             r.insert("headers".into(), headers.clone());
+        }
+        if let Some(links) = response.get("links").filter(|l| l.as_object().is_some_and(|m| !m.is_empty())) {
+            r.insert("links".into(), links.clone());
         }
         out.insert(code.clone(), Value::Object(r));
     }

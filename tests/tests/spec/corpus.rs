@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{assert_same_meaning, emitted, read_json};
+use crate::helpers::{Recorded, assert_same_meaning, emitted, read_json};
 
 /// The document without the operations the generator reported as inexpressible.
 fn without_skipped(mut spec: Value, skipped: &[(&str, &str)]) -> Value {
@@ -28,7 +28,12 @@ fn keeper_round_trips() {
     let spec = read_json("tests/corpus/keeper.json");
     assert!(keeper_api::SKIPPED.is_empty(), "{:?}", keeper_api::SKIPPED);
     let description = keeper_api::keeper_api_mod::stub_api_description().expect("valid API");
-    let doc = emitted(description, keeper_api::API_TITLE, keeper_api::API_VERSION, keeper_api::SECURITY_JSON);
+    let doc = emitted(
+        description,
+        keeper_api::API_TITLE,
+        keeper_api::API_VERSION,
+        Recorded { security_json: keeper_api::SECURITY_JSON, links_json: keeper_api::RESPONSE_LINKS_JSON },
+    );
     assert_same_meaning(&spec, &doc, "keeper.json");
 }
 
@@ -42,7 +47,10 @@ fn param_collision_round_trips() {
         description,
         param_collision_api::API_TITLE,
         param_collision_api::API_VERSION,
-        param_collision_api::SECURITY_JSON,
+        Recorded {
+            security_json: param_collision_api::SECURITY_JSON,
+            links_json: param_collision_api::RESPONSE_LINKS_JSON,
+        },
     );
     assert_same_meaning(&spec, &doc, "param-collision.json");
 }
@@ -60,14 +68,19 @@ fn buildomat_round_trips_except_what_dropshot_cannot_express() {
     );
     let spec = without_skipped(read_json("tests/corpus/buildomat.json"), skipped);
     let description = buildomat_api::buildomat_api_mod::stub_api_description().expect("valid API");
-    let doc = emitted(description, buildomat_api::API_TITLE, buildomat_api::API_VERSION, buildomat_api::SECURITY_JSON);
+    let doc = emitted(
+        description,
+        buildomat_api::API_TITLE,
+        buildomat_api::API_VERSION,
+        Recorded { security_json: buildomat_api::SECURITY_JSON, links_json: buildomat_api::RESPONSE_LINKS_JSON },
+    );
     assert_same_meaning(&spec, &doc, "buildomat.json");
 }
 
 #[test]
 fn inexpressible_constructs_stop_generation_with_their_pointer() {
     let spec = read_json("tests/corpus/buildomat.json");
-    let settings = dropshot_codegen::Settings { skip_unsupported: false, header: String::new() };
+    let settings = dropshot_codegen::Settings { skip_unsupported: false, ..Default::default() };
     let error = dropshot_codegen::generate(&spec, &settings).expect_err("text/plain bodies are not expressible");
     let message = error.to_string();
     assert!(message.contains("text/plain"), "{message}");

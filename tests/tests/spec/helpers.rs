@@ -15,25 +15,35 @@ pub fn read_json(relative: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
-/// The document dropshot builds from a generated trait's stub description, with the security the
-/// generator recorded beside it (dropshot cannot express security).
+/// What the generator recorded beside a trait that dropshot cannot express.
+pub struct Recorded<'a> {
+    pub security_json: &'a str,
+    pub links_json: &'a str,
+}
+
+/// The document dropshot builds from a generated trait's stub description, with the security and
+/// links the generator recorded beside it.
 pub fn emitted(
     description: dropshot::ApiDescription<dropshot::StubContext>,
     title: &str,
     version: &str,
-    security_json: &str,
+    recorded: Recorded<'_>,
 ) -> Value {
     let version = dropshot::semver::Version::parse(version).unwrap_or(dropshot::semver::Version::new(0, 0, 0));
-    let document = description.openapi(title, version).json().expect("dropshot emits a document");
-    let security: Value = serde_json::from_str(security_json).expect("generated security is JSON");
-    openapi_compare::with_security(&document, &security)
+    let mut document = description.openapi(title, version).json().expect("dropshot emits a document");
+    let security: Value = serde_json::from_str(recorded.security_json).expect("generated security is JSON");
+    let links: Value = serde_json::from_str(recorded.links_json).expect("generated links are JSON");
+    dropshot_codegen_runtime::add_security(&mut document, &security);
+    dropshot_codegen_runtime::add_links(&mut document, &links);
+    document
 }
 
 /// The credits spec file and the document its generated trait emits.
 pub fn credits_pair() -> (Value, Value) {
     let spec = read_json("openapi/credits.json");
     let description = credits_api::credits_api_mod::stub_api_description().expect("the generated trait is a valid API");
-    let emitted = emitted(description, credits_api::API_TITLE, credits_api::API_VERSION, credits_api::SECURITY_JSON);
+    let recorded = Recorded { security_json: credits_api::SECURITY_JSON, links_json: credits_api::RESPONSE_LINKS_JSON };
+    let emitted = emitted(description, credits_api::API_TITLE, credits_api::API_VERSION, recorded);
     (spec, emitted)
 }
 

@@ -23,8 +23,13 @@ pub const SKIPPED: &[(&str, &str)] = &[
     ),
 ];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
-/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
+/// to declare them again.
 pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{}";
+/// The links of responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
+/// document to declare them again.
+pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
@@ -315,293 +320,173 @@ pub mod error {
         }
     }
 }
-/// What the generated trait needs beyond the spec's types: kept in a module of its own
-/// so that no schema name can collide with it.
+/// What the generated trait needs beyond the spec's types: the runtime crate, and what
+/// is specific to this document. A module of its own, so that no schema name can
+/// collide with it.
 pub mod support {
-    /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
-    /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
-    /// parameter's name. dropshot registers only scalar query parameters, so the parameters
-    /// are declared as `D`: `T` itself, or `T` with each array given as its items.
-    #[derive(Debug)]
-    pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
-    impl<T, D> QueryParams<T, D> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
+    pub use ::dropshot_codegen_runtime::*;
+    /// The document's named schemas as JSON Schema 2020-12 (`#/$defs/<name>` in the schemas
+    /// requests are validated against).
+    pub const SCHEMA_DEFINITIONS: &str = "{\"Task\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"output_rules\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"script\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"}},\"required\":[\"id\",\"name\",\"output_rules\",\"script\",\"state\"]},\"TaskEvent\":{\"type\":\"object\",\"properties\":{\"payload\":{\"type\":\"string\"},\"seq\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0},\"stream\":{\"type\":\"string\"},\"time\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"payload\",\"seq\",\"stream\",\"time\"]},\"TaskOutput\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"path\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0}},\"required\":[\"id\",\"path\",\"size\"]},\"TaskSubmit\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"output_rules\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"script\":{\"type\":\"string\"},\"default\":{\"type\":\"boolean\"}},\"required\":[\"default\",\"name\",\"script\"]},\"TaskSubmitResult\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]},\"UploadedChunk\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]},\"UserCreate\":{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}},\"required\":[\"name\"]},\"UserCreateResult\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"token\":{\"type\":\"string\"}},\"required\":[\"id\",\"name\",\"token\"]},\"WhoamiResult\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}},\"required\":[\"id\",\"name\"]},\"Worker\":{\"type\":\"object\",\"properties\":{\"deleted\":{\"type\":\"boolean\"},\"id\":{\"type\":\"string\"},\"instance_id\":{\"type\":\"string\"},\"lastping\":{\"type\":\"string\",\"format\":\"date-time\"},\"recycle\":{\"type\":\"boolean\"},\"tasks\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/WorkerTask\"}}},\"required\":[\"deleted\",\"id\",\"recycle\",\"tasks\"]},\"WorkerAddOutput\":{\"type\":\"object\",\"properties\":{\"chunks\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"path\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\",\"format\":\"int64\"}},\"required\":[\"chunks\",\"path\",\"size\"]},\"WorkerAppendTask\":{\"type\":\"object\",\"properties\":{\"payload\":{\"type\":\"string\"},\"stream\":{\"type\":\"string\"},\"time\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"payload\",\"stream\",\"time\"]},\"WorkerBootstrap\":{\"type\":\"object\",\"properties\":{\"bootstrap\":{\"type\":\"string\"},\"token\":{\"type\":\"string\"}},\"required\":[\"bootstrap\",\"token\"]},\"WorkerBootstrapResult\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]},\"WorkerCompleteTask\":{\"type\":\"object\",\"properties\":{\"failed\":{\"type\":\"boolean\"}},\"required\":[\"failed\"]},\"WorkerPingResult\":{\"type\":\"object\",\"properties\":{\"poweroff\":{\"type\":\"boolean\"},\"task\":{\"$ref\":\"#/$defs/WorkerPingTask\"}},\"required\":[\"poweroff\"]},\"WorkerPingTask\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"output_rules\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"script\":{\"type\":\"string\"}},\"required\":[\"id\",\"output_rules\",\"script\"]},\"WorkerTask\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},\"owner\":{\"type\":\"string\"}},\"required\":[\"id\",\"name\",\"owner\"]},\"WorkersResult\":{\"type\":\"object\",\"properties\":{\"workers\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Worker\"}}},\"required\":[\"workers\"]},\"ObjWithOptionArray\":{\"type\":\"object\",\"properties\":{\"things\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"allOf\":[{\"$ref\":\"#/$defs/Task\"}]},{\"type\":\"null\"}]}},\"stranger-things\":{\"type\":\"array\",\"items\":{\"anyOf\":[{\"allOf\":[{\"$ref\":\"#/$defs/Task\"}],\"oneOf\":[{}]},{\"type\":\"null\"}]}}},\"required\":[\"things\",\"stranger-things\"]}}";
+}
+impl support::Schema for TaskGetPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Task\":{\"type\":\"string\"}},\"required\":[\"Task\"]}",
+            ))
     }
-    #[async_trait::async_trait]
-    impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
-    where
-        T: serde::de::DeserializeOwned + Send + Sync + 'static,
-        D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let query = rqctx.request.uri().query().unwrap_or("");
-            let deserializer = serde_html_form::Deserializer::from_bytes(
-                query.as_bytes(),
-            );
-            serde_path_to_error::deserialize(deserializer)
-                .map(|q| QueryParams(q, std::marker::PhantomData))
-                .map_err(|e| dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("unable to parse query string: {e}"),
-                ))
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
-        }
+}
+impl support::Schema for TaskSubmit {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/TaskSubmit\"}",
+            ))
     }
-    /// A JSON request body `T`, read like `dropshot::TypedBody` (same content type, size
-    /// limit, and description in the document). When the JSON is well formed but does not fit
-    /// `T`, every problem is reported at once rather than the first serde meets: the error's
-    /// message is `request body breaks the schema: ` followed by a JSON list of
-    /// `{"loc": [...], "msg": "...", "type": "..."}`.
-    #[derive(Debug)]
-    pub struct JsonBody<T>(pub T);
-    impl<T> JsonBody<T> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
+}
+impl support::Schema for TaskEventsGetPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
     }
-    /// The prefix of the message of a `JsonBody` that breaks its schema.
-    pub const SCHEMA_VIOLATIONS: &str = "request body breaks the schema: ";
-    #[async_trait::async_trait]
-    impl<T> dropshot::ExclusiveExtractor for JsonBody<T>
-    where
-        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-            request: http::Request<dropshot::Body>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let value = <dropshot::TypedBody<
-                serde_json::Value,
-            > as dropshot::ExclusiveExtractor>::from_request(rqctx, request)
-                .await?
-                .into_inner();
-            let first = match serde_path_to_error::deserialize::<_, T>(&value) {
-                Ok(body) => return Ok(JsonBody(body)),
-                Err(e) => e,
-            };
-            let root = schemars::r#gen::SchemaGenerator::new(
-                    schemars::r#gen::SchemaSettings::openapi3(),
-                )
-                .into_root_schema_for::<T>();
-            let mut problems = Vec::new();
-            check(
-                &root.schema,
-                &root.definitions,
-                &value,
-                &mut Vec::new(),
-                &mut problems,
-            );
-            if problems.is_empty() {
-                let loc: Vec<serde_json::Value> = first
-                    .path()
-                    .iter()
-                    .map(|s| serde_json::Value::String(s.to_string()))
-                    .collect();
-                problems
-                    .push(
-                        serde_json::json!(
-                            { "loc" : loc, "msg" : first.inner().to_string(), "type" :
-                            "value_error" }
-                        ),
-                    );
-            }
-            Err(
-                dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("{SCHEMA_VIOLATIONS}{}", serde_json::Value::Array(problems)),
-                ),
-            )
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::TypedBody<
-                T,
-            > as dropshot::ExclusiveExtractor>::metadata(content_type)
-        }
+}
+impl support::Schema for TaskEventsGetQuery {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"minseq\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0}},\"required\":[]}",
+            ))
     }
-    fn push_problem(
-        problems: &mut Vec<serde_json::Value>,
-        loc: &[serde_json::Value],
-        kind: &str,
-        msg: String,
-    ) {
-        problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
+}
+impl support::Schema for TaskOutputsGetPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
     }
-    /// A value as quoted in a message: cut short, so that a large body is not echoed back.
-    fn quote(value: &serde_json::Value) -> String {
-        let text = value.to_string();
-        match text.char_indices().nth(60) {
-            Some((end, _)) => format!("{}...", & text[..end]),
-            None => text,
-        }
+}
+impl support::Schema for TaskOutputDownloadPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"output\":{\"type\":\"string\"},\"task\":{\"type\":\"string\"}},\"required\":[\"output\",\"task\"]}",
+            ))
     }
-    /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
-    fn check(
-        schema: &schemars::schema::SchemaObject,
-        definitions: &schemars::Map<String, schemars::schema::Schema>,
-        value: &serde_json::Value,
-        loc: &mut Vec<serde_json::Value>,
-        problems: &mut Vec<serde_json::Value>,
-    ) {
-        use schemars::schema::{InstanceType, Schema, SingleOrVec};
-        use serde_json::Value;
-        if let Some(reference) = &schema.reference {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            if let Some(Schema::Object(target)) = definitions.get(name) {
-                check(target, definitions, value, loc, problems);
-            }
-            return;
-        }
-        let nullable = schema.extensions.get("nullable") == Some(&Value::Bool(true));
-        if value.is_null() && nullable {
-            return;
-        }
-        if let Some(types) = &schema.instance_type {
-            let allowed: Vec<&InstanceType> = match types {
-                SingleOrVec::Single(t) => vec![t.as_ref()],
-                SingleOrVec::Vec(ts) => ts.iter().collect(),
-            };
-            let fits = |t: &InstanceType| match t {
-                InstanceType::Null => value.is_null(),
-                InstanceType::Boolean => value.is_boolean(),
-                InstanceType::Object => value.is_object(),
-                InstanceType::Array => value.is_array(),
-                InstanceType::Number => value.is_number(),
-                InstanceType::String => value.is_string(),
-                InstanceType::Integer => value.is_i64() || value.is_u64(),
-            };
-            if !allowed.iter().any(|t| fits(t)) {
-                let expected: Vec<String> = allowed
-                    .iter()
-                    .map(|t| format!("{t:?}").to_lowercase())
-                    .collect();
-                push_problem(
-                    problems,
-                    loc,
-                    "type_error",
-                    format!("expected {}, got {}", expected.join(" or "), quote(value)),
-                );
-                return;
-            }
-        }
-        if let Some(values) = &schema.enum_values {
-            if !values.contains(value) {
-                push_problem(
-                    problems,
-                    loc,
-                    "enum",
-                    format!(
-                        "{} is not one of {}", quote(value), Value::Array(values.clone())
-                    ),
-                );
-            }
-        }
-        if let (Some(number), Some(n)) = (&schema.number, value.as_f64()) {
-            if number.minimum.is_some_and(|min| n < min)
-                || number.maximum.is_some_and(|max| n > max)
-            {
-                let bounds = match (number.minimum, number.maximum) {
-                    (Some(min), Some(max)) => format!("between {min} and {max}"),
-                    (Some(min), None) => format!("at least {min}"),
-                    (None, Some(max)) => format!("at most {max}"),
-                    (None, None) => String::new(),
-                };
-                push_problem(
-                    problems,
-                    loc,
-                    "range",
-                    format!("must be {bounds}, not {n}"),
-                );
-            }
-        }
-        if let (Some(object), Some(map)) = (&schema.object, value.as_object()) {
-            for name in &object.required {
-                if !map.contains_key(name) {
-                    loc.push(Value::String(name.clone()));
-                    push_problem(
-                        problems,
-                        loc,
-                        "missing",
-                        format!("missing field `{name}`"),
-                    );
-                    loc.pop();
-                }
-            }
-            for (name, field) in map {
-                loc.push(Value::String(name.clone()));
-                match (
-                    object.properties.get(name),
-                    object.additional_properties.as_deref(),
-                ) {
-                    (Some(Schema::Object(property)), _) => {
-                        check(property, definitions, field, loc, problems)
-                    }
-                    (None, Some(Schema::Bool(false))) => {
-                        push_problem(
-                            problems,
-                            loc,
-                            "extra_forbidden",
-                            format!("unknown field `{name}`"),
-                        )
-                    }
-                    (None, Some(Schema::Object(extra))) => {
-                        check(extra, definitions, field, loc, problems)
-                    }
-                    _ => {}
-                }
-                loc.pop();
-            }
-        }
-        if let (Some(array), Some(items)) = (&schema.array, value.as_array()) {
-            if let Some(SingleOrVec::Single(item_schema)) = &array.items {
-                if let Schema::Object(item_schema) = item_schema.as_ref() {
-                    for (index, item) in items.iter().enumerate() {
-                        loc.push(Value::from(index));
-                        check(item_schema, definitions, item, loc, problems);
-                        loc.pop();
-                    }
-                }
-            }
-        }
-        if let Some(subschemas) = &schema.subschemas {
-            for part in subschemas.all_of.iter().flatten() {
-                if let Schema::Object(part) = part {
-                    check(part, definitions, value, loc, problems);
-                }
-            }
-            let alternatives = subschemas
-                .any_of
-                .iter()
-                .chain(subschemas.one_of.iter())
-                .flatten();
-            let mut any = false;
-            let mut fits_one = false;
-            for alternative in alternatives {
-                any = true;
-                if let Schema::Object(alternative) = alternative {
-                    let mut found = Vec::new();
-                    check(alternative, definitions, value, &mut loc.clone(), &mut found);
-                    fits_one |= found.is_empty();
-                }
-            }
-            if any && !fits_one {
-                push_problem(
-                    problems,
-                    loc,
-                    "value_error",
-                    format!("{} fits none of the allowed forms", quote(value)),
-                );
-            }
-        }
+}
+impl support::Schema for UserCreate {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/UserCreate\"}",
+            ))
+    }
+}
+impl support::Schema for WorkerBootstrap {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/WorkerBootstrap\"}",
+            ))
+    }
+}
+impl support::Schema for WorkerTaskAppendPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
+    }
+}
+impl support::Schema for WorkerAppendTask {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/WorkerAppendTask\"}",
+            ))
+    }
+}
+impl support::Schema for WorkerTaskUploadChunkPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
+    }
+}
+impl support::Schema for WorkerTaskCompletePath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
+    }
+}
+impl support::Schema for WorkerCompleteTask {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/WorkerCompleteTask\"}",
+            ))
+    }
+}
+impl support::Schema for WorkerTaskAddOutputPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\"}},\"required\":[\"task\"]}",
+            ))
+    }
+}
+impl support::Schema for WorkerAddOutput {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/WorkerAddOutput\"}",
+            ))
+    }
+}
+impl support::Schema for HeaderArgHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"accept-language\":{\"type\":\"string\",\"default\":\"en\",\"enum\":[\"de\",\"en\"]}},\"required\":[]}",
+            ))
     }
 }
 ///The 200 response of `control_hold`: successful operation
@@ -867,7 +752,7 @@ pub trait BuildomatApi {
     path = "/v1/task/{Task}"}]
     async fn task_get(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<TaskGetPath>,
+        path: support::PathParams<TaskGetPath>,
     ) -> Result<TaskGetResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/v1/tasks"}]
@@ -884,20 +769,20 @@ pub trait BuildomatApi {
     path = "/v1/tasks/{task}/events"}]
     async fn task_events_get(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<TaskEventsGetPath>,
+        path: support::PathParams<TaskEventsGetPath>,
         query: support::QueryParams<TaskEventsGetQuery, TaskEventsGetQuery>,
     ) -> Result<TaskEventsGetResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/v1/tasks/{task}/outputs"}]
     async fn task_outputs_get(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<TaskOutputsGetPath>,
+        path: support::PathParams<TaskOutputsGetPath>,
     ) -> Result<TaskOutputsGetResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/v1/tasks/{task}/outputs/{output}"}]
     async fn task_output_download(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<TaskOutputDownloadPath>,
+        path: support::PathParams<TaskOutputDownloadPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/v1/users"}]
@@ -925,28 +810,28 @@ pub trait BuildomatApi {
     path = "/v1/worker/task/{task}/append"}]
     async fn worker_task_append(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<WorkerTaskAppendPath>,
+        path: support::PathParams<WorkerTaskAppendPath>,
         body: support::JsonBody<WorkerAppendTask>,
     ) -> Result<WorkerTaskAppendResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/v1/worker/task/{task}/chunk"}]
     async fn worker_task_upload_chunk(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<WorkerTaskUploadChunkPath>,
+        path: support::PathParams<WorkerTaskUploadChunkPath>,
         body: dropshot::UntypedBody,
     ) -> Result<WorkerTaskUploadChunkResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/v1/worker/task/{task}/complete"}]
     async fn worker_task_complete(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<WorkerTaskCompletePath>,
+        path: support::PathParams<WorkerTaskCompletePath>,
         body: support::JsonBody<WorkerCompleteTask>,
     ) -> Result<WorkerTaskCompleteResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/v1/worker/task/{task}/output"}]
     async fn worker_task_add_output(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<WorkerTaskAddOutputPath>,
+        path: support::PathParams<WorkerTaskAddOutputPath>,
         body: support::JsonBody<WorkerAddOutput>,
     ) -> Result<WorkerTaskAddOutputResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
@@ -964,6 +849,6 @@ pub trait BuildomatApi {
     operation_id = "header-arg"}]
     async fn header_arg(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<HeaderArgHeader>,
+        headers: support::HeaderParams<HeaderArgHeader>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
 }

@@ -10,8 +10,13 @@ pub const API_VERSION: &str = "1.0";
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
-/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
+/// to declare them again.
 pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{}";
+/// The links of responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
+/// document to declare them again.
+pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
@@ -144,256 +149,113 @@ pub mod error {
         }
     }
 }
-/// What the generated trait needs beyond the spec's types: kept in a module of its own
-/// so that no schema name can collide with it.
+/// What the generated trait needs beyond the spec's types: the runtime crate, and what
+/// is specific to this document. A module of its own, so that no schema name can
+/// collide with it.
 pub mod support {
-    /// A JSON request body `T`, read like `dropshot::TypedBody` (same content type, size
-    /// limit, and description in the document). When the JSON is well formed but does not fit
-    /// `T`, every problem is reported at once rather than the first serde meets: the error's
-    /// message is `request body breaks the schema: ` followed by a JSON list of
-    /// `{"loc": [...], "msg": "...", "type": "..."}`.
-    #[derive(Debug)]
-    pub struct JsonBody<T>(pub T);
-    impl<T> JsonBody<T> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
+    pub use ::dropshot_codegen_runtime::*;
+    /// The document's named schemas as JSON Schema 2020-12 (`#/$defs/<name>` in the schemas
+    /// requests are validated against).
+    pub const SCHEMA_DEFINITIONS: &str = "{\"OutputRecord\":{\"type\":\"object\",\"properties\":{\"msg\":{\"type\":\"string\"},\"stream\":{\"type\":\"string\"},\"time\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"msg\",\"stream\",\"time\"]},\"ReportId\":{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},\"job\":{\"type\":\"string\"},\"pid\":{\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0},\"time\":{\"type\":\"string\",\"format\":\"date-time\"},\"uuid\":{\"type\":\"string\"}},\"required\":[\"host\",\"job\",\"pid\",\"time\",\"uuid\"]},\"ReportSummary\":{\"type\":\"object\",\"properties\":{\"age_seconds\":{\"type\":\"integer\",\"format\":\"int32\"},\"duration_seconds\":{\"type\":\"integer\",\"format\":\"int32\"},\"host\":{\"type\":\"string\"},\"job\":{\"type\":\"string\"},\"status\":{\"type\":\"integer\",\"format\":\"int32\"},\"when\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"age_seconds\",\"duration_seconds\",\"host\",\"job\",\"status\",\"when\"]}}";
+}
+impl support::Schema for EnrolHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
     }
-    /// The prefix of the message of a `JsonBody` that breaks its schema.
-    pub const SCHEMA_VIOLATIONS: &str = "request body breaks the schema: ";
-    #[async_trait::async_trait]
-    impl<T> dropshot::ExclusiveExtractor for JsonBody<T>
-    where
-        T: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-            request: http::Request<dropshot::Body>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let value = <dropshot::TypedBody<
-                serde_json::Value,
-            > as dropshot::ExclusiveExtractor>::from_request(rqctx, request)
-                .await?
-                .into_inner();
-            let first = match serde_path_to_error::deserialize::<_, T>(&value) {
-                Ok(body) => return Ok(JsonBody(body)),
-                Err(e) => e,
-            };
-            let root = schemars::r#gen::SchemaGenerator::new(
-                    schemars::r#gen::SchemaSettings::openapi3(),
-                )
-                .into_root_schema_for::<T>();
-            let mut problems = Vec::new();
-            check(
-                &root.schema,
-                &root.definitions,
-                &value,
-                &mut Vec::new(),
-                &mut problems,
-            );
-            if problems.is_empty() {
-                let loc: Vec<serde_json::Value> = first
-                    .path()
-                    .iter()
-                    .map(|s| serde_json::Value::String(s.to_string()))
-                    .collect();
-                problems
-                    .push(
-                        serde_json::json!(
-                            { "loc" : loc, "msg" : first.inner().to_string(), "type" :
-                            "value_error" }
-                        ),
-                    );
-            }
-            Err(
-                dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("{SCHEMA_VIOLATIONS}{}", serde_json::Value::Array(problems)),
-                ),
-            )
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::TypedBody<
-                T,
-            > as dropshot::ExclusiveExtractor>::metadata(content_type)
-        }
+}
+impl support::Schema for EnrolBody {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"title\":\"EnrolBody\",\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},\"key\":{\"type\":\"string\"}},\"required\":[\"host\",\"key\"]}",
+            ))
     }
-    fn push_problem(
-        problems: &mut Vec<serde_json::Value>,
-        loc: &[serde_json::Value],
-        kind: &str,
-        msg: String,
-    ) {
-        problems.push(serde_json::json!({ "loc" : loc, "msg" : msg, "type" : kind }));
+}
+impl support::Schema for GlobalJobsHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
     }
-    /// A value as quoted in a message: cut short, so that a large body is not echoed back.
-    fn quote(value: &serde_json::Value) -> String {
-        let text = value.to_string();
-        match text.char_indices().nth(60) {
-            Some((end, _)) => format!("{}...", & text[..end]),
-            None => text,
-        }
+}
+impl support::Schema for PingHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
     }
-    /// Appends to `problems` every way `value` (at `loc`) breaks `schema`.
-    fn check(
-        schema: &schemars::schema::SchemaObject,
-        definitions: &schemars::Map<String, schemars::schema::Schema>,
-        value: &serde_json::Value,
-        loc: &mut Vec<serde_json::Value>,
-        problems: &mut Vec<serde_json::Value>,
-    ) {
-        use schemars::schema::{InstanceType, Schema, SingleOrVec};
-        use serde_json::Value;
-        if let Some(reference) = &schema.reference {
-            let name = reference.rsplit('/').next().unwrap_or_default();
-            if let Some(Schema::Object(target)) = definitions.get(name) {
-                check(target, definitions, value, loc, problems);
-            }
-            return;
-        }
-        let nullable = schema.extensions.get("nullable") == Some(&Value::Bool(true));
-        if value.is_null() && nullable {
-            return;
-        }
-        if let Some(types) = &schema.instance_type {
-            let allowed: Vec<&InstanceType> = match types {
-                SingleOrVec::Single(t) => vec![t.as_ref()],
-                SingleOrVec::Vec(ts) => ts.iter().collect(),
-            };
-            let fits = |t: &InstanceType| match t {
-                InstanceType::Null => value.is_null(),
-                InstanceType::Boolean => value.is_boolean(),
-                InstanceType::Object => value.is_object(),
-                InstanceType::Array => value.is_array(),
-                InstanceType::Number => value.is_number(),
-                InstanceType::String => value.is_string(),
-                InstanceType::Integer => value.is_i64() || value.is_u64(),
-            };
-            if !allowed.iter().any(|t| fits(t)) {
-                let expected: Vec<String> = allowed
-                    .iter()
-                    .map(|t| format!("{t:?}").to_lowercase())
-                    .collect();
-                push_problem(
-                    problems,
-                    loc,
-                    "type_error",
-                    format!("expected {}, got {}", expected.join(" or "), quote(value)),
-                );
-                return;
-            }
-        }
-        if let Some(values) = &schema.enum_values {
-            if !values.contains(value) {
-                push_problem(
-                    problems,
-                    loc,
-                    "enum",
-                    format!(
-                        "{} is not one of {}", quote(value), Value::Array(values.clone())
-                    ),
-                );
-            }
-        }
-        if let (Some(number), Some(n)) = (&schema.number, value.as_f64()) {
-            if number.minimum.is_some_and(|min| n < min)
-                || number.maximum.is_some_and(|max| n > max)
-            {
-                let bounds = match (number.minimum, number.maximum) {
-                    (Some(min), Some(max)) => format!("between {min} and {max}"),
-                    (Some(min), None) => format!("at least {min}"),
-                    (None, Some(max)) => format!("at most {max}"),
-                    (None, None) => String::new(),
-                };
-                push_problem(
-                    problems,
-                    loc,
-                    "range",
-                    format!("must be {bounds}, not {n}"),
-                );
-            }
-        }
-        if let (Some(object), Some(map)) = (&schema.object, value.as_object()) {
-            for name in &object.required {
-                if !map.contains_key(name) {
-                    loc.push(Value::String(name.clone()));
-                    push_problem(
-                        problems,
-                        loc,
-                        "missing",
-                        format!("missing field `{name}`"),
-                    );
-                    loc.pop();
-                }
-            }
-            for (name, field) in map {
-                loc.push(Value::String(name.clone()));
-                match (
-                    object.properties.get(name),
-                    object.additional_properties.as_deref(),
-                ) {
-                    (Some(Schema::Object(property)), _) => {
-                        check(property, definitions, field, loc, problems)
-                    }
-                    (None, Some(Schema::Bool(false))) => {
-                        push_problem(
-                            problems,
-                            loc,
-                            "extra_forbidden",
-                            format!("unknown field `{name}`"),
-                        )
-                    }
-                    (None, Some(Schema::Object(extra))) => {
-                        check(extra, definitions, field, loc, problems)
-                    }
-                    _ => {}
-                }
-                loc.pop();
-            }
-        }
-        if let (Some(array), Some(items)) = (&schema.array, value.as_array()) {
-            if let Some(SingleOrVec::Single(item_schema)) = &array.items {
-                if let Schema::Object(item_schema) = item_schema.as_ref() {
-                    for (index, item) in items.iter().enumerate() {
-                        loc.push(Value::from(index));
-                        check(item_schema, definitions, item, loc, problems);
-                        loc.pop();
-                    }
-                }
-            }
-        }
-        if let Some(subschemas) = &schema.subschemas {
-            for part in subschemas.all_of.iter().flatten() {
-                if let Schema::Object(part) = part {
-                    check(part, definitions, value, loc, problems);
-                }
-            }
-            let alternatives = subschemas
-                .any_of
-                .iter()
-                .chain(subschemas.one_of.iter())
-                .flatten();
-            let mut any = false;
-            let mut fits_one = false;
-            for alternative in alternatives {
-                any = true;
-                if let Schema::Object(alternative) = alternative {
-                    let mut found = Vec::new();
-                    check(alternative, definitions, value, &mut loc.clone(), &mut found);
-                    fits_one |= found.is_empty();
-                }
-            }
-            if any && !fits_one {
-                push_problem(
-                    problems,
-                    loc,
-                    "value_error",
-                    format!("{} fits none of the allowed forms", quote(value)),
-                );
-            }
-        }
+}
+impl support::Schema for ReportFinishHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
+    }
+}
+impl support::Schema for ReportFinishBody {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"title\":\"ReportFinishBody\",\"type\":\"object\",\"properties\":{\"duration_millis\":{\"type\":\"integer\",\"format\":\"int32\"},\"end_time\":{\"type\":\"string\",\"format\":\"date-time\"},\"exit_status\":{\"type\":\"integer\",\"format\":\"int32\"},\"id\":{\"$ref\":\"#/$defs/ReportId\"}},\"required\":[\"duration_millis\",\"end_time\",\"exit_status\",\"id\"]}",
+            ))
+    }
+}
+impl support::Schema for ReportOutputHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
+    }
+}
+impl support::Schema for ReportOutputBody {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"title\":\"ReportOutputBody\",\"type\":\"object\",\"properties\":{\"id\":{\"$ref\":\"#/$defs/ReportId\"},\"record\":{\"$ref\":\"#/$defs/OutputRecord\"}},\"required\":[\"id\",\"record\"]}",
+            ))
+    }
+}
+impl support::Schema for ReportStartHeader {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"Authorization\":{\"type\":\"string\",\"description\":\"Authorization header (bearer token)\"}},\"required\":[\"Authorization\"]}",
+            ))
+    }
+}
+impl support::Schema for ReportStartBody {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"title\":\"ReportStartBody\",\"type\":\"object\",\"properties\":{\"id\":{\"$ref\":\"#/$defs/ReportId\"},\"script\":{\"type\":\"string\"},\"start_time\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"id\",\"script\",\"start_time\"]}",
+            ))
     }
 }
 ///The 201 response of `enrol`: successful creation
@@ -485,40 +347,40 @@ pub trait KeeperApi {
     path = "/enrol"}]
     async fn enrol(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<EnrolHeader>,
+        headers: support::HeaderParams<EnrolHeader>,
         body: support::JsonBody<EnrolBody>,
     ) -> Result<EnrolResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/global/jobs"}]
     async fn global_jobs(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<GlobalJobsHeader>,
+        headers: support::HeaderParams<GlobalJobsHeader>,
     ) -> Result<GlobalJobsResponse, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/ping"}]
     async fn ping(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<PingHeader>,
+        headers: support::HeaderParams<PingHeader>,
     ) -> Result<PingResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/report/finish"}]
     async fn report_finish(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<ReportFinishHeader>,
+        headers: support::HeaderParams<ReportFinishHeader>,
         body: support::JsonBody<ReportFinishBody>,
     ) -> Result<ReportFinishResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/report/output"}]
     async fn report_output(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<ReportOutputHeader>,
+        headers: support::HeaderParams<ReportOutputHeader>,
         body: support::JsonBody<ReportOutputBody>,
     ) -> Result<ReportOutputResponse, dropshot::HttpError>;
     #[endpoint{method = POST,
     path = "/report/start"}]
     async fn report_start(
         rqctx: dropshot::RequestContext<Self::Context>,
-        headers: dropshot::Header<ReportStartHeader>,
+        headers: support::HeaderParams<ReportStartHeader>,
         body: support::JsonBody<ReportStartBody>,
     ) -> Result<ReportStartResponse, dropshot::HttpError>;
 }

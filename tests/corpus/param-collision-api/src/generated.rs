@@ -10,8 +10,13 @@ pub const API_VERSION: &str = "v1";
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
-/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`; the server sets them.
+/// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
+/// to declare them again.
 pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{}";
+/// The links of responses, which dropshot cannot declare, as JSON:
+/// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
+/// document to declare them again.
+pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
@@ -66,45 +71,33 @@ pub mod error {
         }
     }
 }
-/// What the generated trait needs beyond the spec's types: kept in a module of its own
-/// so that no schema name can collide with it.
+/// What the generated trait needs beyond the spec's types: the runtime crate, and what
+/// is specific to this document. A module of its own, so that no schema name can
+/// collide with it.
 pub mod support {
-    /// Query parameters `T`, read where `dropshot::Query` falls short: a repeated key
-    /// (`?t=a&t=b`) fills an array, and a value that does not parse is reported with the
-    /// parameter's name. dropshot registers only scalar query parameters, so the parameters
-    /// are declared as `D`: `T` itself, or `T` with each array given as its items.
-    #[derive(Debug)]
-    pub struct QueryParams<T, D>(pub T, std::marker::PhantomData<D>);
-    impl<T, D> QueryParams<T, D> {
-        pub fn into_inner(self) -> T {
-            self.0
-        }
+    pub use ::dropshot_codegen_runtime::*;
+    /// The document's named schemas as JSON Schema 2020-12 (`#/$defs/<name>` in the schemas
+    /// requests are validated against).
+    pub const SCHEMA_DEFINITIONS: &str = "{}";
+}
+impl support::Schema for KeyGetPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"}},\"required\":[\"query\"]}",
+            ))
     }
-    #[async_trait::async_trait]
-    impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
-    where
-        T: serde::de::DeserializeOwned + Send + Sync + 'static,
-        D: serde::de::DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
-    {
-        async fn from_request<Context: dropshot::ServerContext>(
-            rqctx: &dropshot::RequestContext<Context>,
-        ) -> Result<Self, dropshot::HttpError> {
-            let query = rqctx.request.uri().query().unwrap_or("");
-            let deserializer = serde_html_form::Deserializer::from_bytes(
-                query.as_bytes(),
-            );
-            serde_path_to_error::deserialize(deserializer)
-                .map(|q| QueryParams(q, std::marker::PhantomData))
-                .map_err(|e| dropshot::HttpError::for_bad_request(
-                    None,
-                    format!("unable to parse query string: {e}"),
-                ))
-        }
-        fn metadata(
-            content_type: dropshot::ApiEndpointBodyContentType,
-        ) -> dropshot::ExtractorMetadata {
-            <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
-        }
+}
+impl support::Schema for KeyGetQuery {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"},\"request\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"},\"response\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"},\"result\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"},\"client\":{\"type\":\"boolean\",\"description\":\"Parameter name that was previously colliding\"}},\"required\":[\"url\",\"request\",\"response\",\"result\",\"client\"]}",
+            ))
     }
 }
 ///The 200 response of `key_get`: Successful response
@@ -134,7 +127,7 @@ pub trait ParameterNameCollisionTestApi {
     operation_id = "key.get"}]
     async fn key_get(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: dropshot::Path<KeyGetPath>,
+        path: support::PathParams<KeyGetPath>,
         query: support::QueryParams<KeyGetQuery, KeyGetQuery>,
     ) -> Result<KeyGetResponse, dropshot::HttpError>;
 }

@@ -1,0 +1,178 @@
+//! Parameters read like dropshot's `Path`, `Query` and `Header`, then checked against the spec's
+//! schema for their location, so that every bound the spec states (a range, a length, a pattern,
+//! a format) is enforced before the handler runs.
+//!
+//! Query parameters are read differently from dropshot's `Query`: a repeated key (`?t=a&t=b`)
+//! fills an array, and a value that does not parse is reported with its parameter's name.
+//! dropshot registers only scalar query parameters, so they are declared to it as `D`: `T`
+//! itself, or `T` with each array given as its items.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::rejection::{rejection, serde_location, validate};
+use super::validator::Schema;
+use super::violation::Violation;
+
+/// Path parameters `T`, checked against their schema.
+#[derive(Debug)]
+pub struct PathParams<T>(pub T);
+
+/// Query parameters `T` (declared to dropshot as `D`), checked against their schema.
+#[derive(Debug)]
+pub struct QueryParams<T, D = T>(pub T, std::marker::PhantomData<D>);
+
+/// Header parameters `T`, checked against their schema.
+#[derive(Debug)]
+pub struct HeaderParams<T>(pub T);
+
+impl<T> PathParams<T> {
+    /// The parameters.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T, D> QueryParams<T, D> {
+    /// The parameters.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> HeaderParams<T> {
+    /// The parameters.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+#[async_trait::async_trait]
+impl<T> dropshot::SharedExtractor for PathParams<T>
+where
+    T: DeserializeOwned + Serialize + schemars::JsonSchema + Schema + Send + Sync + 'static,
+{
+    async fn from_request<Context: dropshot::ServerContext>(
+        rqctx: &dropshot::RequestContext<Context>,
+    ) -> Result<Self, dropshot::HttpError> {
+        let params = <dropshot::Path<T> as dropshot::SharedExtractor>::from_request(rqctx).await?.into_inner();
+        validate("path", &params)?;
+        Ok(PathParams(params))
+    }
+
+    fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
+        <dropshot::Path<T> as dropshot::SharedExtractor>::metadata(content_type)
+    }
+}
+
+#[async_trait::async_trait]
+impl<T> dropshot::SharedExtractor for HeaderParams<T>
+where
+    T: DeserializeOwned + Serialize + schemars::JsonSchema + Schema + Send + Sync + 'static,
+{
+    async fn from_request<Context: dropshot::ServerContext>(
+        rqctx: &dropshot::RequestContext<Context>,
+    ) -> Result<Self, dropshot::HttpError> {
+        let params = <dropshot::Header<T> as dropshot::SharedExtractor>::from_request(rqctx).await?.into_inner();
+        validate("header", &params)?;
+        Ok(HeaderParams(params))
+    }
+
+    fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
+        <dropshot::Header<T> as dropshot::SharedExtractor>::metadata(content_type)
+    }
+}
+
+impl<T: DeserializeOwned + Serialize + Schema, D> QueryParams<T, D> {
+    /// Reads and checks the parameters of a query string (without the `?`).
+    pub fn parse(query: &str) -> Result<Self, dropshot::HttpError> {
+        let deserializer = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+        let params: T = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let loc = serde_location("query", e.path());
+            rejection(&[Violation::from_serde(loc, &e.inner().to_string())])
+        })?;
+        validate("query", &params)?;
+        Ok(QueryParams(params, std::marker::PhantomData))
+    }
+}
+
+#[async_trait::async_trait]
+impl<T, D> dropshot::SharedExtractor for QueryParams<T, D>
+where
+    T: DeserializeOwned + Serialize + Schema + Send + Sync + 'static,
+    D: DeserializeOwned + schemars::JsonSchema + Send + Sync + 'static,
+{
+    async fn from_request<Context: dropshot::ServerContext>(
+        rqctx: &dropshot::RequestContext<Context>,
+    ) -> Result<Self, dropshot::HttpError> {
+        Self::parse(rqctx.request.uri().query().unwrap_or(""))
+    }
+
+    fn metadata(content_type: dropshot::ApiEndpointBodyContentType) -> dropshot::ExtractorMetadata {
+        <dropshot::Query<D> as dropshot::SharedExtractor>::metadata(content_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::rejection::violations_of;
+    use super::super::validator::SchemaValidator;
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, Serialize)]
+    struct Query {
+        #[serde(default = "fifty")]
+        limit: i64,
+        #[serde(default)]
+        kind: Vec<String>,
+    }
+
+    fn fifty() -> i64 {
+        50
+    }
+
+    impl Schema for Query {
+        fn validator() -> &'static SchemaValidator {
+            static VALIDATOR: std::sync::OnceLock<SchemaValidator> = std::sync::OnceLock::new();
+            VALIDATOR.get_or_init(|| {
+                SchemaValidator::new(
+                    "{}",
+                    r#"{"type": "object", "properties": {
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "kind": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+                    }}"#,
+                )
+            })
+        }
+    }
+
+    fn problems(query: &str) -> Vec<(String, String)> {
+        let error = QueryParams::<Query>::parse(query).expect_err("refused");
+        let found = violations_of(&error).expect("violations");
+        let mut found: Vec<(String, String)> = found
+            .iter()
+            .map(|v| (v.loc.iter().map(ToString::to_string).collect::<Vec<_>>().join("."), v.kind.clone()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn repeated_keys_fill_arrays_and_defaults_apply() {
+        let q = QueryParams::<Query>::parse("kind=a&kind=b").unwrap().into_inner();
+        assert_eq!((q.limit, q.kind), (50, vec!["a".to_string(), "b".to_string()]));
+    }
+
+    #[test]
+    fn bounds_and_enums_of_the_schema_are_enforced_all_at_once() {
+        assert_eq!(
+            problems("limit=101&kind=c"),
+            [("query.kind.0".to_string(), "enum".to_string()), ("query.limit".to_string(), "range".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_value_that_does_not_parse_is_named() {
+        assert_eq!(problems("limit=ten"), [("query.limit".to_string(), "value_error".to_string())]);
+    }
+}
