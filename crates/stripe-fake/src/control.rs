@@ -12,12 +12,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::checkout::{self, PaymentOutcome};
 use crate::faults::Fault;
-use crate::state::Shared;
 use crate::webhooks::{RetryPolicy, WebhookEndpoint};
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/_fake/checkout/sessions/{id}/complete", post(complete))
         .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
@@ -37,7 +37,7 @@ struct CompleteQuery {
 }
 
 async fn complete(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<CompleteQuery>,
 ) -> Response {
@@ -55,20 +55,20 @@ async fn complete(
     respond(&shared, &id, checkout::complete(&shared, &id, outcome))
 }
 
-async fn async_succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn async_succeed(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::settle_async_payment(&shared, &id, true))
 }
 
-async fn async_fail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn async_fail(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::settle_async_payment(&shared, &id, false))
 }
 
-async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn expire(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::expire(&shared, &id, None))
 }
 
 /// The session after a transition, or the Stripe-shaped error.
-fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError>) -> Response {
+fn respond(shared: &AppState, id: &str, result: Result<(), crate::errors::ApiError>) -> Response {
     if let Err(error) = result {
         return error.into_response();
     }
@@ -77,19 +77,19 @@ fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError
     Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
 }
 
-async fn events(State(shared): State<Arc<Shared>>) -> Response {
+async fn events(State(shared): State<Arc<AppState>>) -> Response {
     let events = shared.store().events.clone();
     Json(json!({ "events": events, "deliveries": shared.webhooks.attempts() })).into_response()
 }
 
 /// Idempotency keys with a request running and with a saved response (e.g. to know that a
 /// slow request holds its key before sending a concurrent one).
-async fn idempotency(State(shared): State<Arc<Shared>>) -> Response {
+async fn idempotency(State(shared): State<Arc<AppState>>) -> Response {
     let (in_flight, saved) = shared.idempotency.counts();
     Json(json!({ "in_flight": in_flight, "saved": saved })).into_response()
 }
 
-async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_webhooks(State(shared): State<Arc<AppState>>) -> Response {
     let urls: Vec<_> = shared.webhooks.endpoints().into_iter().map(|e| json!({ "url": e.url })).collect();
     Json(json!({
         "endpoints": urls,
@@ -99,12 +99,12 @@ async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn add_webhook(State(shared): State<Arc<Shared>>, Json(endpoint): Json<WebhookEndpoint>) -> Response {
+async fn add_webhook(State(shared): State<Arc<AppState>>, Json(endpoint): Json<WebhookEndpoint>) -> Response {
     shared.webhooks.add_endpoint(endpoint);
     list_webhooks(State(shared)).await
 }
 
-async fn clear_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_webhooks(State(shared): State<Arc<AppState>>) -> Response {
     shared.webhooks.clear_endpoints();
     list_webhooks(State(shared)).await
 }
@@ -116,7 +116,7 @@ struct ConfigChange {
     retry: Option<RetryPolicy>,
 }
 
-async fn configure(State(shared): State<Arc<Shared>>, Json(change): Json<ConfigChange>) -> Response {
+async fn configure(State(shared): State<Arc<AppState>>, Json(change): Json<ConfigChange>) -> Response {
     if let Some(copies) = change.delivery_copies {
         shared.webhooks.set_copies(copies);
     }
@@ -138,16 +138,16 @@ fn one() -> usize {
     1
 }
 
-async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_faults(State(shared): State<Arc<AppState>>) -> Response {
     Json(json!({ "pending": shared.faults.pending() })).into_response()
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, Json(request): Json<FaultRequest>) -> Response {
+async fn add_fault(State(shared): State<Arc<AppState>>, Json(request): Json<FaultRequest>) -> Response {
     shared.faults.push(request.fault, request.times);
     list_faults(State(shared)).await
 }
 
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_faults(State(shared): State<Arc<AppState>>) -> Response {
     shared.faults.clear();
     list_faults(State(shared)).await
 }

@@ -7,18 +7,19 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod app;
 mod auth;
 mod catalog;
 mod checkout;
 mod checkout_page;
 mod control;
+mod endpoint;
 mod errors;
 mod faults;
 mod form;
 mod idempotency;
 mod ids;
 mod objects;
-mod state;
 mod store;
 mod webhooks;
 
@@ -41,7 +42,7 @@ pub use errors::ApiError;
 pub use faults::Fault;
 pub use webhooks::{DeliveryAttempt, RetryPolicy, WebhookEndpoint, signature_header};
 
-use state::Shared;
+use app::AppState;
 
 /// How a fake starts. `FakeConfig::default()` accepts any `sk_test_` key, has no webhook
 /// endpoints, delivers each event once and retries 5 times from 100 ms.
@@ -75,7 +76,7 @@ impl Default for FakeConfig {
 
 /// A running fake. Dropping it stops the server too; `shutdown` also waits for it.
 pub struct StripeFake {
-    shared: Arc<Shared>,
+    shared: Arc<AppState>,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -96,7 +97,7 @@ impl StripeFake {
             None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}/", addr.port()),
             None => format!("http://{addr}/"),
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(AppState {
             base_url,
             api_key: config.api_key,
             store: Default::default(),
@@ -191,7 +192,7 @@ impl Drop for StripeFake {
     }
 }
 
-fn router(shared: Arc<Shared>) -> Router {
+fn router(shared: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/{*path}", any(api::handle))
         .route("/pay/{id}", get(checkout_page::show))
@@ -204,7 +205,7 @@ fn router(shared: Arc<Shared>) -> Router {
 
 /// Accepts connections until told to stop. A `/v1/` request takes the next fault here; a
 /// dropped-connection fault makes the service fail, and hyper closes the socket unanswered.
-async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             _ = stopped.changed() => return,
@@ -245,7 +246,7 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stop
 }
 
 /// Expires sessions whose `expires_at` has passed, once a second, as Stripe does on its own.
-async fn sweep_expired(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn sweep_expired(shared: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {

@@ -5,4 +5,5 @@ mod cli;
 mod faults;
 mod helpers;
 mod idempotency;
+mod modules;
 mod webhooks;
