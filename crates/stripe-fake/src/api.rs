@@ -17,7 +17,7 @@ use crate::errors::ApiError;
 use crate::faults::Fault;
 use crate::form::{self, Fields};
 use crate::idempotency::{Claim, SavedResponse};
-use crate::{auth, catalog, checkout, ids};
+use crate::{auth, catalog, checkout, disputes, ids, payments, refunds};
 
 /// The fault the connection layer took for this request, if any.
 #[derive(Clone, Default)]
@@ -167,6 +167,13 @@ fn dispatch(
         ["products"] if post => catalog::create_product(shared, params),
         ["products"] if get => catalog::list_products(shared, params),
         ["products", id] if get => catalog::retrieve_product(shared, id, params),
+        ["payment_intents", id] if get => payments::retrieve_payment_intent(shared, id, params),
+        ["charges", id] if get => payments::retrieve_charge(shared, id, params),
+        ["refunds"] if post => refunds::create(shared, ctx, params),
+        ["refunds"] if get => refunds::list(shared, params),
+        ["refunds", id] if get => refunds::retrieve(shared, id, params),
+        ["disputes"] if get => disputes::list(shared, params),
+        ["disputes", id] if get => disputes::retrieve(shared, id, params),
         _ => Err(ApiError::UnrecognizedUrl { method: method.to_string(), path: path.to_string() }),
     }
 }

@@ -39,6 +39,17 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Delivers an event emitted earlier again, to every endpoint (as "Resend" in Stripe's
+    /// dashboard does): the same event, signed anew.
+    pub fn resend(&self, event_id: &str) -> Option<Value> {
+        let event = self.store().events.iter().find(|e| e["id"] == event_id).cloned()?;
+        tracing::info!(id = event_id, "event re-sent");
+        self.webhooks.dispatch(&event);
+        Some(event)
+    }
+}
+
 /// Unix time in seconds.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

@@ -1,18 +1,19 @@
 //! Checkout Sessions: the `/v1/checkout/sessions` endpoints and the session's life cycle
 //! (open → complete paid, or complete unpaid → async payment succeeded / failed; open → expired),
-//! each transition emitting the event Stripe emits. The checkout page, the control endpoints and
+//! each transition emitting the event Stripe emits. Completing a session that costs something
+//! opens its payment intent and charge (`payments.rs`). The checkout page, the control endpoints and
 //! the library call the transition functions here; nothing else changes a session's status.
 
 use serde_json::Value;
 
 use crate::app::{AppState, now};
-use crate::catalog;
 use crate::endpoint::{Expand, RequestCtx, list_page};
 use crate::errors::ApiError;
 use crate::form::{Fields, Node, Shape};
 use crate::ids;
 use crate::objects;
-use crate::store::{LineItem, PaymentStatus, Session, SessionStatus, Store};
+use crate::store::{LineItem, PaymentState, PaymentStatus, Session, SessionStatus, Store};
+use crate::{catalog, payments};
 
 /// Stripe's bounds on `expires_at`: 30 minutes to 24 hours after creation.
 const MIN_EXPIRY: i64 = 30 * 60;
@@ -234,10 +235,19 @@ pub fn retrieve(shared: &AppState, id: &str, mut params: Fields) -> Result<Value
 }
 
 pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&["limit", "starting_after", "ending_before", "status", "payment_intent", "expand"])?;
+    params.reject_unknown(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "status",
+        "payment_intent",
+        "created",
+        "expand",
+    ])?;
     let expand = Expand::read(&mut params, &["data.line_items"])?;
     let status = params.optional_string("status")?;
     let payment_intent = params.optional_string("payment_intent")?;
+    let created = params.range("created")?.unwrap_or_default();
     expire_due(shared);
     let store = shared.store();
     let items = store
@@ -246,6 +256,7 @@ pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
         .rev()
         .filter(|s| status.as_ref().is_none_or(|st| s.status.as_str() == st))
         .filter(|s| payment_intent.is_none() || s.payment_intent == payment_intent)
+        .filter(|s| created.contains(s.created))
         .map(|s| {
             let json = objects::checkout_session(s, &store, &shared.base_url, expand.has("data.line_items"));
             (s.id.clone(), json)
@@ -301,11 +312,19 @@ pub fn complete(shared: &AppState, id: &str, outcome: PaymentOutcome) -> Result<
         }
         session.status = SessionStatus::Complete;
         if session.payment_status != PaymentStatus::NoPaymentRequired {
-            session.payment_intent = Some(ids::payment_intent());
-            match outcome {
-                PaymentOutcome::Paid => session.payment_status = PaymentStatus::Paid,
-                PaymentOutcome::Unpaid => session.async_payment_pending = true,
-            }
+            let state = match outcome {
+                PaymentOutcome::Paid => {
+                    session.payment_status = PaymentStatus::Paid;
+                    PaymentState::Succeeded
+                }
+                PaymentOutcome::Unpaid => {
+                    session.async_payment_pending = true;
+                    PaymentState::Processing
+                }
+            };
+            let session = session.clone();
+            let intent = payments::open(&mut store, &session, state);
+            store.session_mut(id).expect("session exists").payment_intent = Some(intent);
         }
     }
     shared.emit("checkout.session.completed", event_object(shared, id), None);
@@ -328,6 +347,9 @@ pub fn settle_async_payment(shared: &AppState, id: &str, succeeded: bool) -> Res
         session.async_payment_pending = false;
         if succeeded {
             session.payment_status = PaymentStatus::Paid;
+        }
+        if let Some(intent) = session.payment_intent.clone() {
+            payments::settle(&mut store, &intent, succeeded);
         }
     }
     let event_type =

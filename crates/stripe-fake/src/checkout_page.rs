@@ -71,7 +71,7 @@ pub async fn cancel(State(shared): State<Arc<AppState>>, Path(id): Path<String>)
     }
 }
 
-fn page(title: &str, body: &str) -> String {
+pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body><h1>{}</h1>\n{body}\n</body></html>\n",
@@ -81,11 +81,11 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// Minor units as `12.34 USD` (two decimals; zero-decimal currencies are not special-cased).
-fn money(amount: i64, currency: &str) -> String {
+pub fn money(amount: i64, currency: &str) -> String {
     format!("{}.{:02} {}", amount / 100, (amount % 100).abs(), currency.to_uppercase())
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

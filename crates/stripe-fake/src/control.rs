@@ -1,6 +1,8 @@
 //! Control endpoints for tests and demos, under `/_fake/...` where Stripe has nothing: drive a
-//! session's life cycle (complete paid or unpaid, settle the async payment, expire), list events
-//! and delivery attempts, count idempotency keys, and change webhooks, delivery copies, retries and faults at run time.
+//! session's life cycle (complete paid or unpaid, settle the async payment, expire), open and
+//! close disputes, list and re-send events and delivery attempts, pause webhook delivery or mark
+//! the endpoints down, count idempotency keys, and change webhooks, delivery copies, retries and
+//! faults at run time.
 //! They need no API key and never consume faults.
 
 use std::sync::Arc;
@@ -14,6 +16,8 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::checkout::{self, PaymentOutcome};
+use crate::disputes;
+use crate::errors::ApiError;
 use crate::faults::Fault;
 use crate::webhooks::{RetryPolicy, WebhookEndpoint};
 
@@ -23,7 +27,14 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
         .route("/_fake/checkout/sessions/{id}/async_payment/fail", post(async_fail))
         .route("/_fake/checkout/sessions/{id}/expire", post(expire))
+        .route("/_fake/charges/{id}/dispute", post(open_dispute))
+        .route("/_fake/disputes/{id}/close", post(close_dispute))
         .route("/_fake/events", get(events))
+        .route("/_fake/events/{id}/resend", post(resend_event))
+        .route("/_fake/webhooks/pause", post(pause_webhooks))
+        .route("/_fake/webhooks/resume", post(resume_webhooks))
+        .route("/_fake/webhooks/down", post(webhooks_down))
+        .route("/_fake/webhooks/up", post(webhooks_up))
         .route("/_fake/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
         .route("/_fake/config", post(configure))
         .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
@@ -45,7 +56,7 @@ async fn complete(
         None | Some("paid") => PaymentOutcome::Paid,
         Some("unpaid") => PaymentOutcome::Unpaid,
         Some(other) => {
-            return crate::errors::ApiError::InvalidParameter {
+            return ApiError::InvalidParameter {
                 param: "outcome".into(),
                 message: format!("outcome must be paid or unpaid, not {other}"),
             }
@@ -68,13 +79,92 @@ async fn expire(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> 
 }
 
 /// The session after a transition, or the Stripe-shaped error.
-fn respond(shared: &AppState, id: &str, result: Result<(), crate::errors::ApiError>) -> Response {
+fn respond(shared: &AppState, id: &str, result: Result<(), ApiError>) -> Response {
     if let Err(error) = result {
         return error.into_response();
     }
     let store = shared.store();
     let session = store.session(id).expect("transition succeeded");
     Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
+}
+
+#[derive(Deserialize)]
+struct DisputeQuery {
+    amount: Option<i64>,
+    reason: Option<String>,
+}
+
+/// Opens a dispute on a charge; answers with the dispute.
+async fn open_dispute(
+    State(shared): State<Arc<AppState>>,
+    Path(charge): Path<String>,
+    Query(query): Query<DisputeQuery>,
+) -> Response {
+    match disputes::open(&shared, &charge, query.amount, query.reason.as_deref()) {
+        Ok(id) => dispute_json(&shared, &id),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseQuery {
+    outcome: String,
+}
+
+/// Closes a dispute: `?outcome=won` or `?outcome=lost`; answers with the dispute.
+async fn close_dispute(
+    State(shared): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(query): Query<CloseQuery>,
+) -> Response {
+    let won = match query.outcome.as_str() {
+        "won" => true,
+        "lost" => false,
+        other => {
+            return ApiError::InvalidParameter {
+                param: "outcome".into(),
+                message: format!("outcome must be won or lost, not {other}"),
+            }
+            .into_response();
+        }
+    };
+    match disputes::close(&shared, &id, won) {
+        Ok(()) => dispute_json(&shared, &id),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn dispute_json(shared: &AppState, id: &str) -> Response {
+    let store = shared.store();
+    let dispute = store.dispute(id).expect("dispute exists");
+    Json(crate::objects::dispute(dispute)).into_response()
+}
+
+async fn resend_event(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match shared.resend(&id) {
+        Some(event) => Json(event).into_response(),
+        None => ApiError::NotFound { kind: "event", id }.into_response(),
+    }
+}
+
+async fn pause_webhooks(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_paused(true);
+    list_webhooks(State(shared)).await
+}
+
+async fn resume_webhooks(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_paused(false);
+    list_webhooks(State(shared)).await
+}
+
+async fn webhooks_down(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_down(true);
+    list_webhooks(State(shared)).await
+}
+
+async fn webhooks_up(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_down(false);
+    list_webhooks(State(shared)).await
 }
 
 async fn events(State(shared): State<Arc<AppState>>) -> Response {
@@ -94,6 +184,8 @@ async fn list_webhooks(State(shared): State<Arc<AppState>>) -> Response {
     Json(json!({
         "endpoints": urls,
         "delivery_copies": shared.webhooks.copies(),
+        "paused": shared.webhooks.paused(),
+        "down": shared.webhooks.down(),
         "retry": shared.webhooks.retry(),
     }))
     .into_response()
