@@ -6,4 +6,5 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod modules;
+mod money;
 mod webhooks;
