@@ -290,3 +290,38 @@ async fn disputes_open_and_close_won_or_lost_with_their_events() {
     expected.sort();
     assert_eq!(sorted, expected);
 }
+
+/// Every field of Stripe's example charge, refund, dispute and payment intent is in ours.
+#[tokio::test]
+async fn objects_carry_every_field_of_stripes_examples() {
+    let fixtures: serde_json::Value = serde_json::from_str(include_str!("../data/fixtures.json")).unwrap();
+    let fake = spawn().await;
+    let (_, intent_id, charge_id) = paid_session(&fake).await;
+    let refund: serde_json::Value =
+        post_form(&fake, "v1/refunds", Some(KEY), &[("charge", &charge_id), ("amount", "100")])
+            .await
+            .json()
+            .await
+            .unwrap();
+    let dispute_id = fake.dispute_charge(&charge_id, None, None).await.unwrap();
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let (http, base) = (&http, fake.base_url());
+        async move {
+            let response = http.get(format!("{base}{path}")).bearer_auth(KEY).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    // `refunds` is on a charge only when expanded (Stripe stopped including it by default).
+    let charge = get(format!("v1/charges/{charge_id}?expand[]=refunds")).await;
+    let intent = get(format!("v1/payment_intents/{intent_id}")).await;
+    let dispute = get(format!("v1/disputes/{dispute_id}")).await;
+    for (kind, ours) in [("charge", &charge), ("refund", &refund), ("dispute", &dispute), ("payment_intent", &intent)] {
+        let reference = fixtures[kind].as_object().unwrap();
+        let ours = ours.as_object().unwrap();
+        let missing: Vec<_> = reference.keys().filter(|k| !ours.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "{kind} lacks {missing:?}");
+        assert_eq!(ours["object"], reference["object"], "{kind}");
+    }
+}
