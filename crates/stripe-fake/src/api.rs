@@ -1,6 +1,7 @@
 //! The `/v1/...` pipeline, in the order Stripe applies it: injected fault, authentication,
-//! parameters (form body or query string), idempotency, then the endpoint. Also the helpers
-//! every endpoint shares: `expand[]` and list pagination.
+//! parameters (form body or query string), idempotency, then the endpoint, chosen by `dispatch`.
+//! The helpers the endpoints share live in `endpoint.rs`, so that endpoint modules never need
+//! to import this one.
 
 use std::sync::Arc;
 
@@ -10,24 +11,20 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::app::AppState;
+use crate::endpoint::RequestCtx;
 use crate::errors::ApiError;
 use crate::faults::Fault;
 use crate::form::{self, Fields};
 use crate::idempotency::{Claim, SavedResponse};
-use crate::state::Shared;
-use crate::{auth, catalog, checkout, ids};
+use crate::{auth, catalog, checkout, disputes, ids, payments, refunds};
 
 /// The fault the connection layer took for this request, if any.
 #[derive(Clone, Default)]
 pub struct TakenFault(pub Option<Fault>);
 
-/// Per-request facts the endpoints record (the request id goes into events).
-pub struct RequestCtx {
-    pub request_id: String,
-}
-
 pub async fn handle(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<AppState>>,
     fault: Option<axum::Extension<TakenFault>>,
     method: Method,
     uri: Uri,
@@ -51,7 +48,7 @@ pub async fn handle(
 }
 
 async fn run(
-    shared: &Shared,
+    shared: &AppState,
     fault: Option<Fault>,
     method: &Method,
     uri: &Uri,
@@ -148,7 +145,13 @@ fn json_response(status: StatusCode, body: Bytes) -> Response {
         .expect("valid response")
 }
 
-fn dispatch(shared: &Shared, ctx: &RequestCtx, method: &Method, path: &str, params: Fields) -> Result<Value, ApiError> {
+fn dispatch(
+    shared: &AppState,
+    ctx: &RequestCtx,
+    method: &Method,
+    path: &str,
+    params: Fields,
+) -> Result<Value, ApiError> {
     let segments: Vec<&str> = path.trim_start_matches("/v1/").trim_end_matches('/').split('/').collect();
     let get = *method == Method::GET;
     let post = *method == Method::POST;
@@ -164,65 +167,13 @@ fn dispatch(shared: &Shared, ctx: &RequestCtx, method: &Method, path: &str, para
         ["products"] if post => catalog::create_product(shared, params),
         ["products"] if get => catalog::list_products(shared, params),
         ["products", id] if get => catalog::retrieve_product(shared, id, params),
+        ["payment_intents", id] if get => payments::retrieve_payment_intent(shared, id, params),
+        ["charges", id] if get => payments::retrieve_charge(shared, id, params),
+        ["refunds"] if post => refunds::create(shared, ctx, params),
+        ["refunds"] if get => refunds::list(shared, params),
+        ["refunds", id] if get => refunds::retrieve(shared, id, params),
+        ["disputes"] if get => disputes::list(shared, params),
+        ["disputes", id] if get => disputes::retrieve(shared, id, params),
         _ => Err(ApiError::UnrecognizedUrl { method: method.to_string(), path: path.to_string() }),
     }
-}
-
-/// The `expand[]` parameter, checked against the paths an endpoint can expand.
-pub struct Expand(Vec<String>);
-
-impl Expand {
-    pub fn read(params: &mut Fields, allowed: &[&str]) -> Result<Expand, ApiError> {
-        let paths = params.string_array("expand")?.unwrap_or_default();
-        if let Some(bad) = paths.iter().find(|p| !allowed.contains(&p.as_str())) {
-            return Err(ApiError::InvalidParameter {
-                param: "expand".into(),
-                message: format!("This property cannot be expanded ({bad})."),
-            });
-        }
-        Ok(Expand(paths))
-    }
-
-    pub fn has(&self, path: &str) -> bool {
-        self.0.iter().any(|p| p == path)
-    }
-}
-
-/// One page of a list, newest first: `limit` (1 to 100, default 10), `starting_after`,
-/// `ending_before`. `items` are (id, object) pairs in list order.
-pub fn list_page(url: &str, items: Vec<(String, Value)>, params: &mut Fields) -> Result<Value, ApiError> {
-    let limit = params.integer("limit")?.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::InvalidParameter {
-            param: "limit".into(),
-            message: "This value must be between 1 and 100.".into(),
-        });
-    }
-    let limit = limit as usize;
-    let position = |param: &str, id: &str| {
-        items.iter().position(|(item_id, _)| item_id == id).ok_or_else(|| ApiError::InvalidParameter {
-            param: param.into(),
-            message: format!("No such object: '{id}'"),
-        })
-    };
-    let starting_after = params.optional_string("starting_after")?;
-    let ending_before = params.optional_string("ending_before")?;
-    let (start, end, has_more) = match (starting_after, ending_before) {
-        (Some(id), _) => {
-            let start = position("starting_after", &id)? + 1;
-            let end = (start + limit).min(items.len());
-            (start, end, end < items.len())
-        }
-        (None, Some(id)) => {
-            let end = position("ending_before", &id)?;
-            let start = end.saturating_sub(limit);
-            (start, end, start > 0)
-        }
-        (None, None) => {
-            let end = limit.min(items.len());
-            (0, end, end < items.len())
-        }
-    };
-    let data = items.into_iter().skip(start).take(end - start).map(|(_, v)| v).collect();
-    Ok(crate::objects::list(url, data, has_more))
 }

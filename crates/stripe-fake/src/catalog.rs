@@ -4,14 +4,14 @@
 
 use serde_json::Value;
 
-use crate::api::{Expand, list_page};
+use crate::app::{AppState, now};
+use crate::endpoint::{Expand, list_page};
 use crate::errors::ApiError;
 use crate::form::{Fields, Shape};
-use crate::state::{Shared, now};
 use crate::store::{Price, Product, Store};
 use crate::{ids, objects};
 
-pub fn create_product(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
+pub fn create_product(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["name", "description", "metadata", "active", "id", "expand"])?;
     let _expand = Expand::read(&mut params, &[])?;
     let id = params.optional_string("id")?;
@@ -34,7 +34,7 @@ pub fn create_product(shared: &Shared, mut params: Fields) -> Result<Value, ApiE
     Ok(json)
 }
 
-pub fn retrieve_product(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, ApiError> {
+pub fn retrieve_product(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     Expand::read(&mut params, &[])?;
     let store = shared.store();
@@ -42,7 +42,7 @@ pub fn retrieve_product(shared: &Shared, id: &str, mut params: Fields) -> Result
     Ok(objects::product(product))
 }
 
-pub fn list_products(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
+pub fn list_products(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["limit", "starting_after", "ending_before", "active", "expand"])?;
     Expand::read(&mut params, &[])?;
     let active = params.boolean("active")?;
@@ -70,7 +70,7 @@ const PRICE_PARAMS: &[(&str, Shape)] = &[
     ("expand", Shape::Array(&Shape::Scalar)),
 ];
 
-pub fn create_price(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
+pub fn create_price(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
     params.check_known(PRICE_PARAMS)?;
     let expand = Expand::read(&mut params, &["product"])?;
     let mut store = shared.store();
@@ -89,7 +89,7 @@ pub fn create_price(shared: &Shared, mut params: Fields) -> Result<Value, ApiErr
     Ok(json)
 }
 
-pub fn retrieve_price(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, ApiError> {
+pub fn retrieve_price(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["product"])?;
     let store = shared.store();
@@ -97,7 +97,7 @@ pub fn retrieve_price(shared: &Shared, id: &str, mut params: Fields) -> Result<V
     Ok(price_json(price, &store, expand.has("product")))
 }
 
-pub fn list_prices(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
+pub fn list_prices(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["limit", "starting_after", "ending_before", "active", "product", "currency", "expand"])?;
     let expand = Expand::read(&mut params, &["data.product"])?;
     let active = params.boolean("active")?;

@@ -1,18 +1,19 @@
 //! Checkout Sessions: the `/v1/checkout/sessions` endpoints and the session's life cycle
 //! (open → complete paid, or complete unpaid → async payment succeeded / failed; open → expired),
-//! each transition emitting the event Stripe emits. The checkout page, the control endpoints and
+//! each transition emitting the event Stripe emits. Completing a session that costs something
+//! opens its payment intent and charge (`payments.rs`). The checkout page, the control endpoints and
 //! the library call the transition functions here; nothing else changes a session's status.
 
 use serde_json::Value;
 
-use crate::api::{Expand, RequestCtx, list_page};
-use crate::catalog;
+use crate::app::{AppState, now};
+use crate::endpoint::{Expand, RequestCtx, list_page};
 use crate::errors::ApiError;
 use crate::form::{Fields, Node, Shape};
 use crate::ids;
 use crate::objects;
-use crate::state::{Shared, now};
-use crate::store::{LineItem, PaymentStatus, Session, SessionStatus, Store};
+use crate::store::{LineItem, PaymentState, PaymentStatus, Session, SessionStatus, Store};
+use crate::{catalog, payments};
 
 /// Stripe's bounds on `expires_at`: 30 minutes to 24 hours after creation.
 const MIN_EXPIRY: i64 = 30 * 60;
@@ -54,7 +55,7 @@ pub enum PaymentOutcome {
     Unpaid,
 }
 
-pub fn create(shared: &Shared, ctx: &RequestCtx, mut params: Fields) -> Result<Value, ApiError> {
+pub fn create(shared: &AppState, ctx: &RequestCtx, mut params: Fields) -> Result<Value, ApiError> {
     params.check_known(SESSION_PARAMS)?;
     let expand = Expand::read(&mut params, &["line_items"])?;
     let mode = params.required_string("mode")?;
@@ -224,7 +225,7 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
     Ok(line_items)
 }
 
-pub fn retrieve(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, ApiError> {
+pub fn retrieve(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["line_items"])?;
     expire_due(shared);
@@ -233,11 +234,20 @@ pub fn retrieve(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, 
     Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
 }
 
-pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
-    params.reject_unknown(&["limit", "starting_after", "ending_before", "status", "payment_intent", "expand"])?;
+pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
+    params.reject_unknown(&[
+        "limit",
+        "starting_after",
+        "ending_before",
+        "status",
+        "payment_intent",
+        "created",
+        "expand",
+    ])?;
     let expand = Expand::read(&mut params, &["data.line_items"])?;
     let status = params.optional_string("status")?;
     let payment_intent = params.optional_string("payment_intent")?;
+    let created = params.range("created")?.unwrap_or_default();
     expire_due(shared);
     let store = shared.store();
     let items = store
@@ -246,6 +256,7 @@ pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
         .rev()
         .filter(|s| status.as_ref().is_none_or(|st| s.status.as_str() == st))
         .filter(|s| payment_intent.is_none() || s.payment_intent == payment_intent)
+        .filter(|s| created.contains(s.created))
         .map(|s| {
             let json = objects::checkout_session(s, &store, &shared.base_url, expand.has("data.line_items"));
             (s.id.clone(), json)
@@ -254,7 +265,7 @@ pub fn list(shared: &Shared, mut params: Fields) -> Result<Value, ApiError> {
     list_page("/v1/checkout/sessions", items, &mut params)
 }
 
-pub fn list_line_items(shared: &Shared, id: &str, mut params: Fields) -> Result<Value, ApiError> {
+pub fn list_line_items(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["limit", "starting_after", "ending_before", "expand"])?;
     Expand::read(&mut params, &[])?;
     let store = shared.store();
@@ -264,7 +275,7 @@ pub fn list_line_items(shared: &Shared, id: &str, mut params: Fields) -> Result<
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`.
-pub fn expire_endpoint(shared: &Shared, ctx: &RequestCtx, id: &str, mut params: Fields) -> Result<Value, ApiError> {
+pub fn expire_endpoint(shared: &AppState, ctx: &RequestCtx, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["line_items"])?;
     expire(shared, id, Some(&ctx.request_id))?;
@@ -284,7 +295,7 @@ fn not_open(status: SessionStatus) -> ApiError {
 }
 
 /// The session as events carry it (no expanded line items).
-fn event_object(shared: &Shared, id: &str) -> Value {
+fn event_object(shared: &AppState, id: &str) -> Value {
     let store = shared.store();
     let session = store.session(id).expect("session exists");
     objects::checkout_session(session, &store, &shared.base_url, false)
@@ -292,7 +303,7 @@ fn event_object(shared: &Shared, id: &str) -> Value {
 
 /// open → complete. Paid: `payment_status` paid and `checkout.session.completed`. Unpaid: the
 /// same event with `payment_status` unpaid, and an asynchronous payment left to settle.
-pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<(), ApiError> {
+pub fn complete(shared: &AppState, id: &str, outcome: PaymentOutcome) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
         let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
@@ -301,11 +312,19 @@ pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<()
         }
         session.status = SessionStatus::Complete;
         if session.payment_status != PaymentStatus::NoPaymentRequired {
-            session.payment_intent = Some(ids::payment_intent());
-            match outcome {
-                PaymentOutcome::Paid => session.payment_status = PaymentStatus::Paid,
-                PaymentOutcome::Unpaid => session.async_payment_pending = true,
-            }
+            let state = match outcome {
+                PaymentOutcome::Paid => {
+                    session.payment_status = PaymentStatus::Paid;
+                    PaymentState::Succeeded
+                }
+                PaymentOutcome::Unpaid => {
+                    session.async_payment_pending = true;
+                    PaymentState::Processing
+                }
+            };
+            let session = session.clone();
+            let intent = payments::open(&mut store, &session, state);
+            store.session_mut(id).expect("session exists").payment_intent = Some(intent);
         }
     }
     shared.emit("checkout.session.completed", event_object(shared, id), None);
@@ -314,7 +333,7 @@ pub fn complete(shared: &Shared, id: &str, outcome: PaymentOutcome) -> Result<()
 
 /// Settles the asynchronous payment of a session completed unpaid: `payment_status` paid and
 /// `checkout.session.async_payment_succeeded`, or unchanged and `..._failed`.
-pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Result<(), ApiError> {
+pub fn settle_async_payment(shared: &AppState, id: &str, succeeded: bool) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
         let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
@@ -329,6 +348,9 @@ pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Resul
         if succeeded {
             session.payment_status = PaymentStatus::Paid;
         }
+        if let Some(intent) = session.payment_intent.clone() {
+            payments::settle(&mut store, &intent, succeeded);
+        }
     }
     let event_type =
         if succeeded { "checkout.session.async_payment_succeeded" } else { "checkout.session.async_payment_failed" };
@@ -337,7 +359,7 @@ pub fn settle_async_payment(shared: &Shared, id: &str, succeeded: bool) -> Resul
 }
 
 /// open → expired, with `checkout.session.expired`.
-pub fn expire(shared: &Shared, id: &str, request_id: Option<&str>) -> Result<(), ApiError> {
+pub fn expire(shared: &AppState, id: &str, request_id: Option<&str>) -> Result<(), ApiError> {
     {
         let mut store = shared.store();
         let session = store.session_mut(id).ok_or(ApiError::NotFound { kind: "checkout.session", id: id.into() })?;
@@ -351,7 +373,7 @@ pub fn expire(shared: &Shared, id: &str, request_id: Option<&str>) -> Result<(),
 }
 
 /// Expires every open session whose `expires_at` has passed.
-pub fn expire_due(shared: &Shared) {
+pub fn expire_due(shared: &AppState) {
     let due: Vec<String> = {
         let store = shared.store();
         let now = now();

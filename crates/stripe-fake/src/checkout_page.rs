@@ -9,11 +9,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
+use crate::app::AppState;
 use crate::checkout::{self, PaymentOutcome};
-use crate::state::Shared;
 use crate::store::SessionStatus;
 
-pub async fn show(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+pub async fn show(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     checkout::expire_due(&shared);
     let store = shared.store();
     let Some(session) = store.session(&id) else {
@@ -51,7 +51,7 @@ pub async fn show(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
     Html(page("Checkout (stripe-fake)", &body)).into_response()
 }
 
-pub async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+pub async fn pay(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     if let Err(error) = checkout::complete(&shared, &id, PaymentOutcome::Paid) {
         return (StatusCode::BAD_REQUEST, Html(page("Checkout", &escape(&error.to_string())))).into_response();
     }
@@ -62,7 +62,7 @@ pub async fn pay(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> R
     }
 }
 
-pub async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+pub async fn cancel(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let cancel_url = shared.store().session(&id).map(|s| s.cancel_url.clone());
     match cancel_url {
         Some(Some(url)) => Redirect::to(&url).into_response(),
@@ -71,7 +71,7 @@ pub async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
     }
 }
 
-fn page(title: &str, body: &str) -> String {
+pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
          <body><h1>{}</h1>\n{body}\n</body></html>\n",
@@ -81,11 +81,11 @@ fn page(title: &str, body: &str) -> String {
 }
 
 /// Minor units as `12.34 USD` (two decimals; zero-decimal currencies are not special-cased).
-fn money(amount: i64, currency: &str) -> String {
+pub fn money(amount: i64, currency: &str) -> String {
     format!("{}.{:02} {}", amount / 100, (amount % 100).abs(), currency.to_uppercase())
 }
 
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -1,6 +1,8 @@
 //! Control endpoints for tests and demos, under `/_fake/...` where Stripe has nothing: drive a
-//! session's life cycle (complete paid or unpaid, settle the async payment, expire), list events
-//! and delivery attempts, count idempotency keys, and change webhooks, delivery copies, retries and faults at run time.
+//! session's life cycle (complete paid or unpaid, settle the async payment, expire), open and
+//! close disputes, list and re-send events and delivery attempts, pause webhook delivery or mark
+//! the endpoints down, count idempotency keys, and change webhooks, delivery copies, retries and
+//! faults at run time.
 //! They need no API key and never consume faults.
 
 use std::sync::Arc;
@@ -12,18 +14,27 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::checkout::{self, PaymentOutcome};
+use crate::disputes;
+use crate::errors::ApiError;
 use crate::faults::Fault;
-use crate::state::Shared;
 use crate::webhooks::{RetryPolicy, WebhookEndpoint};
 
-pub fn router() -> Router<Arc<Shared>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/_fake/checkout/sessions/{id}/complete", post(complete))
         .route("/_fake/checkout/sessions/{id}/async_payment/succeed", post(async_succeed))
         .route("/_fake/checkout/sessions/{id}/async_payment/fail", post(async_fail))
         .route("/_fake/checkout/sessions/{id}/expire", post(expire))
+        .route("/_fake/charges/{id}/dispute", post(open_dispute))
+        .route("/_fake/disputes/{id}/close", post(close_dispute))
         .route("/_fake/events", get(events))
+        .route("/_fake/events/{id}/resend", post(resend_event))
+        .route("/_fake/webhooks/pause", post(pause_webhooks))
+        .route("/_fake/webhooks/resume", post(resume_webhooks))
+        .route("/_fake/webhooks/down", post(webhooks_down))
+        .route("/_fake/webhooks/up", post(webhooks_up))
         .route("/_fake/webhooks", get(list_webhooks).post(add_webhook).delete(clear_webhooks))
         .route("/_fake/config", post(configure))
         .route("/_fake/faults", get(list_faults).post(add_fault).delete(clear_faults))
@@ -37,7 +48,7 @@ struct CompleteQuery {
 }
 
 async fn complete(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<AppState>>,
     Path(id): Path<String>,
     Query(query): Query<CompleteQuery>,
 ) -> Response {
@@ -45,7 +56,7 @@ async fn complete(
         None | Some("paid") => PaymentOutcome::Paid,
         Some("unpaid") => PaymentOutcome::Unpaid,
         Some(other) => {
-            return crate::errors::ApiError::InvalidParameter {
+            return ApiError::InvalidParameter {
                 param: "outcome".into(),
                 message: format!("outcome must be paid or unpaid, not {other}"),
             }
@@ -55,20 +66,20 @@ async fn complete(
     respond(&shared, &id, checkout::complete(&shared, &id, outcome))
 }
 
-async fn async_succeed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn async_succeed(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::settle_async_payment(&shared, &id, true))
 }
 
-async fn async_fail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn async_fail(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::settle_async_payment(&shared, &id, false))
 }
 
-async fn expire(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn expire(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     respond(&shared, &id, checkout::expire(&shared, &id, None))
 }
 
 /// The session after a transition, or the Stripe-shaped error.
-fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError>) -> Response {
+fn respond(shared: &AppState, id: &str, result: Result<(), ApiError>) -> Response {
     if let Err(error) = result {
         return error.into_response();
     }
@@ -77,34 +88,115 @@ fn respond(shared: &Shared, id: &str, result: Result<(), crate::errors::ApiError
     Json(crate::objects::checkout_session(session, &store, &shared.base_url, false)).into_response()
 }
 
-async fn events(State(shared): State<Arc<Shared>>) -> Response {
+#[derive(Deserialize)]
+struct DisputeQuery {
+    amount: Option<i64>,
+    reason: Option<String>,
+}
+
+/// Opens a dispute on a charge; answers with the dispute.
+async fn open_dispute(
+    State(shared): State<Arc<AppState>>,
+    Path(charge): Path<String>,
+    Query(query): Query<DisputeQuery>,
+) -> Response {
+    match disputes::open(&shared, &charge, query.amount, query.reason.as_deref()) {
+        Ok(id) => dispute_json(&shared, &id),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseQuery {
+    outcome: String,
+}
+
+/// Closes a dispute: `?outcome=won` or `?outcome=lost`; answers with the dispute.
+async fn close_dispute(
+    State(shared): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(query): Query<CloseQuery>,
+) -> Response {
+    let won = match query.outcome.as_str() {
+        "won" => true,
+        "lost" => false,
+        other => {
+            return ApiError::InvalidParameter {
+                param: "outcome".into(),
+                message: format!("outcome must be won or lost, not {other}"),
+            }
+            .into_response();
+        }
+    };
+    match disputes::close(&shared, &id, won) {
+        Ok(()) => dispute_json(&shared, &id),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn dispute_json(shared: &AppState, id: &str) -> Response {
+    let store = shared.store();
+    let dispute = store.dispute(id).expect("dispute exists");
+    Json(crate::objects::dispute(dispute)).into_response()
+}
+
+async fn resend_event(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match shared.resend(&id) {
+        Some(event) => Json(event).into_response(),
+        None => ApiError::NotFound { kind: "event", id }.into_response(),
+    }
+}
+
+async fn pause_webhooks(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_paused(true);
+    list_webhooks(State(shared)).await
+}
+
+async fn resume_webhooks(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_paused(false);
+    list_webhooks(State(shared)).await
+}
+
+async fn webhooks_down(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_down(true);
+    list_webhooks(State(shared)).await
+}
+
+async fn webhooks_up(State(shared): State<Arc<AppState>>) -> Response {
+    shared.webhooks.set_down(false);
+    list_webhooks(State(shared)).await
+}
+
+async fn events(State(shared): State<Arc<AppState>>) -> Response {
     let events = shared.store().events.clone();
     Json(json!({ "events": events, "deliveries": shared.webhooks.attempts() })).into_response()
 }
 
 /// Idempotency keys with a request running and with a saved response (e.g. to know that a
 /// slow request holds its key before sending a concurrent one).
-async fn idempotency(State(shared): State<Arc<Shared>>) -> Response {
+async fn idempotency(State(shared): State<Arc<AppState>>) -> Response {
     let (in_flight, saved) = shared.idempotency.counts();
     Json(json!({ "in_flight": in_flight, "saved": saved })).into_response()
 }
 
-async fn list_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_webhooks(State(shared): State<Arc<AppState>>) -> Response {
     let urls: Vec<_> = shared.webhooks.endpoints().into_iter().map(|e| json!({ "url": e.url })).collect();
     Json(json!({
         "endpoints": urls,
         "delivery_copies": shared.webhooks.copies(),
+        "paused": shared.webhooks.paused(),
+        "down": shared.webhooks.down(),
         "retry": shared.webhooks.retry(),
     }))
     .into_response()
 }
 
-async fn add_webhook(State(shared): State<Arc<Shared>>, Json(endpoint): Json<WebhookEndpoint>) -> Response {
+async fn add_webhook(State(shared): State<Arc<AppState>>, Json(endpoint): Json<WebhookEndpoint>) -> Response {
     shared.webhooks.add_endpoint(endpoint);
     list_webhooks(State(shared)).await
 }
 
-async fn clear_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_webhooks(State(shared): State<Arc<AppState>>) -> Response {
     shared.webhooks.clear_endpoints();
     list_webhooks(State(shared)).await
 }
@@ -116,7 +208,7 @@ struct ConfigChange {
     retry: Option<RetryPolicy>,
 }
 
-async fn configure(State(shared): State<Arc<Shared>>, Json(change): Json<ConfigChange>) -> Response {
+async fn configure(State(shared): State<Arc<AppState>>, Json(change): Json<ConfigChange>) -> Response {
     if let Some(copies) = change.delivery_copies {
         shared.webhooks.set_copies(copies);
     }
@@ -138,16 +230,16 @@ fn one() -> usize {
     1
 }
 
-async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn list_faults(State(shared): State<Arc<AppState>>) -> Response {
     Json(json!({ "pending": shared.faults.pending() })).into_response()
 }
 
-async fn add_fault(State(shared): State<Arc<Shared>>, Json(request): Json<FaultRequest>) -> Response {
+async fn add_fault(State(shared): State<Arc<AppState>>, Json(request): Json<FaultRequest>) -> Response {
     shared.faults.push(request.fault, request.times);
     list_faults(State(shared)).await
 }
 
-async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+async fn clear_faults(State(shared): State<Arc<AppState>>) -> Response {
     shared.faults.clear();
     list_faults(State(shared)).await
 }

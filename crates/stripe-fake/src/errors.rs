@@ -25,6 +25,9 @@ pub enum ApiError {
     InvalidParameter { param: String, message: String },
     /// 400 without a param: a request that is inconsistent as a whole (wrong state, ...).
     InvalidRequest { message: String },
+    /// 400 with a code: a request Stripe understood and refused for what the objects are now
+    /// (`charge_already_refunded`, `amount_too_large`, `charge_disputed`).
+    Refused { code: &'static str, param: Option<String>, message: String },
     /// 404 `resource_missing`: the object named in the URL does not exist.
     NotFound { kind: &'static str, id: String },
     /// 400 `resource_missing`: an object named by a parameter does not exist.
@@ -117,6 +120,9 @@ impl ApiError {
                 ("invalid_request_error", None, message.clone(), Some(param))
             }
             ApiError::InvalidRequest { message } => ("invalid_request_error", None, message.clone(), None),
+            ApiError::Refused { code, param, message } => {
+                ("invalid_request_error", Some(*code), message.clone(), param.as_deref())
+            }
             ApiError::NotFound { kind, id } => {
                 ("invalid_request_error", Some("resource_missing"), format!("No such {kind}: '{id}'"), Some("id"))
             }

@@ -130,6 +130,24 @@ fn check_node(node: &Node, shape: &Shape, name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Bounds on a number (a timestamp); every bound given must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Range {
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+impl Range {
+    pub fn contains(&self, value: i64) -> bool {
+        self.gt.is_none_or(|b| value > b)
+            && self.gte.is_none_or(|b| value >= b)
+            && self.lt.is_none_or(|b| value < b)
+            && self.lte.is_none_or(|b| value <= b)
+    }
+}
+
 /// One level of parameters being read. Every `take_*` removes what it reads.
 #[derive(Debug)]
 pub struct Fields {
@@ -271,6 +289,30 @@ impl Fields {
             .map(Some)
     }
 
+    /// A timestamp filter such as `created`: an exact value (`created=1700000000`) or bounds
+    /// (`created[gte]=...&created[lt]=...`), as Stripe's list endpoints take it.
+    pub fn range(&mut self, key: &str) -> Result<Option<Range>, ApiError> {
+        let name = self.name(key);
+        match self.take(key) {
+            None => Ok(None),
+            Some(Node::Leaf(v)) if v.is_empty() => Ok(None),
+            Some(Node::Leaf(value)) => {
+                let exact = value.parse::<i64>().map_err(|_| ApiError::InvalidInteger { param: name, value })?;
+                Ok(Some(Range { gte: Some(exact), lte: Some(exact), ..Range::default() }))
+            }
+            Some(Node::Map(entries)) => {
+                let mut bounds = Fields { prefix: name, entries };
+                bounds.reject_unknown(&["gt", "gte", "lt", "lte"])?;
+                Ok(Some(Range {
+                    gt: bounds.integer("gt")?,
+                    gte: bounds.integer("gte")?,
+                    lt: bounds.integer("lt")?,
+                    lte: bounds.integer("lte")?,
+                }))
+            }
+        }
+    }
+
     /// `metadata[key]=value` pairs; an empty value removes a key (here: leaves it out).
     pub fn metadata(&mut self, key: &str) -> Result<Option<Vec<(String, String)>>, ApiError> {
         let Some(level) = self.object(key)? else {
@@ -323,6 +365,17 @@ mod tests {
             vec!["line_items".to_string(), "payment_intent".to_string()]
         );
         assert_eq!(f.string_array("types").unwrap().unwrap(), vec!["card".to_string()]);
+    }
+
+    #[test]
+    fn ranges_are_exact_values_or_bounds() {
+        let mut f = fields("created[gte]=10&created[lt]=20&at=15&bad[since]=1");
+        let range = f.range("created").unwrap().unwrap();
+        assert!(!range.contains(9) && range.contains(10) && range.contains(19) && !range.contains(20));
+        let exact = f.range("at").unwrap().unwrap();
+        assert!(exact.contains(15) && !exact.contains(16));
+        assert_eq!(f.range("bad"), Err(ApiError::UnknownParameter { param: "bad[since]".into() }));
+        assert_eq!(f.range("none"), Ok(None));
     }
 
     #[test]

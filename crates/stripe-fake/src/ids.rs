@@ -23,6 +23,19 @@ pub fn line_item() -> String {
 pub fn payment_intent() -> String {
     format!("pi_{}", random(24))
 }
+pub fn charge() -> String {
+    format!("ch_{}", random(24))
+}
+pub fn refund() -> String {
+    format!("re_{}", random(24))
+}
+pub fn dispute() -> String {
+    format!("dp_{}", random(24))
+}
+/// A PaymentIntent's `client_secret`: its id, `_secret_`, random characters.
+pub fn client_secret(payment_intent: &str) -> String {
+    format!("{payment_intent}_secret_{}", random(25))
+}
 pub fn event() -> String {
     format!("evt_{}", random(24))
 }

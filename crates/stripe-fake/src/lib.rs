@@ -1,5 +1,6 @@
-//! stripe-fake: a Stripe API test double for Checkout Sessions, Prices and Products, with a
-//! hosted checkout page, signed webhooks, idempotency and fault injection. This file owns the
+//! stripe-fake: a Stripe API test double for Checkout Sessions, Prices and Products, the payment
+//! intents, charges, refunds and disputes behind paid sessions, with a hosted checkout page, a
+//! receipt page, signed webhooks, idempotency and fault injection. This file owns the
 //! public library API (`FakeConfig`, `StripeFake`), the router and the accept loop. The accept
 //! loop is hand-made (hyper, not `axum::serve`) so that a fault can close a connection without
 //! answering. `main.rs` only turns command-line flags into a `FakeConfig`.
@@ -7,18 +8,23 @@
 #![recursion_limit = "256"]
 
 mod api;
+mod app;
 mod auth;
 mod catalog;
 mod checkout;
 mod checkout_page;
 mod control;
+mod disputes;
+mod endpoint;
 mod errors;
 mod faults;
 mod form;
 mod idempotency;
 mod ids;
 mod objects;
-mod state;
+mod payments;
+mod receipt_page;
+mod refunds;
 mod store;
 mod webhooks;
 
@@ -41,7 +47,7 @@ pub use errors::ApiError;
 pub use faults::Fault;
 pub use webhooks::{DeliveryAttempt, RetryPolicy, WebhookEndpoint, signature_header};
 
-use state::Shared;
+use app::AppState;
 
 /// How a fake starts. `FakeConfig::default()` accepts any `sk_test_` key, has no webhook
 /// endpoints, delivers each event once and retries 5 times from 100 ms.
@@ -75,7 +81,7 @@ impl Default for FakeConfig {
 
 /// A running fake. Dropping it stops the server too; `shutdown` also waits for it.
 pub struct StripeFake {
-    shared: Arc<Shared>,
+    shared: Arc<AppState>,
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -96,7 +102,7 @@ impl StripeFake {
             None if addr.ip().is_unspecified() => format!("http://127.0.0.1:{}/", addr.port()),
             None => format!("http://{addr}/"),
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(AppState {
             base_url,
             api_key: config.api_key,
             store: Default::default(),
@@ -151,6 +157,43 @@ impl StripeFake {
         Ok(checkout::expire(&self.shared, id, None)?)
     }
 
+    /// Opens a dispute on a succeeded charge (`charge.dispute.created`, `..._funds_withdrawn`):
+    /// `amount` defaults to the whole charge, `reason` to `fraudulent`. Returns the `dp_` id.
+    pub async fn dispute_charge(
+        &self,
+        charge: &str,
+        amount: Option<i64>,
+        reason: Option<&str>,
+    ) -> anyhow::Result<String> {
+        Ok(disputes::open(&self.shared, charge, amount, reason)?)
+    }
+
+    /// Closes an open dispute as won (`charge.dispute.closed`, `..._funds_reinstated`) or lost.
+    pub async fn close_dispute(&self, dispute: &str, won: bool) -> anyhow::Result<()> {
+        Ok(disputes::close(&self.shared, dispute, won)?)
+    }
+
+    /// Pauses webhook delivery: attempts wait (and `wait_for_deliveries` with them) until
+    /// `resume_webhooks`; nothing is lost.
+    pub fn pause_webhooks(&self) {
+        self.shared.webhooks.set_paused(true);
+    }
+
+    pub fn resume_webhooks(&self) {
+        self.shared.webhooks.set_paused(false);
+    }
+
+    /// Marks every webhook endpoint unreachable (attempts fail and are retried, then given up)
+    /// or reachable again.
+    pub fn set_webhooks_down(&self, down: bool) {
+        self.shared.webhooks.set_down(down);
+    }
+
+    /// Delivers an event emitted earlier again, to every endpoint.
+    pub fn resend_event(&self, event_id: &str) -> anyhow::Result<()> {
+        self.shared.resend(event_id).map(|_| ()).ok_or_else(|| anyhow::anyhow!("no such event: {event_id}"))
+    }
+
     /// The next `times` Stripe API requests fail with `fault` (after any already queued).
     pub fn inject_fault(&self, fault: Fault, times: usize) {
         self.shared.faults.push(fault, times);
@@ -191,12 +234,13 @@ impl Drop for StripeFake {
     }
 }
 
-fn router(shared: Arc<Shared>) -> Router {
+fn router(shared: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/{*path}", any(api::handle))
         .route("/pay/{id}", get(checkout_page::show))
         .route("/pay/{id}/pay", post(checkout_page::pay))
         .route("/pay/{id}/cancel", post(checkout_page::cancel))
+        .route("/receipts/{id}", get(receipt_page::show))
         .merge(control::router())
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found: stripe-fake serves /v1, /pay and /_fake\n") })
         .with_state(shared)
@@ -204,7 +248,7 @@ fn router(shared: Arc<Shared>) -> Router {
 
 /// Accepts connections until told to stop. A `/v1/` request takes the next fault here; a
 /// dropped-connection fault makes the service fail, and hyper closes the socket unanswered.
-async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     loop {
         let stream = tokio::select! {
             _ = stopped.changed() => return,
@@ -245,7 +289,7 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<Shared>, mut stop
 }
 
 /// Expires sessions whose `expires_at` has passed, once a second, as Stripe does on its own.
-async fn sweep_expired(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+async fn sweep_expired(shared: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {

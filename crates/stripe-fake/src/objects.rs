@@ -5,7 +5,10 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::store::{LineItem, Metadata, Price, Product, Session, SessionStatus, Store};
+use crate::store::{
+    Charge, Dispute, LineItem, Metadata, PaymentIntent, PaymentState, Price, Product, Refund, Session, SessionStatus,
+    Store,
+};
 
 fn metadata_json(metadata: &Metadata) -> Value {
     Value::Object(metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<Map<_, _>>())
@@ -181,6 +184,243 @@ pub fn checkout_session(session: &Session, store: &Store, base_url: &str, expand
         object["line_items"] = list(&url, data, false);
     }
     object
+}
+
+/// A PaymentIntent; `latest_charge` is the charge's id unless the caller expanded it.
+pub fn payment_intent(intent: &PaymentIntent, expanded_charge: Option<Value>) -> Value {
+    let (status, amount_received) = match intent.state {
+        PaymentState::Processing => ("processing", 0),
+        PaymentState::Succeeded => ("succeeded", intent.amount),
+        PaymentState::Failed => ("requires_payment_method", 0),
+    };
+    json!({
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_capturable": 0,
+        "amount_details": { "tip": {} },
+        "amount_received": amount_received,
+        "application": null,
+        "application_fee_amount": null,
+        "automatic_payment_methods": null,
+        "canceled_at": null,
+        "cancellation_reason": null,
+        "capture_method": "automatic",
+        "client_secret": intent.client_secret,
+        "confirmation_method": "automatic",
+        "created": intent.created,
+        "currency": intent.currency,
+        "customer": null,
+        "customer_account": null,
+        "description": null,
+        "excluded_payment_method_types": null,
+        "last_payment_error": null,
+        "latest_charge": expanded_charge.unwrap_or_else(|| json!(intent.latest_charge)),
+        "livemode": false,
+        "managed_payments": null,
+        "metadata": {},
+        "next_action": null,
+        "on_behalf_of": null,
+        "payment_method": null,
+        "payment_method_configuration_details": null,
+        "payment_method_options": {},
+        "payment_method_types": intent.payment_method_types,
+        "processing": null,
+        "receipt_email": intent.receipt_email,
+        "review": null,
+        "setup_future_usage": null,
+        "shipping": null,
+        "source": null,
+        "statement_descriptor": null,
+        "statement_descriptor_suffix": null,
+        "status": status,
+        "transfer_data": null,
+        "transfer_group": null,
+    })
+}
+
+/// A card charge. `receipt_url` points at the fake's receipt page; `payment_intent` is the id
+/// unless expanded; `refunds` (a list object) appears only when the caller expanded it.
+pub fn charge(charge: &Charge, base_url: &str, expanded_intent: Option<Value>, refunds: Option<Value>) -> Value {
+    let (status, paid) = match charge.state {
+        PaymentState::Processing => ("pending", false),
+        PaymentState::Succeeded => ("succeeded", true),
+        PaymentState::Failed => ("failed", false),
+    };
+    let (failure_code, failure_message) = match charge.state {
+        PaymentState::Failed => (json!("generic_decline"), json!("The payment failed.")),
+        _ => (Value::Null, Value::Null),
+    };
+    let outcome = match charge.state {
+        PaymentState::Succeeded => json!({
+            "advice_code": null,
+            "network_advice_code": null,
+            "network_decline_code": null,
+            "network_status": "approved_by_network",
+            "reason": null,
+            "risk_level": "normal",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+        }),
+        _ => Value::Null,
+    };
+    let mut object = json!({
+        "id": charge.id,
+        "object": "charge",
+        "amount": charge.amount,
+        "amount_captured": if paid { charge.amount } else { 0 },
+        "amount_refunded": charge.amount_refunded,
+        "application": null,
+        "application_fee": null,
+        "application_fee_amount": null,
+        "balance_transaction": null,
+        "billing_details": {
+            "address": null,
+            "email": charge.billing_email,
+            "name": null,
+            "phone": null,
+            "tax_id": null,
+        },
+        "calculated_statement_descriptor": "STRIPE-FAKE",
+        "captured": paid,
+        "created": charge.created,
+        "currency": charge.currency,
+        "customer": null,
+        "description": null,
+        "disputed": charge.disputed,
+        "failure_balance_transaction": null,
+        "failure_code": failure_code,
+        "failure_message": failure_message,
+        "fraud_details": {},
+        "livemode": false,
+        "metadata": {},
+        "on_behalf_of": null,
+        "outcome": outcome,
+        "paid": paid,
+        "payment_intent": expanded_intent.unwrap_or_else(|| json!(charge.payment_intent)),
+        "payment_method": null,
+        "payment_method_details": {
+            "card": {
+                "brand": "visa",
+                "country": "US",
+                "exp_month": 12,
+                "exp_year": 2034,
+                "funding": "credit",
+                "last4": "4242",
+                "network": "visa",
+            },
+            "type": "card",
+        },
+        "receipt_email": charge.billing_email,
+        "receipt_number": null,
+        "receipt_url": format!("{base_url}receipts/{}", charge.id),
+        "refunded": charge.amount_refunded == charge.amount,
+        "review": null,
+        "shipping": null,
+        "source": null,
+        "source_transfer": null,
+        "statement_descriptor": null,
+        "statement_descriptor_suffix": null,
+        "status": status,
+        "transfer_data": null,
+        "transfer_group": null,
+    });
+    if let Some(refunds) = refunds {
+        object["refunds"] = refunds;
+    }
+    object
+}
+
+pub fn refund(refund: &Refund) -> Value {
+    json!({
+        "id": refund.id,
+        "object": "refund",
+        "amount": refund.amount,
+        "balance_transaction": null,
+        "charge": refund.charge,
+        "created": refund.created,
+        "currency": refund.currency,
+        "customer": null,
+        "customer_account": null,
+        "destination_details": {
+            "card": { "reference_status": "pending", "reference_type": "acquirer_reference_number", "type": "refund" },
+            "type": "card",
+        },
+        "metadata": metadata_json(&refund.metadata),
+        "payment_intent": refund.payment_intent,
+        "payment_method": null,
+        "reason": refund.reason,
+        "receipt_number": null,
+        "source_transfer_reversal": null,
+        "status": "succeeded",
+        "transfer_reversal": null,
+    })
+}
+
+/// A dispute; evidence is never submitted in the fake, so every evidence field is empty.
+pub fn dispute(dispute: &Dispute) -> Value {
+    let evidence_fields = [
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_communication",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "receipt",
+        "refund_policy",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "service_documentation",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_documentation",
+        "shipping_tracking_number",
+        "uncategorized_file",
+        "uncategorized_text",
+    ];
+    let mut evidence: Map<String, Value> = evidence_fields.iter().map(|f| (f.to_string(), Value::Null)).collect();
+    evidence.insert("enhanced_evidence".into(), json!({}));
+    // Stripe gives about three weeks to respond.
+    let due_by = dispute.created + 21 * 24 * 60 * 60;
+    json!({
+        "id": dispute.id,
+        "object": "dispute",
+        "amount": dispute.amount,
+        "balance_transactions": [],
+        "charge": dispute.charge,
+        "created": dispute.created,
+        "currency": dispute.currency,
+        "enhanced_eligibility_types": [],
+        "evidence": evidence,
+        "evidence_details": {
+            "due_by": due_by,
+            "enhanced_eligibility": {},
+            "has_evidence": false,
+            "past_due": false,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": false,
+        "livemode": false,
+        "metadata": {},
+        "network_reason_code": null,
+        "payment_intent": dispute.payment_intent,
+        "payment_method_details": {
+            "card": { "brand": "visa", "case_type": "chargeback", "network": "visa", "network_reason_code": "10.4" },
+            "type": "card",
+        },
+        "reason": dispute.reason,
+        "status": dispute.status.as_str(),
+    })
 }
 
 /// An event envelope around `object`, as delivered to webhook endpoints.

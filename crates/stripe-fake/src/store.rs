@@ -1,5 +1,6 @@
-//! The fake's in-memory account: products, prices, Checkout Sessions and the events emitted, as
-//! plain structs behind one mutex. Lists keep creation order (Stripe lists newest first; the
+//! The fake's in-memory account: products, prices, Checkout Sessions, the payment intents,
+//! charges, refunds and disputes behind paid sessions, and the events emitted, as plain structs
+//! behind one mutex. Lists keep creation order (Stripe lists newest first; the
 //! builders in `objects.rs` reverse them). Nothing here knows about HTTP or JSON.
 
 use serde_json::Value;
@@ -97,11 +98,103 @@ pub struct Session {
     pub async_payment_pending: bool,
 }
 
+/// Where a payment stands; a session completed unpaid has a `Processing` payment until its
+/// asynchronous payment settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentState {
+    Processing,
+    Succeeded,
+    Failed,
+}
+
+/// The PaymentIntent behind a completed session (`pi_...`).
+#[derive(Debug, Clone)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub created: i64,
+    pub state: PaymentState,
+    pub payment_method_types: Vec<String>,
+    pub receipt_email: Option<String>,
+    pub client_secret: String,
+    /// The charge of its (only) payment attempt.
+    pub latest_charge: String,
+}
+
+/// The charge of a payment intent (`ch_...`); `amount_refunded` grows with each refund.
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub id: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub currency: String,
+    pub created: i64,
+    pub state: PaymentState,
+    pub billing_email: Option<String>,
+    pub disputed: bool,
+}
+
+impl Charge {
+    /// What a refund can still give back.
+    pub fn refundable(&self) -> i64 {
+        self.amount - self.amount_refunded
+    }
+}
+
+/// A refund of (part of) a charge (`re_...`). The fake's refunds succeed at once.
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: String,
+    pub charge: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub currency: String,
+    pub created: i64,
+    pub reason: Option<String>,
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeStatus {
+    NeedsResponse,
+    Won,
+    Lost,
+}
+
+impl DisputeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeStatus::NeedsResponse => "needs_response",
+            DisputeStatus::Won => "won",
+            DisputeStatus::Lost => "lost",
+        }
+    }
+}
+
+/// A dispute (chargeback) on a charge (`dp_...`), opened and closed by control endpoints.
+#[derive(Debug, Clone)]
+pub struct Dispute {
+    pub id: String,
+    pub charge: String,
+    pub payment_intent: String,
+    pub amount: i64,
+    pub currency: String,
+    pub created: i64,
+    pub reason: String,
+    pub status: DisputeStatus,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     pub products: Vec<Product>,
     pub prices: Vec<Price>,
     pub sessions: Vec<Session>,
+    pub payment_intents: Vec<PaymentIntent>,
+    pub charges: Vec<Charge>,
+    pub refunds: Vec<Refund>,
+    pub disputes: Vec<Dispute>,
     /// Every event emitted, oldest first, as sent to webhook endpoints.
     pub events: Vec<Value>,
 }
@@ -118,5 +211,26 @@ impl Store {
     }
     pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
         self.sessions.iter_mut().find(|s| s.id == id)
+    }
+    pub fn payment_intent(&self, id: &str) -> Option<&PaymentIntent> {
+        self.payment_intents.iter().find(|p| p.id == id)
+    }
+    pub fn payment_intent_mut(&mut self, id: &str) -> Option<&mut PaymentIntent> {
+        self.payment_intents.iter_mut().find(|p| p.id == id)
+    }
+    pub fn charge(&self, id: &str) -> Option<&Charge> {
+        self.charges.iter().find(|c| c.id == id)
+    }
+    pub fn charge_mut(&mut self, id: &str) -> Option<&mut Charge> {
+        self.charges.iter_mut().find(|c| c.id == id)
+    }
+    pub fn refund(&self, id: &str) -> Option<&Refund> {
+        self.refunds.iter().find(|r| r.id == id)
+    }
+    pub fn dispute(&self, id: &str) -> Option<&Dispute> {
+        self.disputes.iter().find(|d| d.id == id)
+    }
+    pub fn dispute_mut(&mut self, id: &str) -> Option<&mut Dispute> {
+        self.disputes.iter_mut().find(|d| d.id == id)
     }
 }

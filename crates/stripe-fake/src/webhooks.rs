@@ -2,17 +2,17 @@
 //! signed with `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">` keyed with the whole
 //! `whsec_...` string, and retried with exponential backoff until the endpoint answers 2xx or
 //! the attempts run out. For tests of consumers' deduplication each event can be delivered
-//! several times, concurrently and in random order. Every attempt is logged.
+//! several times, concurrently and in random order. Every attempt is logged. To simulate an
+//! endpoint that is unreachable, delivery can be paused (attempts wait, then go out on resume)
+//! or the endpoints marked down (attempts fail as a refused connection would, and are retried).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::Sha256;
 use tokio::sync::watch;
 
 /// A webhook endpoint: where to POST events and the secret to sign them with.
@@ -92,11 +92,11 @@ pub struct DeliveryAttempt {
     pub at_ms: i64,
 }
 
-/// `Stripe-Signature` header value for `body` signed at `timestamp`.
+/// `Stripe-Signature` header value for `body` signed at `timestamp`: async-stripe's own test
+/// signer (`t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`), checked below against an HMAC computed
+/// outside Rust so the double does not merely agree with the SDK that verifies it.
 pub fn signature_header(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(format!("{timestamp}.{body}").as_bytes());
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    stripe_webhook::Webhook::generate_test_header(body, secret, Some(timestamp))
 }
 
 /// The delivery machinery shared by the fake's handlers.
@@ -108,6 +108,10 @@ pub struct Webhooks {
     jitter: Duration,
     log: Mutex<Vec<DeliveryAttempt>>,
     in_flight: watch::Sender<usize>,
+    /// While true, every attempt waits before going out.
+    paused: watch::Sender<bool>,
+    /// While true, every attempt fails without reaching the endpoint.
+    down: AtomicBool,
     client: reqwest::Client,
 }
 
@@ -120,6 +124,8 @@ impl Webhooks {
             jitter,
             log: Mutex::new(Vec::new()),
             in_flight: watch::Sender::new(0),
+            paused: watch::Sender::new(false),
+            down: AtomicBool::new(false),
             client: reqwest::Client::builder().build().expect("reqwest client"),
         }
     }
@@ -154,6 +160,24 @@ impl Webhooks {
 
     pub fn retry(&self) -> RetryPolicy {
         self.retry.read().expect("retry lock").clone()
+    }
+
+    /// Pauses (true) or resumes (false) delivery: paused attempts wait, nothing is lost.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    pub fn paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+
+    /// Marks every endpoint unreachable (true) or reachable again (false).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
     }
 
     pub fn attempts(&self) -> Vec<DeliveryAttempt> {
@@ -219,21 +243,12 @@ impl Delivery {
             if attempt > 1 {
                 tokio::time::sleep(retry.backoff(attempt - 1)).await;
             }
-            let timestamp = chrono::Utc::now().timestamp();
-            let result = self
-                .webhooks
-                .client
-                .post(&self.endpoint.url)
-                .timeout(retry.timeout)
-                .header("content-type", "application/json; charset=utf-8")
-                .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-                .header("stripe-signature", signature_header(&self.endpoint.secret, timestamp, &self.body))
-                .body(self.body.as_str().to_owned())
-                .send()
-                .await;
-            let (status, error) = match result {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(err) => (None, Some(err.to_string())),
+            // Paused: wait here until resumed (the sender lives as long as `webhooks`).
+            let _ = self.webhooks.paused.subscribe().wait_for(|paused| !*paused).await;
+            let (status, error) = if self.webhooks.down() {
+                (None, Some("connection refused: the endpoint is marked down (stripe-fake)".to_string()))
+            } else {
+                self.send().await
             };
             let succeeded = status.is_some_and(|s| (200..300).contains(&s));
             tracing::debug!(event = %self.event_id, url = %self.endpoint.url, attempt, ?status, "webhook attempt");
@@ -253,6 +268,26 @@ impl Delivery {
             }
         }
         tracing::warn!(event = %self.event_id, url = %self.endpoint.url, "webhook delivery gave up");
+    }
+
+    /// One signed POST: the endpoint's status, or why there was none.
+    async fn send(&self) -> (Option<u16>, Option<String>) {
+        let timestamp = chrono::Utc::now().timestamp();
+        let result = self
+            .webhooks
+            .client
+            .post(&self.endpoint.url)
+            .timeout(self.webhooks.retry().timeout)
+            .header("content-type", "application/json; charset=utf-8")
+            .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+            .header("stripe-signature", signature_header(&self.endpoint.secret, timestamp, &self.body))
+            .body(self.body.as_str().to_owned())
+            .send()
+            .await;
+        match result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(err) => (None, Some(err.to_string())),
+        }
     }
 }
 

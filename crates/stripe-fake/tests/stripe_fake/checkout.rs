@@ -291,3 +291,74 @@ async fn objects_carry_every_field_of_stripes_examples() {
         assert_eq!(ours["object"], reference["object"], "{kind}");
     }
 }
+
+#[tokio::test]
+async fn sessions_list_newest_first_with_created_filters_and_pages() {
+    use stripe_checkout::checkout_session::ListCheckoutSession;
+    use stripe_types::{RangeBoundsTs, RangeQueryTs};
+
+    let fake = spawn().await;
+    let client = client(&fake);
+    let oldest = credits_session().send(&client).await.unwrap();
+    // A second later, so that `created` tells the first session from the others.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut newer = Vec::new();
+    for _ in 0..11 {
+        newer.push(credits_session().send(&client).await.unwrap().id);
+    }
+    assert!(newer_created(&client, &newer[0]).await > oldest.created);
+
+    let first = ListCheckoutSession::new().send(&client).await.unwrap();
+    assert_eq!(first.url, "/v1/checkout/sessions");
+    assert_eq!(first.data.len(), 10, "limit defaults to 10");
+    assert!(first.has_more);
+    assert_eq!(first.data[0].id, newer[10], "newest first");
+    let next = ListCheckoutSession::new().starting_after(first.data[9].id.as_str()).send(&client).await.unwrap();
+    assert_eq!(next.data.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![newer[0].clone(), oldest.id.clone()]);
+    assert!(!next.has_more);
+    let before = ListCheckoutSession::new().ending_before(oldest.id.as_str()).limit(2).send(&client).await.unwrap();
+    assert_eq!(before.data.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![newer[1].clone(), newer[0].clone()]);
+    assert!(before.has_more);
+
+    let since = newer_created(&client, &newer[0]).await;
+    let recent = ListCheckoutSession::new().created(RangeQueryTs::gte(since)).limit(100).send(&client).await.unwrap();
+    assert_eq!(recent.data.len(), 11);
+    let old = ListCheckoutSession::new()
+        .created(RangeQueryTs::Bounds(RangeBoundsTs {
+            lt: Some(since),
+            gte: Some(oldest.created),
+            ..Default::default()
+        }))
+        .send(&client)
+        .await
+        .unwrap();
+    assert_eq!(old.data.iter().map(|s| s.id.clone()).collect::<Vec<_>>(), vec![oldest.id.clone()]);
+    let exact = ListCheckoutSession::new().created(RangeQueryTs::eq(oldest.created)).send(&client).await.unwrap();
+    assert_eq!(exact.data.len(), 1);
+    let none = ListCheckoutSession::new().created(RangeQueryTs::lte(oldest.created - 1)).send(&client).await.unwrap();
+    assert!(none.data.is_empty() && !none.has_more);
+
+    let http = reqwest::Client::new();
+    let get =
+        |query: &str| http.get(format!("{}v1/checkout/sessions?{query}", fake.base_url())).bearer_auth(KEY).send();
+    assert_eq!(stripe_error(get("limit=101").await.unwrap(), 400).await["param"], "limit");
+    assert_eq!(stripe_error(get("limit=0").await.unwrap(), 400).await["param"], "limit");
+    let bad_bound = stripe_error(get("created[since]=1").await.unwrap(), 400).await;
+    assert_eq!(
+        (bad_bound["code"].as_str(), bad_bound["param"].as_str()),
+        (Some("parameter_unknown"), Some("created[since]"))
+    );
+    let bad_value = stripe_error(get("created[gte]=soon").await.unwrap(), 400).await;
+    assert_eq!(bad_value["code"], "parameter_invalid_integer");
+    assert_eq!(bad_value["param"], "created[gte]");
+    // Newest first over raw HTTP too, and the SDK's list type parses the raw body.
+    let raw: serde_json::Value = get("limit=3").await.unwrap().json().await.unwrap();
+    assert_eq!(raw["object"], "list");
+    let parsed: stripe_types::List<stripe_shared::CheckoutSession> =
+        miniserde::json::from_str(&raw.to_string()).expect("SDK parses the list");
+    assert_eq!(parsed.data.len(), 3);
+}
+
+async fn newer_created(client: &stripe::Client, id: &stripe_shared::CheckoutSessionId) -> i64 {
+    RetrieveCheckoutSession::new(id.clone()).send(client).await.unwrap().created
+}

@@ -5,4 +5,6 @@ mod cli;
 mod faults;
 mod helpers;
 mod idempotency;
+mod modules;
+mod money;
 mod webhooks;

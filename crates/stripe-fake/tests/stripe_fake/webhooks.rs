@@ -196,3 +196,58 @@ async fn each_event_can_be_delivered_several_times() {
     copies.sort();
     assert_eq!(copies, vec![0, 1, 2]);
 }
+
+#[tokio::test]
+async fn paused_delivery_waits_and_goes_out_on_resume() {
+    let receiver = Receiver::start().await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
+    let http = reqwest::Client::new();
+    let paused: serde_json::Value =
+        http.post(format!("{}_fake/webhooks/pause", fake.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(paused["paused"], true);
+    let session = credits_session().send(&client(&fake)).await.unwrap();
+    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid).await.unwrap();
+    assert!(
+        fake.wait_for_deliveries(std::time::Duration::from_millis(300)).await.is_err(),
+        "the delivery waits while paused"
+    );
+    assert!(receiver.received().is_empty());
+    http.post(format!("{}_fake/webhooks/resume", fake.base_url())).send().await.unwrap();
+    let event = verify(&receiver.wait_for(1).await[0]);
+    assert_eq!(event.type_.as_str(), "checkout.session.completed");
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
+    assert_eq!(fake.deliveries().len(), 1, "one attempt, made after the resume");
+}
+
+#[tokio::test]
+async fn an_endpoint_marked_down_fails_until_given_up_and_events_can_be_resent() {
+    let receiver = Receiver::start().await;
+    let mut config = FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() };
+    config.retry.max_attempts = 2;
+    let fake = spawn_with(config).await;
+    let http = reqwest::Client::new();
+    let down: serde_json::Value =
+        http.post(format!("{}_fake/webhooks/down", fake.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(down["down"], true);
+    let session = credits_session().send(&client(&fake)).await.unwrap();
+    fake.complete_session(session.id.as_str(), PaymentOutcome::Paid).await.unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
+    assert!(receiver.received().is_empty(), "nothing reached the endpoint");
+    let attempts = fake.deliveries();
+    assert_eq!(attempts.len(), 2);
+    assert!(attempts.iter().all(|a| !a.succeeded && a.status.is_none() && a.error.is_some()));
+
+    // Back up: nothing arrives by itself (delivery gave up); a re-send delivers the same event.
+    http.post(format!("{}_fake/webhooks/up", fake.base_url())).send().await.unwrap();
+    let event_id = fake.events()[0]["id"].as_str().unwrap().to_string();
+    let resent = http.post(format!("{}_fake/events/{event_id}/resend", fake.base_url())).send().await.unwrap();
+    assert_eq!(resent.status(), 200);
+    let event = verify(&receiver.wait_for(1).await[0]);
+    assert_eq!(event.id.as_str(), event_id);
+    assert!(matches!(event.data.object, EventObject::CheckoutSessionCompleted(s) if s.id == session.id));
+    let missing = http.post(format!("{}_fake/events/evt_nope/resend", fake.base_url())).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    fake.resend_event(&event_id).unwrap();
+    receiver.wait_for(2).await;
+    assert!(fake.resend_event("evt_nope").is_err());
+}

@@ -1,6 +1,7 @@
-//! The state every handler shares: the store, the fake's own public URL, the accepted key, the
-//! idempotency keys, pending faults and the webhook machinery; and `emit`, which records an
-//! event and hands it to webhook delivery.
+//! `AppState`, what every handler (API, checkout page, control endpoints) is given: the
+//! in-memory account (`store.rs`), the fake's own public URL, the accepted key, the idempotency
+//! keys, pending faults and the webhook machinery; and `emit`, which records an event and hands
+//! it to webhook delivery. `store.rs` holds the Stripe objects; this file holds the rest.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -12,7 +13,7 @@ use crate::store::Store;
 use crate::webhooks::Webhooks;
 use crate::{ids, objects};
 
-pub struct Shared {
+pub struct AppState {
     /// `http://127.0.0.1:PORT/`, with the trailing slash.
     pub base_url: String,
     /// The only key accepted, or any `sk_test_` key when `None`.
@@ -23,7 +24,7 @@ pub struct Shared {
     pub webhooks: Arc<Webhooks>,
 }
 
-impl Shared {
+impl AppState {
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().expect("store lock")
     }
@@ -35,6 +36,17 @@ impl Shared {
         self.store().events.push(event.clone());
         tracing::info!(event_type, id = %event["id"], "event emitted");
         self.webhooks.dispatch(&event);
+    }
+}
+
+impl AppState {
+    /// Delivers an event emitted earlier again, to every endpoint (as "Resend" in Stripe's
+    /// dashboard does): the same event, signed anew.
+    pub fn resend(&self, event_id: &str) -> Option<Value> {
+        let event = self.store().events.iter().find(|e| e["id"] == event_id).cloned()?;
+        tracing::info!(id = event_id, "event re-sent");
+        self.webhooks.dispatch(&event);
+        Some(event)
     }
 }
 
