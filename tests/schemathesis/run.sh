@@ -67,7 +67,7 @@ sys.exit(f"the server did not answer at {url}")
 PY
 
 status=0
-"$venv/bin/st" --config-file "$here/schemathesis.toml" run "$root/openapi/credits.json" \
+SCHEMATHESIS_HOOKS="$here/hooks.py" STRIPE_WEBHOOK_SECRET="$secret" "$venv/bin/st" --config-file "$here/schemathesis.toml" run "$root/openapi/credits.json" \
   --url "http://127.0.0.1:$server_port" --workers 2 --seed 20261125 --no-color \
   --report junit --report-dir "$work/report" || status=$?
 if [ "$status" -ne 0 ]; then

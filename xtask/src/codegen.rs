@@ -43,10 +43,11 @@ fn targets() -> Vec<(&'static str, Output, &'static str)> {
 }
 
 pub(crate) fn run(check: bool) -> anyhow::Result<()> {
-    let stale = stale_or_write(&workspace_root(), check)?;
+    let root = workspace_root();
+    let stale = stale_or_write(&root, check)?;
     if check && !stale.is_empty() {
         for file in &stale {
-            eprintln!("stale: {}", file.display());
+            eprintln!("stale: {}", root.join(file).display());
         }
         bail!("{} generated file(s) are out of date; run `{REGENERATE}`", stale.len());
     }

@@ -65,7 +65,31 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// The workspace root, found from this crate's manifest directory.
+/// The workspace root, found at run time: from `CARGO_MANIFEST_DIR`, which cargo sets for the
+/// process it runs (`cargo xtask` is `cargo run -p xtask`), else by asking cargo for the workspace
+/// of the current directory. Never a path compiled into the binary: two clones sharing one target
+/// directory share this binary, and each must work on its own files.
 pub(crate) fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace root").to_path_buf()
+    if let Some(manifest_dir) = std::env::var_os("CARGO_MANIFEST_DIR") {
+        let xtask = PathBuf::from(manifest_dir);
+        if xtask.join("src/codegen.rs").exists()
+            && let Some(root) = xtask.parent()
+        {
+            return root.to_path_buf();
+        }
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let located = std::process::Command::new(cargo)
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .and_then(|out| String::from_utf8(out.stdout).ok());
+    match located.as_deref().map(str::trim).map(std::path::Path::new).and_then(std::path::Path::parent) {
+        Some(root) => root.to_path_buf(),
+        None => {
+            eprintln!("error: cannot find the workspace: run `cargo xtask` from inside it");
+            std::process::exit(1);
+        }
+    }
 }
