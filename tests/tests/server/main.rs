@@ -27,5 +27,6 @@ macro_rules! on_both_databases {
 
 mod errors;
 mod helpers;
+mod input_rules;
 mod purchase;
 mod served_spec;
