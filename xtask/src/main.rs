@@ -4,8 +4,10 @@
 //! says what is stale); `generate-api` turns any OpenAPI document into a dropshot API crate;
 //! `demo` runs the whole purchase flow offline.
 
+mod bench;
 mod codegen;
 mod demo;
+mod mutants;
 
 use std::path::PathBuf;
 
@@ -47,6 +49,32 @@ enum Command {
     /// Run the purchase flow offline: Stripe double, server on a temporary SQLite database,
     /// the generated client buying 3 bundles.
     Demo,
+    /// Mutation testing (cargo-mutants, pinned) of the server's money, access and Stripe code and
+    /// of the generated code's runtime: the score per file and every surviving mutant.
+    Mutants {
+        /// Only these files (globs, as cargo-mutants takes them); repeatable.
+        #[arg(long)]
+        file: Vec<String>,
+        /// Only the lines changed since this git revision (`git diff REV`), e.g. `HEAD` or `main`.
+        #[arg(long, value_name = "REV")]
+        in_diff: Option<String>,
+        /// Mutants built and tested at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+    },
+    /// Benchmark the server (release build, wrk) against a bare dropshot endpoint and a minimal
+    /// checkout: throughput, latency, errors, memory, webhooks, reads over a long ledger.
+    Bench {
+        /// A few seconds per run, one round, up to 100k ledger rows.
+        #[arg(long)]
+        quick: bool,
+        /// About a second per step on debug builds, SQLite only: that the harness works (CI).
+        #[arg(long, conflicts_with = "quick")]
+        smoke: bool,
+        /// A PostgreSQL admin URL: the runs are repeated on a database made there (and dropped).
+        #[arg(long, env = "CREDITS_BENCH_POSTGRES")]
+        postgres: Option<String>,
+    },
 }
 
 fn main() {
@@ -62,6 +90,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
         Command::Demo => demo::run(),
         Command::BenchCodegen { runs } => codegen::bench(runs),
+        Command::Mutants { file, in_diff, jobs } => mutants::run(mutants::Options { files: file, in_diff, jobs }),
+        Command::Bench { quick, smoke, postgres } => bench::run(bench::Options { quick, smoke, postgres }),
     }
 }
 

@@ -1,0 +1,63 @@
+//! Data for the benchmark: ledger rows appended to an org in one statement (so that reads can be
+//! measured over a long history), and PostgreSQL databases of its own.
+
+use sqlx::Connection;
+
+/// Appends `rows` entries of one credit each (`admin_adjustment`) to the ledger of the org `slug`.
+pub async fn ledger(database_url: &str, slug: &str, rows: u64) -> anyhow::Result<()> {
+    let rows = i64::try_from(rows)?;
+    if database_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(database_url).await?;
+        let org_id: String =
+            sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1").bind(slug).fetch_one(&mut conn).await?;
+        // The column is text (RFC 3339) or timestamptz, depending on the schema's age.
+        let column_type: String = sqlx::query_scalar(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'ledger' AND column_name = 'created_at'",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        let created_at = if column_type == "text" {
+            "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        } else {
+            "now()"
+        };
+        let sql = format!(
+            "INSERT INTO ledger (id, org_id, amount, transaction_type, description, created_at) \
+             SELECT gen_random_uuid()::text, $1, 1, 'admin_adjustment', 'benchmark seed', {created_at} FROM generate_series(1, $2)"
+        );
+        sqlx::query(&sql).bind(&org_id).bind(rows).execute(&mut conn).await?;
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await?;
+        let org_id: String =
+            sqlx::query_scalar("SELECT id FROM orgs WHERE slug = ?").bind(slug).fetch_one(&mut conn).await?;
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
+             INSERT INTO ledger (id, org_id, amount, transaction_type, description, created_at) \
+             SELECT lower(hex(randomblob(16))), ?, 1, 'admin_adjustment', 'benchmark seed', strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM n",
+        )
+        .bind(rows)
+        .bind(&org_id)
+        .execute(&mut conn)
+        .await?;
+    }
+    println!("appended {rows} ledger rows to {slug}");
+    Ok(())
+}
+
+pub async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = match sqlx::PgConnection::connect(admin_url).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            eprintln!("PostgreSQL not reachable at {admin_url}: {e}");
+            std::process::exit(2);
+        }
+    };
+    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await?;
+    Ok(())
+}
+
+pub async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await?;
+    Ok(())
+}
