@@ -215,6 +215,9 @@ fn manifest(name: &str, deps: &dropshot_codegen::Dependencies) -> String {
     if deps.uuid {
         text.push_str("uuid = { version = \"1\", features = [\"serde\"] }\n");
     }
+    if deps.regress {
+        text.push_str("regress = \"0.12\"\n");
+    }
     text
 }
 
