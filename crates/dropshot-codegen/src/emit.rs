@@ -228,7 +228,8 @@ fn emit_method(op: &Operation) -> TokenStream {
     }
     let channel = matches!(op.success, Success::Channel);
     if channel {
-        meta.insert(0, quote!(protocol = WEBSOCKETS));
+        // A channel is always a GET.
+        meta[0] = quote!(protocol = WEBSOCKETS);
     }
 
     let mut taken = vec!["rqctx".to_string()];

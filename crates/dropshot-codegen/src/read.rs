@@ -173,7 +173,7 @@ fn read_operation(
     let pagination = read_pagination(op, &query_params, query_has_array, pointer, problems);
     let (mut success, error_schema) = read_responses(spec, op, pointer, problems)?;
     if op.get("x-dropshot-websocket").is_some() {
-        success = read_channel(op, &success, &header_params, body.is_some(), pointer, problems)?;
+        success = read_channel(method, &success, &header_params, body.is_some(), pointer, problems)?;
     }
 
     Some(Operation {
@@ -253,7 +253,7 @@ fn read_pagination(
 /// `x-dropshot-websocket`: a `#[channel]`, which takes path and query parameters only and answers
 /// 101 (dropshot 0.18) or anything (a `default` response, as older dropshot versions wrote it).
 fn read_channel(
-    op: &Value,
+    method: &str,
     success: &Success,
     headers: &[Param],
     has_body: bool,
@@ -274,7 +274,12 @@ fn read_channel(
             pointer,
         ));
     }
-    let _ = op;
+    if method != "get" {
+        problems.push(Unsupported::new(
+            format!("a WebSocket operation on {method} (dropshot's channels are GETs)"),
+            pointer,
+        ));
+    }
     upgrade.then_some(Success::Channel)
 }
 
