@@ -88,7 +88,7 @@ fn corpus_lib(modules: &[(String, String, String)]) -> String {
             "        Document {{\n            spec: \"{spec}\",\n            title: {module}::API_TITLE,\n            version: {module}::API_VERSION,\n            security_json: {module}::SECURITY_JSON,\n            links_json: {module}::RESPONSE_LINKS_JSON,\n            skipped: {module}::SKIPPED,\n            description: {module}::{api_mod}::stub_api_description,\n        }},\n"
         ));
     }
-    text.push_str("    ]\n}\n\n/// One generated module, seen from a test.\npub struct Document {\n    pub spec: &'static str,\n    pub title: &'static str,\n    pub version: &'static str,\n    pub security_json: &'static str,\n    pub links_json: &'static str,\n    pub skipped: &'static [(&'static str, &'static str)],\n    pub description: fn() -> Result<dropshot::ApiDescription<dropshot::StubContext>, dropshot::ApiDescriptionBuildErrors>,\n}\n");
+    text.push_str("    ]\n}\n\n/// One generated module, seen from a test.\npub struct Document {\n    pub spec: &'static str,\n    pub title: &'static str,\n    pub version: &'static str,\n    pub security_json: &'static str,\n    pub links_json: &'static str,\n    pub skipped: &'static [(&'static str, &'static str)],\n    pub description:\n        fn() -> Result<dropshot::ApiDescription<dropshot::StubContext>, dropshot::ApiDescriptionBuildErrors>,\n}\n");
     text
 }
 

@@ -343,6 +343,15 @@ fn is_scalar(spec: &Value, schema: &Value) -> bool {
     is_scalar_at(spec, schema, 0)
 }
 
+/// An enum of values, possibly behind references or one `allOf`.
+fn is_enum(spec: &Value, schema: &Value) -> bool {
+    let schema = resolve(spec, schema);
+    match schema.get("allOf").and_then(Value::as_array) {
+        Some(list) if list.len() == 1 => is_enum(spec, &list[0]),
+        _ => schema.get("enum").is_some(),
+    }
+}
+
 fn is_scalar_at(spec: &Value, schema: &Value, depth: usize) -> bool {
     let schema = resolve(spec, schema);
     if depth > 16 {
@@ -352,6 +361,11 @@ fn is_scalar_at(spec: &Value, schema: &Value, depth: usize) -> bool {
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(list) = schema.get(key).and_then(Value::as_array) {
             if list.is_empty() || !list.iter().all(|s| is_scalar_at(spec, s, depth + 1)) {
+                return false;
+            }
+            // Alternatives that are not all enums become an untagged enum, whose derived schema
+            // (an `anyOf` of several) dropshot refuses for a parameter.
+            if key != "allOf" && list.len() > 1 && !list.iter().all(|s| is_enum(spec, s)) {
                 return false;
             }
             composed = true;

@@ -1,20 +1,28 @@
 //! Every snapshot of `snapshots.rs` compiles, as a module of this test, and its trait is a valid
 //! dropshot API (the stub description builds).
 
+#[rustfmt::skip]
 #[path = "snapshots/output/fixed_statuses.rs"]
 mod fixed_statuses;
+#[rustfmt::skip]
 #[path = "snapshots/output/keywords_and_patterns.rs"]
 mod keywords_and_patterns;
+#[rustfmt::skip]
 #[path = "snapshots/output/operation_metadata.rs"]
 mod operation_metadata;
+#[rustfmt::skip]
 #[path = "snapshots/output/pagination.rs"]
 mod pagination;
+#[rustfmt::skip]
 #[path = "snapshots/output/parameter_schemas.rs"]
 mod parameter_schemas;
+#[rustfmt::skip]
 #[path = "snapshots/output/response_headers.rs"]
 mod response_headers;
+#[rustfmt::skip]
 #[path = "snapshots/output/untyped_bodies.rs"]
 mod untyped_bodies;
+#[rustfmt::skip]
 #[path = "snapshots/output/websockets.rs"]
 mod websockets;
 

@@ -30,14 +30,15 @@
 //! 8. A query parameter that is an array of T is compared as a T: dropshot registers only scalar
 //!    query parameters, so the generated `QueryParams` extractor declares the items and reads
 //!    repeated keys (`?t=a&t=b`) into the array.
-//! V. Between dropshot versions (a document made by an older dropshot): dropshot 0.18 writes a
-//!    WebSocket upgrade (`x-dropshot-websocket`) as a 101 response, older versions as a free-form
-//!    `default`; both are dropped (the extension itself is compared).
-//!
-//! Operation extensions (`x-dropshot-pagination`, `x-dropshot-websocket`) are compared as they are.
-//!
 //! 9. An operation with a description but no summary is compared as if the description were the
 //!    summary: dropshot reads the first doc line of a handler as its summary.
+//!
+//! Counted apart, a difference between dropshot versions (a document made by an older dropshot):
+//! dropshot 0.18 writes a WebSocket upgrade (`x-dropshot-websocket`) as a 101 response, older
+//! versions as a free-form `default`; both are dropped (the extension itself is compared).
+//!
+//! Operation extensions (`x-dropshot-pagination`, `x-dropshot-websocket`) are compared as they
+//! are. [`compare`] reports each rule with the number of places it changed.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -27,12 +27,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -63,7 +69,8 @@ impl dropshot::HttpCodedResponse for CreateResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::CREATED;
     const DESCRIPTION: &'static str = "successful creation";
 }
-impl From<CreateResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<CreateResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: CreateResponse) -> Self {
         <CreateResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }
@@ -75,7 +82,8 @@ impl dropshot::HttpCodedResponse for RemoveResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::NO_CONTENT;
     const DESCRIPTION: &'static str = "successful deletion";
 }
-impl From<RemoveResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<RemoveResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(_: RemoveResponse) -> Self {
         http::Response::builder()
             .status(<RemoveResponse as dropshot::HttpCodedResponse>::STATUS_CODE)
@@ -90,7 +98,8 @@ impl dropshot::HttpCodedResponse for StartResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::ACCEPTED;
     const DESCRIPTION: &'static str = "successfully enqueued operation";
 }
-impl From<StartResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<StartResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: StartResponse) -> Self {
         <StartResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }
@@ -102,11 +111,17 @@ pub trait FixedStatusesApi {
     type Context: Send + Sync + 'static;
     #[endpoint{method = POST,
     path = "/a"}]
-    async fn create(rqctx: dropshot::RequestContext<Self::Context>) -> Result<CreateResponse, dropshot::HttpError>;
+    async fn create(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<CreateResponse, dropshot::HttpError>;
     #[endpoint{method = DELETE,
     path = "/a"}]
-    async fn remove(rqctx: dropshot::RequestContext<Self::Context>) -> Result<RemoveResponse, dropshot::HttpError>;
+    async fn remove(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<RemoveResponse, dropshot::HttpError>;
     #[endpoint{method = PUT,
     path = "/a"}]
-    async fn start(rqctx: dropshot::RequestContext<Self::Context>) -> Result<StartResponse, dropshot::HttpError>;
+    async fn start(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<StartResponse, dropshot::HttpError>;
 }

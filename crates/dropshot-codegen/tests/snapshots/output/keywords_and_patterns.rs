@@ -26,7 +26,14 @@ pub struct GenPath {
     #[serde(rename = "type")]
     pub type_: ::std::string::String,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Default,
+    schemars::JsonSchema
+)]
 pub struct GenQuery {
     #[serde(rename = "self", skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = ":: std :: string :: String")]
@@ -52,7 +59,16 @@ pub struct Keywords {
 }
 ///A name
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd,
+    schemars::JsonSchema
 )]
 #[serde(transparent)]
 pub struct Name(pub ::std::string::String);
@@ -84,7 +100,16 @@ impl ::std::str::FromStr for Name {
     }
 }
 #[derive(
-    ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd, schemars::JsonSchema,
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd,
+    schemars::JsonSchema
 )]
 #[serde(transparent)]
 pub struct Op(pub ::std::string::String);
@@ -121,12 +146,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -153,31 +184,31 @@ pub mod support {
 impl support::Schema for GenPath {
     fn validator() -> &'static support::SchemaValidator {
         static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
-        VALIDATOR.get_or_init(|| {
-            support::SchemaValidator::new(
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
                 "{\"type\":\"object\",\"properties\":{\"type\":{\"type\":\"string\"}},\"required\":[\"type\"]}",
-            )
-        })
+            ))
     }
 }
 impl support::Schema for GenQuery {
     fn validator() -> &'static support::SchemaValidator {
         static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
-        VALIDATOR.get_or_init(|| {
-            support::SchemaValidator::new(
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
                 "{\"type\":\"object\",\"properties\":{\"self\":{\"type\":\"string\"}},\"required\":[]}",
-            )
-        })
+            ))
     }
 }
 impl support::Schema for Keywords {
     fn validator() -> &'static support::SchemaValidator {
         static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
-        VALIDATOR.get_or_init(|| {
-            support::SchemaValidator::new(support::SCHEMA_DEFINITIONS, "{\"$ref\":\"#/$defs/Keywords\"}")
-        })
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"$ref\":\"#/$defs/Keywords\"}",
+            ))
     }
 }
 ///The 200 response of `gen_`: successful operation

@@ -33,12 +33,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -88,5 +94,7 @@ pub trait OperationMetadataApi {
     tags = ["things",
     "other"],
     deprecated = true}]
-    async fn get_a(rqctx: dropshot::RequestContext<Self::Context>) -> Result<GetAResponse, dropshot::HttpError>;
+    async fn get_a(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<GetAResponse, dropshot::HttpError>;
 }

@@ -21,7 +21,14 @@ pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
 pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Default,
+    schemars::JsonSchema
+)]
 pub struct ThingListQuery {
     ///Maximum number of items returned by a single call
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -46,7 +53,7 @@ pub struct ThingListQuery {
     Ord,
     PartialEq,
     PartialOrd,
-    schemars::JsonSchema,
+    schemars::JsonSchema
 )]
 pub enum ThingListQuerySortBy {
     #[serde(rename = "id_ascending")]
@@ -61,7 +68,9 @@ impl ::std::fmt::Display for ThingListQuerySortBy {
 }
 impl ::std::str::FromStr for ThingListQuerySortBy {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "id_ascending" => Ok(Self::IdAscending),
             _ => Err("invalid value".into()),
@@ -70,17 +79,28 @@ impl ::std::str::FromStr for ThingListQuerySortBy {
 }
 impl ::std::convert::TryFrom<&str> for ThingListQuerySortBy {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for ThingListQuerySortBy {
     type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Default,
+    schemars::JsonSchema
+)]
 pub struct ThingListScanParams {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ThingListScanParamsSortBy")]
@@ -98,7 +118,7 @@ pub struct ThingListScanParams {
     Ord,
     PartialEq,
     PartialOrd,
-    schemars::JsonSchema,
+    schemars::JsonSchema
 )]
 pub enum ThingListScanParamsSortBy {
     #[serde(rename = "id_ascending")]
@@ -113,7 +133,9 @@ impl ::std::fmt::Display for ThingListScanParamsSortBy {
 }
 impl ::std::str::FromStr for ThingListScanParamsSortBy {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "id_ascending" => Ok(Self::IdAscending),
             _ => Err("invalid value".into()),
@@ -122,13 +144,17 @@ impl ::std::str::FromStr for ThingListScanParamsSortBy {
 }
 impl ::std::convert::TryFrom<&str> for ThingListScanParamsSortBy {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for ThingListScanParamsSortBy {
     type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -147,12 +173,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -193,7 +225,8 @@ impl dropshot::HttpCodedResponse for ThingListResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
     const DESCRIPTION: &'static str = "successful operation";
 }
-impl From<ThingListResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<ThingListResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: ThingListResponse) -> Self {
         <ThingListResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }

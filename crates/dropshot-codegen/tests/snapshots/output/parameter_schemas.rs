@@ -33,7 +33,7 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
     Ord,
     PartialEq,
     PartialOrd,
-    schemars::JsonSchema,
+    schemars::JsonSchema
 )]
 pub enum NameOrId {
     #[serde(rename = "sled")]
@@ -54,7 +54,9 @@ impl ::std::fmt::Display for NameOrId {
 }
 impl ::std::str::FromStr for NameOrId {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "sled" => Ok(Self::Sled),
             "switch" => Ok(Self::Switch),
@@ -65,13 +67,17 @@ impl ::std::str::FromStr for NameOrId {
 }
 impl ::std::convert::TryFrom<&str> for NameOrId {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for NameOrId {
     type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -87,7 +93,7 @@ impl ::std::convert::TryFrom<::std::string::String> for NameOrId {
     Ord,
     PartialEq,
     PartialOrd,
-    schemars::JsonSchema,
+    schemars::JsonSchema
 )]
 pub enum SortMode {
     ///By name
@@ -107,7 +113,9 @@ impl ::std::fmt::Display for SortMode {
 }
 impl ::std::str::FromStr for SortMode {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "name_ascending" => Ok(Self::NameAscending),
             "id_ascending" => Ok(Self::IdAscending),
@@ -117,13 +125,17 @@ impl ::std::str::FromStr for SortMode {
 }
 impl ::std::convert::TryFrom<&str> for SortMode {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for SortMode {
     type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -132,16 +144,19 @@ pub struct ThingViewPath {
     ///Name or ID of the thing
     pub thing: NameOrId,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, schemars::JsonSchema)]
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Debug,
+    Default,
+    schemars::JsonSchema
+)]
 pub struct ThingViewQuery {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "ThingViewQueryColor")]
     #[serde(default)]
     pub color: ::std::option::Option<ThingViewQueryColor>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ThingViewQuerySize")]
-    #[serde(default)]
-    pub size: ::std::option::Option<ThingViewQuerySize>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = "SortMode")]
     #[serde(default)]
@@ -158,7 +173,7 @@ pub struct ThingViewQuery {
     Ord,
     PartialEq,
     PartialOrd,
-    schemars::JsonSchema,
+    schemars::JsonSchema
 )]
 pub enum ThingViewQueryColor {
     #[serde(rename = "red")]
@@ -176,7 +191,9 @@ impl ::std::fmt::Display for ThingViewQueryColor {
 }
 impl ::std::str::FromStr for ThingViewQueryColor {
     type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         match value {
             "red" => Ok(Self::Red),
             "green" => Ok(Self::Green),
@@ -186,106 +203,17 @@ impl ::std::str::FromStr for ThingViewQueryColor {
 }
 impl ::std::convert::TryFrom<&str> for ThingViewQueryColor {
     type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for ThingViewQueryColor {
     type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(untagged)]
-pub enum ThingViewQuerySize {
-    Integer(i64),
-    String(ThingViewQuerySizeString),
-}
-impl ::std::fmt::Display for ThingViewQuerySize {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Integer(x) => x.fmt(f),
-            Self::String(x) => x.fmt(f),
-        }
-    }
-}
-impl ::std::str::FromStr for ThingViewQuerySize {
-    type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        if let Ok(v) = value.parse() {
-            Ok(Self::Integer(v))
-        } else if let Ok(v) = value.parse() {
-            Ok(Self::String(v))
-        } else {
-            Err("string conversion failed for all variants".into())
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for ThingViewQuerySize {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for ThingViewQuerySize {
-    type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::From<i64> for ThingViewQuerySize {
-    fn from(value: i64) -> Self {
-        Self::Integer(value)
-    }
-}
-impl ::std::convert::From<ThingViewQuerySizeString> for ThingViewQuerySize {
-    fn from(value: ThingViewQuerySizeString) -> Self {
-        Self::String(value)
-    }
-}
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Copy,
-    Debug,
-    Eq,
-    Hash,
-    Ord,
-    PartialEq,
-    PartialOrd,
-    schemars::JsonSchema,
-)]
-pub enum ThingViewQuerySizeString {
-    #[serde(rename = "auto")]
-    Auto,
-}
-impl ::std::fmt::Display for ThingViewQuerySizeString {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {
-            Self::Auto => f.write_str("auto"),
-        }
-    }
-}
-impl ::std::str::FromStr for ThingViewQuerySizeString {
-    type Err = self::error::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        match value {
-            "auto" => Ok(Self::Auto),
-            _ => Err("invalid value".into()),
-        }
-    }
-}
-impl ::std::convert::TryFrom<&str> for ThingViewQuerySizeString {
-    type Error = self::error::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-        value.parse()
-    }
-}
-impl ::std::convert::TryFrom<::std::string::String> for ThingViewQuerySizeString {
-    type Error = self::error::ConversionError;
-    fn try_from(value: ::std::string::String) -> ::std::result::Result<Self, self::error::ConversionError> {
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
         value.parse()
     }
 }
@@ -295,12 +223,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -340,7 +274,7 @@ impl support::Schema for ThingViewQuery {
         VALIDATOR
             .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
-                "{\"type\":\"object\",\"properties\":{\"sort_by\":{\"$ref\":\"#/$defs/SortMode\"},\"color\":{\"type\":\"string\",\"enum\":[\"red\",\"green\"]},\"size\":{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\",\"enum\":[\"auto\"]}]}},\"required\":[]}",
+                "{\"type\":\"object\",\"properties\":{\"sort_by\":{\"$ref\":\"#/$defs/SortMode\"},\"color\":{\"type\":\"string\",\"enum\":[\"red\",\"green\"]}},\"required\":[]}",
             ))
     }
 }
@@ -351,7 +285,8 @@ impl dropshot::HttpCodedResponse for ThingViewResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
     const DESCRIPTION: &'static str = "successful operation";
 }
-impl From<ThingViewResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<ThingViewResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: ThingViewResponse) -> Self {
         <ThingViewResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }

@@ -39,12 +39,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -75,7 +81,8 @@ impl dropshot::HttpCodedResponse for LoginResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::SEE_OTHER;
     const DESCRIPTION: &'static str = "redirect (see other)";
 }
-impl From<LoginResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<LoginResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(_: LoginResponse) -> Self {
         http::Response::builder()
             .status(<LoginResponse as dropshot::HttpCodedResponse>::STATUS_CODE)
@@ -90,7 +97,8 @@ impl dropshot::HttpCodedResponse for ThingGetResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
     const DESCRIPTION: &'static str = "successful operation";
 }
-impl From<ThingGetResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<ThingGetResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: ThingGetResponse) -> Self {
         <ThingGetResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }
@@ -104,10 +112,16 @@ pub trait ResponseHeadersApi {
     path = "/login"}]
     async fn login(
         rqctx: dropshot::RequestContext<Self::Context>,
-    ) -> Result<dropshot::HttpResponseHeaders<LoginResponse, LoginResponseHeaders>, dropshot::HttpError>;
+    ) -> Result<
+        dropshot::HttpResponseHeaders<LoginResponse, LoginResponseHeaders>,
+        dropshot::HttpError,
+    >;
     #[endpoint{method = GET,
     path = "/thing"}]
     async fn thing_get(
         rqctx: dropshot::RequestContext<Self::Context>,
-    ) -> Result<dropshot::HttpResponseHeaders<ThingGetResponse, ThingGetResponseHeaders>, dropshot::HttpError>;
+    ) -> Result<
+        dropshot::HttpResponseHeaders<ThingGetResponse, ThingGetResponseHeaders>,
+        dropshot::HttpError,
+    >;
 }

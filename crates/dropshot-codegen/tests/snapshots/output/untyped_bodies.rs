@@ -31,12 +31,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -67,7 +73,8 @@ impl dropshot::HttpCodedResponse for ArtifactGetResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
     const DESCRIPTION: &'static str = "";
 }
-impl From<ArtifactGetResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<ArtifactGetResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(response: ArtifactGetResponse) -> Self {
         <ArtifactGetResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }
@@ -79,7 +86,8 @@ impl dropshot::HttpCodedResponse for ArtifactPutResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::NO_CONTENT;
     const DESCRIPTION: &'static str = "resource updated";
 }
-impl From<ArtifactPutResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<ArtifactPutResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(_: ArtifactPutResponse) -> Self {
         http::Response::builder()
             .status(<ArtifactPutResponse as dropshot::HttpCodedResponse>::STATUS_CODE)
@@ -94,7 +102,8 @@ impl dropshot::HttpCodedResponse for FormPostResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::NO_CONTENT;
     const DESCRIPTION: &'static str = "resource updated";
 }
-impl From<FormPostResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<FormPostResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(_: FormPostResponse) -> Self {
         http::Response::builder()
             .status(<FormPostResponse as dropshot::HttpCodedResponse>::STATUS_CODE)
@@ -109,7 +118,8 @@ impl dropshot::HttpCodedResponse for UploadResponse {
     const STATUS_CODE: http::StatusCode = http::StatusCode::NO_CONTENT;
     const DESCRIPTION: &'static str = "resource updated";
 }
-impl From<UploadResponse> for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+impl From<UploadResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
     fn from(_: UploadResponse) -> Self {
         http::Response::builder()
             .status(<UploadResponse as dropshot::HttpCodedResponse>::STATUS_CODE)

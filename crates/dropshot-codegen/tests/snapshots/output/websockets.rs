@@ -31,12 +31,18 @@ pub mod error {
     pub struct ConversionError(::std::borrow::Cow<'static, str>);
     impl ::std::error::Error for ConversionError {}
     impl ::std::fmt::Display for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Display::fmt(&self.0, f)
         }
     }
     impl ::std::fmt::Debug for ConversionError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+        fn fmt(
+            &self,
+            f: &mut ::std::fmt::Formatter<'_>,
+        ) -> Result<(), ::std::fmt::Error> {
             ::std::fmt::Debug::fmt(&self.0, f)
         }
     }
@@ -63,12 +69,11 @@ pub mod support {
 impl support::Schema for AttachPath {
     fn validator() -> &'static support::SchemaValidator {
         static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
-        VALIDATOR.get_or_init(|| {
-            support::SchemaValidator::new(
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
                 "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"]}",
-            )
-        })
+            ))
     }
 }
 ///The API of the document: implement it, then serve `web_sockets_api_mod::api_description::<YourImpl>()`.
