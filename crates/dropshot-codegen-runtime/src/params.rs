@@ -14,6 +14,10 @@ use super::rejection::{rejection, serde_location, validate};
 use super::validator::Schema;
 use super::violation::Violation;
 
+/// The page selector of a paginated operation's `PaginationParams`: the spec does not describe
+/// what a page token holds, so the generated declaration leaves it open.
+pub type PageSelector = serde_json::Value;
+
 /// Path parameters `T`, checked against their schema.
 #[derive(Debug)]
 pub struct PathParams<T>(pub T);

@@ -6,8 +6,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value, json};
 
+use crate::model::{BodyKind, METHODS, Operation, Success, SuccessBody, status_const};
 use crate::names;
-use crate::operations::{BodyKind, METHODS, Operation, Success};
 use crate::schema::resolve;
 use crate::support;
 use crate::unsupported::Unsupported;
@@ -159,12 +159,17 @@ fn response_ident(op: &Operation) -> proc_macro2::Ident {
 }
 
 fn emit_response(op: &Operation) -> TokenStream {
-    let Success::Coded { status, description, schema } = &op.success else { return quote!() };
+    let Success::Coded { status, description, body, .. } = &op.success else { return quote!() };
     let ident = response_ident(op);
     let status_const = format_ident!("{}", status_const(*status).expect("checked when read"));
     let doc = format!("The {status} response of `{}`: {description}", op.fn_name);
-    match (schema, &op.resolved.success) {
-        (Some(_), Some(body)) => quote! {
+    let body = match (body, &op.resolved.success) {
+        (SuccessBody::Json(_), Some(ty)) => Some(ty.clone()),
+        (SuccessBody::Freeform, _) => Some(quote!(dropshot::FreeformBody)),
+        _ => None,
+    };
+    match body {
+        Some(body) => quote! {
             #[doc = #doc]
             pub struct #ident(pub #body);
 
@@ -180,7 +185,7 @@ fn emit_response(op: &Operation) -> TokenStream {
                 }
             }
         },
-        _ => quote! {
+        None => quote! {
             #[doc = #doc]
             pub struct #ident;
 
@@ -218,10 +223,13 @@ fn emit_method(op: &Operation) -> TokenStream {
     if op.deprecated {
         meta.push(quote!(deprecated = true));
     }
-    match op.body.as_ref().map(|b| b.kind) {
-        Some(BodyKind::UrlEncoded) => meta.push(quote!(content_type = "application/x-www-form-urlencoded")),
-        Some(BodyKind::Multipart) => meta.push(quote!(content_type = "multipart/form-data")),
-        _ => {}
+    if let Some(content_type) = op.body.as_ref().and_then(|b| b.kind.content_type()) {
+        meta.push(quote!(content_type = #content_type));
+    }
+    let channel = matches!(op.success, Success::Channel);
+    if channel {
+        // A channel is always a GET.
+        meta[0] = quote!(protocol = WEBSOCKETS);
     }
 
     let mut taken = vec!["rqctx".to_string()];
@@ -260,15 +268,29 @@ fn emit_method(op: &Operation) -> TokenStream {
             (_, None) => {}
         }
     }
+    let docs = operation_docs(op);
+    if channel {
+        push("connection", quote!(dropshot::WebsocketConnection));
+        return quote! {
+            #(#[doc = #docs])*
+            #[channel { #(#meta),* }]
+            async fn #fn_ident(
+                rqctx: dropshot::RequestContext<Self::Context>,
+                #(#args),*
+            ) -> dropshot::WebsocketChannelResult;
+        };
+    }
     let ok = match &op.success {
         Success::Coded { .. } => {
             let ident = response_ident(op);
-            quote!(#ident)
+            match &op.resolved.success_headers {
+                Some(headers) => quote!(dropshot::HttpResponseHeaders<#ident, #headers>),
+                None => quote!(#ident),
+            }
         }
-        Success::Freeform => quote!(http::Response<dropshot::Body>),
+        Success::Freeform | Success::Channel => quote!(http::Response<dropshot::Body>),
     };
     let err = op.resolved.error.as_ref().map(|e| e.tokens.clone()).unwrap_or(quote!(dropshot::HttpError));
-    let docs = operation_docs(op);
     quote! {
         #(#[doc = #docs])*
         #[endpoint { #(#meta),* }]
@@ -294,29 +316,4 @@ fn operation_docs(op: &Operation) -> Vec<String> {
         (None, None) => {}
     }
     lines.into_iter().map(|l| format!(" {l}")).collect()
-}
-
-/// The name of `http::StatusCode`'s constant for a success or redirect status.
-pub(crate) fn status_const(status: u16) -> Option<&'static str> {
-    Some(match status {
-        100 => "CONTINUE",
-        200 => "OK",
-        201 => "CREATED",
-        202 => "ACCEPTED",
-        203 => "NON_AUTHORITATIVE_INFORMATION",
-        204 => "NO_CONTENT",
-        205 => "RESET_CONTENT",
-        206 => "PARTIAL_CONTENT",
-        207 => "MULTI_STATUS",
-        208 => "ALREADY_REPORTED",
-        226 => "IM_USED",
-        300 => "MULTIPLE_CHOICES",
-        301 => "MOVED_PERMANENTLY",
-        302 => "FOUND",
-        303 => "SEE_OTHER",
-        304 => "NOT_MODIFIED",
-        307 => "TEMPORARY_REDIRECT",
-        308 => "PERMANENT_REDIRECT",
-        _ => return None,
-    })
 }

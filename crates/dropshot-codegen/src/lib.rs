@@ -9,8 +9,9 @@
 //! [`Settings::skip_unsupported`] the offending operations are left out instead, and listed.
 
 mod emit;
+mod model;
 mod names;
-mod operations;
+mod read;
 mod schema;
 mod support;
 mod types;
@@ -69,6 +70,8 @@ pub struct Dependencies {
     pub chrono: bool,
     /// `uuid`, for `format: uuid`.
     pub uuid: bool,
+    /// `regress`, for patterns typify checks itself (a named string schema with a `pattern`).
+    pub regress: bool,
 }
 
 /// Generates the API module for an OpenAPI 3.0 document given as JSON.
@@ -83,7 +86,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     // Parsing with openapiv3 rejects documents that are not OpenAPI at all, with its own message.
     serde_json::from_value::<openapiv3::OpenAPI>(spec.clone()).map_err(|e| Error::InvalidDocument(e.to_string()))?;
 
-    let collected = operations::collect(spec);
+    let collected = read::collect(spec);
     let mut unsupported = collected.unsupported;
     let mut skipped = Vec::new();
     let operations = if settings.skip_unsupported {
@@ -95,10 +98,26 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
         return Err(Error::Unsupported(unsupported));
     };
 
-    let mut type_space = types::TypeBuilder::new(spec)?;
-    let operations = operations::resolve_types(spec, operations, &mut type_space)?;
-    let error_type = operations::error_type(&operations);
-    let types_tokens = type_space.finish()?;
+    // typify panics on some schemas it cannot name; that ends in an error here, never a crash.
+    let typed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> {
+        let mut type_space = types::TypeBuilder::new(spec)?;
+        let operations = read::resolve_types(spec, operations, &mut type_space)?;
+        let tokens = type_space.finish()?;
+        Ok((type_space, operations, tokens))
+    }))
+    .map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Error::Unsupported(vec![Unsupported::new(
+            format!("a schema typify cannot turn into Rust ({message})"),
+            "/components/schemas",
+        )])
+    })?;
+    let (type_space, operations, types_tokens) = typed?;
+    let error_type = read::error_type(&operations);
     let definitions = schema::validation_definitions(spec).to_string();
 
     let mut trait_name = names::trait_name(spec);
@@ -140,7 +159,11 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     Ok(Generated {
         source,
         skipped,
-        dependencies: Dependencies { chrono: type_space.uses_chrono(), uuid: type_space.uses_uuid() },
+        dependencies: Dependencies {
+            chrono: type_space.uses_chrono(),
+            uuid: type_space.uses_uuid(),
+            regress: type_space.uses_regress(),
+        },
         trait_name,
         error_conversion_scaffold: error_type.as_ref().and_then(|e| support::error_conversion_scaffold(e, spec)),
     })

@@ -92,6 +92,31 @@ fn is_keyword(s: &str) -> bool {
     )
 }
 
+/// Words reserved by some edition that a tool written for an older one may use as identifiers
+/// (and that can be raw identifiers).
+pub(crate) fn is_reserved_later(s: &str) -> bool {
+    matches!(
+        s,
+        "abstract"
+            | "async"
+            | "await"
+            | "become"
+            | "box"
+            | "do"
+            | "dyn"
+            | "final"
+            | "gen"
+            | "macro"
+            | "override"
+            | "priv"
+            | "try"
+            | "typeof"
+            | "unsized"
+            | "virtual"
+            | "yield"
+    )
+}
+
 /// Names already given, and new ones that avoid them (`Name`, `Name2`... or `name`, `name_2`...).
 pub(crate) struct Taken {
     names: std::collections::BTreeSet<String>,

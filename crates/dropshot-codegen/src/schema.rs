@@ -42,6 +42,9 @@ pub(crate) fn to_json_schema(schema: &Value) -> Value {
             }
             "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" if is_integer(object) => {}
             "minLength" | "maxLength" | "pattern" if is_string(object) => {}
+            // typify names a variant after its value and cannot tell `add` from `Add`: such an
+            // enum is read as a string (the validation schema still holds the values).
+            "enum" if has_colliding_variants(value) => {}
             "exclusiveMinimum" | "exclusiveMaximum" => {
                 // OpenAPI 3.0 writes these as booleans beside minimum/maximum; JSON Schema as numbers.
                 let bound = if key == "exclusiveMinimum" { "minimum" } else { "maximum" };
@@ -60,6 +63,12 @@ pub(crate) fn to_json_schema(schema: &Value) -> Value {
         return make_nullable(out);
     }
     Value::Object(out)
+}
+
+/// Whether two string values of an enum would give one Rust variant name.
+fn has_colliding_variants(values: &Value) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    values.as_array().into_iter().flatten().filter_map(Value::as_str).any(|v| !seen.insert(crate::names::type_name(v)))
 }
 
 fn make_nullable(mut schema: Map<String, Value>) -> Value {
@@ -221,6 +230,18 @@ mod tests {
                     "o": {"anyOf": [{"allOf": [{"$ref": "#/$defs/Thing"}]}, {"type": "null"}]}
                 }
             })
+        );
+    }
+
+    #[test]
+    fn enums_whose_values_differ_only_in_case_become_strings() {
+        assert_eq!(
+            to_json_schema(&json!({"type": "string", "enum": ["add", "Add", "remove"]})),
+            json!({"type": "string"})
+        );
+        assert_eq!(
+            to_json_schema(&json!({"type": "string", "enum": ["add", "remove"]})),
+            json!({"type": "string", "enum": ["add", "remove"]})
         );
     }
 

@@ -8,8 +8,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Value, json};
 
+use crate::model::{ErrorType, Operation, Scheme, SchemeKind};
 use crate::names;
-use crate::operations::{ErrorType, Operation, Scheme, SchemeKind};
 use crate::schema::resolve;
 
 /// The name of the marker type for a set of accepted schemes: `BearerAuthOrApiKeyAuthSchemes`.
@@ -114,7 +114,7 @@ pub(crate) struct ValidationSchema {
 
 /// The validation schema of every parameter location and JSON body of the operations.
 pub(crate) fn validation_schemas(operations: &[Operation]) -> Vec<ValidationSchema> {
-    use crate::operations::{BodyKind, params_schema};
+    use crate::model::{BodyKind, params_schema};
     use crate::schema::to_validation_schema;
     let mut out: Vec<ValidationSchema> = Vec::new();
     for op in operations {

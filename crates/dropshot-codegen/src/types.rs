@@ -89,6 +89,11 @@ impl TypeBuilder {
         self.space.uses_uuid()
     }
 
+    /// Whether the types use `regress` (typify checks a pattern it keeps with it).
+    pub(crate) fn uses_regress(&self) -> bool {
+        self.space.to_stream().to_string().contains("regress ::")
+    }
+
     /// All the types, with their schemas corrected.
     pub(crate) fn finish(&self) -> Result<TokenStream, Error> {
         let mut file: syn::File = syn::parse2(self.space.to_stream())
@@ -128,6 +133,7 @@ impl TypeBuilder {
             }
         }
         file.items.extend(twins);
+        syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
         if !defaults.is_empty() {
             file.items.push(syn::parse_quote! {
                 /// Defaults of fields, as plain functions schemars can read.
@@ -137,6 +143,18 @@ impl TypeBuilder {
             });
         }
         Ok(file.into_token_stream())
+    }
+}
+
+/// Makes raw identifiers of words that later editions reserve: typify writes `schemars::gen`, and
+/// the crates generated are edition 2024, where `gen` is a keyword.
+struct RawKeywords;
+
+impl syn::visit_mut::VisitMut for RawKeywords {
+    fn visit_ident_mut(&mut self, ident: &mut proc_macro2::Ident) {
+        if crate::names::is_reserved_later(&ident.to_string()) {
+            *ident = proc_macro2::Ident::new_raw(&ident.to_string(), ident.span());
+        }
     }
 }
 

@@ -78,7 +78,7 @@ fn inexpressible_responses_and_parameters_are_reported() {
             "operationId": "a",
             "parameters": [{"name": "X-Tags", "in": "header", "schema": {"type": "array", "items": {"type": "string"}}}],
             "responses": {
-                "200": {"description": "ok", "content": body, "headers": {"X-Rate": {"schema": {"type": "integer"}}}},
+                "200": {"description": "ok", "content": body, "headers": {"X-Rate": {"schema": {"type": "object"}}}},
                 "default": {"description": "anything else", "content": body}
             }
         }}}
@@ -88,7 +88,7 @@ fn inexpressible_responses_and_parameters_are_reported() {
     let pointers: Vec<&str> = found.iter().map(|u| u.pointer.as_str()).collect();
     for expected in [
         "/paths/~1a/get/parameters/0/schema",
-        "/paths/~1a/get/responses/200/headers",
+        "/paths/~1a/get/responses/200/headers/X-Rate/schema",
         "/paths/~1a/get/responses/default",
     ] {
         assert!(pointers.contains(&expected), "{expected} not in {found:?}");

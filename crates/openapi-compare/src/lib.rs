@@ -22,6 +22,8 @@
 //! 6. Schemas: integer `format` is dropped (typify picks the Rust width, dropshot reports it),
 //!    `title` and `example` are dropped, `enum: [null]` needs no `type`, `additionalProperties: {}` is `true`, descriptions compare
 //!    with whitespace collapsed, and `required` and parameter lists compare as sets.
+//!    `x-rust-type` (which Rust type a schema came from, for progenitor) is dropped: schemars 0.8's
+//!    derive cannot add an extension to a schema, so generated types cannot say it.
 //! 7. Parameters: the schema's `default` is dropped (dropshot keeps only the description of a
 //!    parameter's schema metadata); `style` and `explode` are dropped where they are the default for the location,
 //!    as are `deprecated: false` and `required: false`.
@@ -30,12 +32,121 @@
 //!    repeated keys (`?t=a&t=b`) into the array.
 //! 9. An operation with a description but no summary is compared as if the description were the
 //!    summary: dropshot reads the first doc line of a handler as its summary.
+//!
+//! Counted apart, a difference between dropshot versions (a document made by an older dropshot):
+//! dropshot 0.18 writes a WebSocket upgrade (`x-dropshot-websocket`) as a 101 response, older
+//! versions as a free-form `default`; both are dropped (the extension itself is compared).
+//!
+//! Operation extensions (`x-dropshot-pagination`, `x-dropshot-websocket`) are compared as they
+//! are. [`compare`] reports each rule with the number of places it changed.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+/// The rules by name, as [`Report::rules`] counts them.
+pub const RULES: &[&str] = &[
+    "1 references inlined",
+    "2 document metadata dropped",
+    "3 error statuses merged into 4XX/5XX",
+    "3 error ranges the spec lacks dropped",
+    "4 free-form default response dropped",
+    "5 media-type parameters dropped",
+    "6 integer format dropped",
+    "6 title and example dropped",
+    "6 type beside enum [null] dropped",
+    "6 additionalProperties {} read as true",
+    "6 whitespace in descriptions collapsed",
+    "6 false flags dropped",
+    "6 lone allOf unwrapped",
+    "6 x-rust-type dropped",
+    "7 parameter default dropped",
+    "7 default style and explode dropped",
+    "8 query array compared as its items",
+    "9 description read as summary",
+    "V WebSocket upgrade: 101 (dropshot 0.18) and default (older dropshot) both dropped",
+];
+
+thread_local! {
+    static FIRED: RefCell<BTreeMap<&'static str, usize>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Records that a rule changed something.
+fn fired(rule: &'static str) {
+    debug_assert!(RULES.contains(&rule), "{rule}");
+    FIRED.with(|f| *f.borrow_mut().entry(rule).or_default() += 1);
+}
+
+/// How far two documents are from each other, before and after normalization.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Values that differ between the two documents as they are (JSON pointers).
+    pub raw_differences: Vec<String>,
+    /// Values that still differ once both are normalized (JSON pointers into the normalized forms).
+    pub differences: Vec<String>,
+    /// Each rule that changed something, with how many places it changed (both documents).
+    pub rules: BTreeMap<&'static str, usize>,
+}
+
+/// Compares two documents: their raw differences, what differs after normalization, and which
+/// normalization rules it took.
+pub fn compare(expected: &Value, actual: &Value) -> Report {
+    let mut raw_differences = Vec::new();
+    differences(expected, actual, String::new(), &mut raw_differences);
+    FIRED.with(|f| f.borrow_mut().clear());
+    let expected = normalize(expected);
+    let mut actual = normalize(actual);
+    drop_ranges_unused_by(&expected, &mut actual);
+    let rules = FIRED.with(|f| std::mem::take(&mut *f.borrow_mut()));
+    let mut found = Vec::new();
+    differences(&expected, &actual, String::new(), &mut found);
+    Report { raw_differences, differences: found, rules }
+}
+
+/// The JSON pointers where two values differ: a key on one side only, an array of another length,
+/// or two different scalars.
+pub fn differences(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, v) in x {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match y.get(k) {
+                    Some(w) => differences(v, w, here, out),
+                    None => out.push(here),
+                }
+            }
+            for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                out.push(format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")));
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                differences(v, w, format!("{at}/{i}"), out);
+            }
+        }
+        (x, y) if x == y => {}
+        _ => out.push(at),
+    }
+}
+
 /// The document reduced to what dropshot can express (see the crate's documentation).
 pub fn normalize(document: &Value) -> Value {
-    let inlined = inline_refs(document, document, 0);
+    // Only what is compared is inlined: the paths (components are dropped once inlined).
+    let mut inlined = document.clone();
+    if let Some(paths) = document.get("paths") {
+        inlined["paths"] = inline_refs(document, paths, 0);
+    }
+    for (key, value) in document.as_object().into_iter().flatten() {
+        let dropped = match key.as_str() {
+            "paths" | "components" | "security" => 0,
+            "info" => value.as_object().map_or(0, |i| i.keys().filter(|k| *k != "title").count()),
+            _ => 1,
+        };
+        for _ in 0..dropped {
+            fired("2 document metadata dropped");
+        }
+    }
     let mut out = Map::new();
     if let Some(title) = inlined.pointer("/info/title") {
         out.insert("info".into(), json!({ "title": title }));
@@ -83,8 +194,8 @@ fn drop_ranges_unused_by(expected: &Value, actual: &mut Value) {
             for range in ["4XX", "5XX"] {
                 let pointer =
                     format!("/paths/{}/{method}/responses/{range}", path.replace('~', "~0").replace('/', "~1"));
-                if expected.pointer(&pointer).is_none() {
-                    responses.remove(range);
+                if expected.pointer(&pointer).is_none() && responses.remove(range).is_some() {
+                    fired("3 error ranges the spec lacks dropped");
                 }
             }
         }
@@ -99,7 +210,10 @@ fn inline_refs(root: &Value, value: &Value, depth: usize) -> Value {
                     return json!({ "$ref": target }); // a recursive schema: stop here
                 }
                 return match target.strip_prefix('#').and_then(|p| root.pointer(p)) {
-                    Some(found) => inline_refs(root, found, depth + 1),
+                    Some(found) => {
+                        fired("1 references inlined");
+                        inline_refs(root, found, depth + 1)
+                    }
                     None => json!({ "$ref": target, "unresolved": true }),
                 };
             }
@@ -142,7 +256,10 @@ fn normalize_operation(op: &Value, shared_params: &[Value]) -> Value {
     let summary = op.get("summary").and_then(Value::as_str);
     let description = op.get("description").and_then(Value::as_str);
     let (summary, description) = match (summary, description) {
-        (None, Some(d)) => (Some(d), None),
+        (None, Some(d)) => {
+            fired("9 description read as summary");
+            (Some(d), None)
+        }
         other => other,
     };
     if let Some(s) = summary {
@@ -163,6 +280,12 @@ fn normalize_operation(op: &Value, shared_params: &[Value]) -> Value {
         params.push(p.clone());
     }
     let mut params: Vec<Value> = params.iter().map(normalize_parameter).collect();
+    for (key, value) in op.as_object().into_iter().flatten() {
+        // Extensions are compared as they are (`x-dropshot-pagination`, `x-dropshot-websocket`).
+        if key.starts_with("x-") {
+            out.insert(key.clone(), value.clone());
+        }
+    }
     params.sort_by_key(|p| format!("{}:{}", p["in"], p["name"]));
     if !params.is_empty() {
         out.insert("parameters".into(), Value::Array(params));
@@ -177,7 +300,8 @@ fn normalize_operation(op: &Value, shared_params: &[Value]) -> Value {
         }
         out.insert("requestBody".into(), Value::Object(b));
     }
-    out.insert("responses".into(), normalize_responses(op.get("responses")));
+    let websocket = op.get("x-dropshot-websocket").is_some();
+    out.insert("responses".into(), normalize_responses(op.get("responses"), websocket));
     Value::Object(out)
 }
 
@@ -190,6 +314,7 @@ fn normalize_parameter(param: &Value) -> Value {
                 let is_array = value.get("type").and_then(Value::as_str) == Some("array");
                 let schema = match (location, value.get("items")) {
                     ("query", Some(items)) if is_array => {
+                        fired("8 query array compared as its items");
                         let mut items = items.clone();
                         if let (Some(obj), Some(desc)) = (items.as_object_mut(), value.get("description")) {
                             obj.insert("description".into(), desc.clone());
@@ -199,31 +324,21 @@ fn normalize_parameter(param: &Value) -> Value {
                     _ => value.clone(),
                 };
                 let mut schema = normalize_schema(&schema);
-                if let Some(obj) = schema.as_object_mut() {
-                    obj.remove("default");
+                if let Some(obj) = schema.as_object_mut()
+                    && obj.remove("default").is_some()
+                {
+                    fired("7 parameter default dropped");
                 }
                 out.insert(key.clone(), schema);
             }
             "description" => {
                 out.insert(key.clone(), Value::String(collapse(value.as_str().unwrap_or_default())));
             }
-            "style" => {
-                let default = match location {
-                    "query" | "cookie" => "form",
-                    _ => "simple",
-                };
-                if value != default {
-                    out.insert(key.clone(), value.clone());
-                }
+            "style" | "explode" if is_default_style(location, key, value) => {
+                fired("7 default style and explode dropped")
             }
-            "explode" => {
-                let default = matches!(location, "query" | "cookie");
-                if value != &Value::Bool(default) {
-                    out.insert(key.clone(), value.clone());
-                }
-            }
-            "deprecated" | "required" if value == &json!(false) => {}
-            "example" | "examples" => {}
+            "deprecated" | "required" if value == &json!(false) => fired("6 false flags dropped"),
+            "example" | "examples" => fired("6 title and example dropped"),
             _ => {
                 out.insert(key.clone(), value.clone());
             }
@@ -232,13 +347,16 @@ fn normalize_parameter(param: &Value) -> Value {
     Value::Object(out)
 }
 
-fn normalize_responses(responses: Option<&Value>) -> Value {
+fn normalize_responses(responses: Option<&Value>, websocket: bool) -> Value {
     let mut out = Map::new();
     let mut ranges: Map<String, Value> = Map::new();
     for (code, response) in responses.and_then(Value::as_object).into_iter().flatten() {
         let class = code.chars().next().unwrap_or('0');
         if class == '4' || class == '5' {
             let range = format!("{class}XX");
+            if code != &range || response.get("headers").is_some() {
+                fired("3 error statuses merged into 4XX/5XX");
+            }
             let body = response.get("content").map(normalize_content).unwrap_or(Value::Null);
             match ranges.get(&range) {
                 None => {
@@ -251,7 +369,12 @@ fn normalize_responses(responses: Option<&Value>) -> Value {
             }
             continue;
         }
+        if code == "101" && websocket {
+            fired("V WebSocket upgrade: 101 (dropshot 0.18) and default (older dropshot) both dropped");
+            continue;
+        }
         if code == "default" && is_freeform(response) {
+            fired("4 free-form default response dropped");
             continue;
         }
         let mut r = Map::new();
@@ -290,7 +413,11 @@ fn is_freeform(response: &Value) -> bool {
 fn normalize_content(content: &Value) -> Value {
     let mut out = Map::new();
     for (media, object) in content.as_object().into_iter().flatten() {
-        let media = media.split(';').next().unwrap_or(media).trim().to_lowercase();
+        let bare = media.split(';').next().unwrap_or(media).trim().to_lowercase();
+        if &bare != media {
+            fired("5 media-type parameters dropped");
+        }
+        let media = bare;
         let schema = object.get("schema").map(normalize_schema).unwrap_or(json!({}));
         out.insert(media, json!({ "schema": schema }));
     }
@@ -303,10 +430,16 @@ fn normalize_schema(schema: &Value) -> Value {
     let mut out = Map::new();
     for (key, value) in map {
         match key.as_str() {
-            "title" | "example" | "examples" => {}
-            "format" if is_integer => {}
+            "title" | "example" | "examples" => fired("6 title and example dropped"),
+            "x-rust-type" => fired("6 x-rust-type dropped"),
+            "format" if is_integer => fired("6 integer format dropped"),
             "description" => {
-                out.insert(key.clone(), Value::String(collapse(value.as_str().unwrap_or_default())));
+                let text = value.as_str().unwrap_or_default();
+                let collapsed = collapse(text);
+                if collapsed != text {
+                    fired("6 whitespace in descriptions collapsed");
+                }
+                out.insert(key.clone(), Value::String(collapsed));
             }
             "required" => {
                 let mut names = value.as_array().cloned().unwrap_or_default();
@@ -322,7 +455,10 @@ fn normalize_schema(schema: &Value) -> Value {
             }
             "additionalProperties" => {
                 let v = match value {
-                    Value::Object(o) if o.is_empty() => Value::Bool(true),
+                    Value::Object(o) if o.is_empty() => {
+                        fired("6 additionalProperties {} read as true");
+                        Value::Bool(true)
+                    }
                     Value::Object(_) => normalize_schema(value),
                     other => other.clone(),
                 };
@@ -335,15 +471,17 @@ fn normalize_schema(schema: &Value) -> Value {
                 let list: Vec<Value> = value.as_array().into_iter().flatten().map(normalize_schema).collect();
                 out.insert(key.clone(), Value::Array(list));
             }
-            "nullable" | "readOnly" | "writeOnly" | "deprecated" if value == &json!(false) => {}
+            "nullable" | "readOnly" | "writeOnly" | "deprecated" if value == &json!(false) => {
+                fired("6 false flags dropped")
+            }
             _ => {
                 out.insert(key.clone(), value.clone());
             }
         }
     }
     // `enum: [null]` is the unit value; schemars also gives it a `type`, which adds nothing.
-    if out.get("enum") == Some(&json!([null])) {
-        out.remove("type");
+    if out.get("enum") == Some(&json!([null])) && out.remove("type").is_some() {
+        fired("6 type beside enum [null] dropped");
     }
     // A lone `allOf` around one schema (how a description sits beside a reference) is that schema.
     if let Some(Value::Array(list)) = out.get("allOf")
@@ -351,12 +489,21 @@ fn normalize_schema(schema: &Value) -> Value {
     {
         let mut inner = list[0].as_object().cloned().unwrap_or_default();
         out.remove("allOf");
+        fired("6 lone allOf unwrapped");
         for (k, v) in out {
             inner.entry(k).or_insert(v);
         }
         return Value::Object(inner);
     }
     Value::Object(out)
+}
+
+fn is_default_style(location: &str, key: &str, value: &Value) -> bool {
+    let form = matches!(location, "query" | "cookie");
+    match key {
+        "style" => value == if form { "form" } else { "simple" },
+        _ => value == &Value::Bool(form),
+    }
 }
 
 fn collapse(text: &str) -> String {

@@ -1,94 +1,18 @@
-//! Operations as read from the document: the model the emitters work from, the checks that
-//! refuse what dropshot cannot express (with JSON pointers), and the typify types each operation
-//! uses.
+//! Reading the document into the model: each operation once, the checks that refuse what dropshot
+//! cannot express (with JSON pointers), and the typify types each operation uses.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value, json};
 
+use crate::model::{
+    Body, BodyKind, ErrorType, METHODS, Operation, PAGINATION_PARAMS, Pagination, Param, Resolved, ResponseHeader,
+    Scheme, SchemeKind, Success, SuccessBody, params_schema, status_const,
+};
 use crate::names;
 use crate::schema::resolve;
 use crate::types::TypeBuilder;
 use crate::unsupported::{Error, Unsupported, pointer_token};
-
-pub(crate) const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-/// One operation as read from the document.
-pub(crate) struct Operation {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) operation_id: String,
-    pub(crate) fn_name: String,
-    pub(crate) summary: Option<String>,
-    pub(crate) description: Option<String>,
-    pub(crate) tags: Vec<String>,
-    pub(crate) deprecated: bool,
-    pub(crate) path_params: Vec<Param>,
-    pub(crate) query_params: Vec<Param>,
-    pub(crate) header_params: Vec<Param>,
-    pub(crate) body: Option<Body>,
-    pub(crate) success: Success,
-    pub(crate) error_schema: Option<Value>,
-    pub(crate) query_has_array: bool,
-    /// The security schemes one of which the operation requires (none: no credentials).
-    pub(crate) security: Vec<Scheme>,
-    pub(crate) resolved: Resolved,
-}
-
-pub(crate) struct Param {
-    pub(crate) name: String,
-    pub(crate) schema: Value,
-    pub(crate) required: bool,
-}
-
-pub(crate) struct Body {
-    pub(crate) kind: BodyKind,
-    pub(crate) schema: Value,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum BodyKind {
-    Json,
-    UrlEncoded,
-    Bytes,
-    Multipart,
-}
-
-pub(crate) enum Success {
-    /// A known status, with a JSON body (`Some`) or none.
-    Coded { status: u16, description: String, schema: Option<Value> },
-    /// Any status and any body (a `default` response, or none at all).
-    Freeform,
-}
-
-/// The Rust types an operation uses, filled in once typify knows them.
-#[derive(Default)]
-pub(crate) struct Resolved {
-    /// The name of the success response type (`{Op}Response` unless the spec took it).
-    pub(crate) response_name: String,
-    pub(crate) path: Option<TokenStream>,
-    pub(crate) query: Option<TokenStream>,
-    /// For a query with arrays: the struct that declares them as scalars (see `QueryParams`).
-    pub(crate) query_declared: Option<TokenStream>,
-    pub(crate) header: Option<TokenStream>,
-    pub(crate) body: Option<TokenStream>,
-    /// Whether the body's type is defined by this module (so it can carry its own schema).
-    pub(crate) body_is_local: bool,
-    /// Otherwise, the name of the marker type that carries the body's schema.
-    pub(crate) body_schema_marker: Option<String>,
-    pub(crate) success: Option<TokenStream>,
-    pub(crate) error: Option<ErrorType>,
-}
-
-/// The error type of an operation.
-#[derive(Clone)]
-pub(crate) struct ErrorType {
-    pub(crate) tokens: TokenStream,
-    /// A schema of the spec (`ApiError<T>`), as opposed to dropshot's own `HttpError`.
-    pub(crate) custom: bool,
-    /// For a custom error: the body's Rust type and its schema (references resolved).
-    pub(crate) payload: Option<(TokenStream, Value)>,
-}
 
 pub(crate) struct Collected {
     pub(crate) operations: Vec<Operation>,
@@ -173,13 +97,8 @@ fn read_operation(
             continue;
         };
         let mut schema = schema.clone();
-        if let (Some(desc), Some(obj)) = (param.get("description"), schema.as_object_mut()) {
-            if obj.contains_key("$ref") {
-                // A description cannot sit beside a reference; the parameter keeps the type.
-                schema = json!({ "allOf": [schema], "description": desc });
-            } else {
-                obj.insert("description".into(), desc.clone());
-            }
+        if let Some(desc) = param.get("description") {
+            schema = with_description(schema, desc);
         }
         let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
         let style = param.get("style").and_then(Value::as_str);
@@ -251,7 +170,11 @@ fn read_operation(
 
     let security = read_security(spec, op, pointer, problems);
     let body = op.get("requestBody").and_then(|b| read_body(spec, b, &format!("{pointer}/requestBody"), problems));
-    let (success, error_schema) = read_responses(spec, op, pointer, problems)?;
+    let pagination = read_pagination(op, &query_params, query_has_array, pointer, problems);
+    let (mut success, error_schema) = read_responses(spec, op, pointer, problems)?;
+    if op.get("x-dropshot-websocket").is_some() {
+        success = read_channel(method, &success, &header_params, body.is_some(), pointer, problems)?;
+    }
 
     Some(Operation {
         method: method.to_uppercase(),
@@ -269,6 +192,7 @@ fn read_operation(
         path_params,
         query_params,
         header_params,
+        pagination,
         body,
         success,
         error_schema,
@@ -278,22 +202,85 @@ fn read_operation(
     })
 }
 
-/// A security scheme an operation accepts, as the generated `Credentials` extractor reads it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Scheme {
-    /// The scheme's name in `components/securitySchemes`.
-    pub(crate) name: String,
-    pub(crate) kind: SchemeKind,
+/// `x-dropshot-pagination`: dropshot's `PaginationParams` declares `limit` and `page_token` and
+/// flattens the scan parameters beside them, all optional, recording in the extension which scan
+/// parameters the first page requires.
+fn read_pagination(
+    op: &Value,
+    query: &[Param],
+    query_has_array: bool,
+    pointer: &str,
+    problems: &mut Vec<Unsupported>,
+) -> Option<Pagination> {
+    let extension = op.get("x-dropshot-pagination")?;
+    let here = format!("{pointer}/x-dropshot-pagination");
+    let required: Vec<String> = extension
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    for name in PAGINATION_PARAMS {
+        if !query.iter().any(|p| p.name == name) {
+            problems.push(Unsupported::new(
+                format!("a paginated operation without the query parameter {name:?} (dropshot's PaginationParams declares it)"),
+                here.clone(),
+            ));
+        }
+    }
+    if let Some(p) = query.iter().find(|p| p.required) {
+        problems.push(Unsupported::new(
+            format!(
+                "query parameter {:?} that is required in a paginated operation (dropshot's are all optional)",
+                p.name
+            ),
+            here.clone(),
+        ));
+    }
+    if query_has_array {
+        problems.push(Unsupported::new("an array query parameter in a paginated operation", here.clone()));
+    }
+    for name in &required {
+        if !query.iter().any(|p| &p.name == name) {
+            problems.push(Unsupported::new(
+                format!("required scan parameter {name:?} that is not a query parameter"),
+                here.clone(),
+            ));
+        }
+    }
+    Some(Pagination { required })
 }
 
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum SchemeKind {
-    /// `Authorization: Bearer <value>`.
-    Bearer,
-    /// `Authorization: Basic <value>`.
-    Basic,
-    /// A header of the given name.
-    ApiKeyHeader(String),
+/// `x-dropshot-websocket`: a `#[channel]`, which takes path and query parameters only and answers
+/// 101 (dropshot 0.18) or anything (a `default` response, as older dropshot versions wrote it).
+fn read_channel(
+    method: &str,
+    success: &Success,
+    headers: &[Param],
+    has_body: bool,
+    pointer: &str,
+    problems: &mut Vec<Unsupported>,
+) -> Option<Success> {
+    let upgrade = matches!(success, Success::Freeform)
+        || matches!(success, Success::Coded { status: 101, body: SuccessBody::Empty, headers, .. } if headers.is_empty());
+    if !upgrade {
+        problems.push(Unsupported::new(
+            "a WebSocket operation whose response is neither 101 nor `default`",
+            format!("{pointer}/responses"),
+        ));
+    }
+    if !headers.is_empty() || has_body {
+        problems.push(Unsupported::new(
+            "a WebSocket operation with header parameters or a body (a dropshot channel takes path and query parameters)",
+            pointer,
+        ));
+    }
+    if method != "get" {
+        problems.push(Unsupported::new(
+            format!("a WebSocket operation on {method} (dropshot's channels are GETs)"),
+            pointer,
+        ));
+    }
+    upgrade.then_some(Success::Channel)
 }
 
 /// The schemes in force for an operation (its own `security`, or the document's), each
@@ -349,13 +336,49 @@ fn read_security(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Uns
     schemes
 }
 
-/// A schema dropshot accepts for a path or query parameter: one boolean, number, integer or string.
+/// A schema dropshot accepts for a path or query parameter: a value read from one string. That is
+/// a boolean, number, integer or string, an enum of such values, or a composition (`allOf`,
+/// `oneOf`, `anyOf`) of such schemas, possibly behind references.
 fn is_scalar(spec: &Value, schema: &Value) -> bool {
+    is_scalar_at(spec, schema, 0)
+}
+
+/// An enum of values, possibly behind references or one `allOf`.
+fn is_enum(spec: &Value, schema: &Value) -> bool {
     let schema = resolve(spec, schema);
-    if let Some(all_of) = schema.get("allOf").and_then(Value::as_array) {
-        return all_of.len() == 1 && is_scalar(spec, &all_of[0]);
+    match schema.get("allOf").and_then(Value::as_array) {
+        Some(list) if list.len() == 1 => is_enum(spec, &list[0]),
+        _ => schema.get("enum").is_some(),
     }
-    matches!(schema.get("type").and_then(Value::as_str), Some("boolean" | "number" | "integer" | "string"))
+}
+
+fn is_scalar_at(spec: &Value, schema: &Value, depth: usize) -> bool {
+    let schema = resolve(spec, schema);
+    if depth > 16 {
+        return false;
+    }
+    let mut composed = false;
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = schema.get(key).and_then(Value::as_array) {
+            if list.is_empty() || !list.iter().all(|s| is_scalar_at(spec, s, depth + 1)) {
+                return false;
+            }
+            // Alternatives that are not all enums become an untagged enum, whose derived schema
+            // (an `anyOf` of several) dropshot refuses for a parameter.
+            if key != "allOf" && list.len() > 1 && !list.iter().all(|s| is_enum(spec, s)) {
+                return false;
+            }
+            composed = true;
+        }
+    }
+    match schema.get("type") {
+        Some(Value::String(t)) => matches!(t.as_str(), "boolean" | "number" | "integer" | "string"),
+        Some(_) => false,
+        None if composed => true,
+        None => schema.get("enum").and_then(Value::as_array).is_some_and(|values| {
+            !values.is_empty() && values.iter().all(|v| v.is_string() || v.is_number() || v.is_boolean())
+        }),
+    }
 }
 
 fn read_body(spec: &Value, body: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<Body> {
@@ -401,17 +424,9 @@ fn read_responses(
     for (code, response) in responses {
         let response_pointer = format!("{pointer}/responses/{}", pointer_token(code));
         let response = resolve(spec, response);
-        let first = code.chars().next().unwrap_or('0');
         // Error responses' headers are recorded in `ERROR_RESPONSE_HEADERS_JSON` (dropshot cannot
-        // declare them); a success response's would need typed headers the generator does not write.
-        let is_error = matches!(first, '4' | '5');
-        if !is_error && response.get("headers").and_then(Value::as_object).is_some_and(|h| !h.is_empty()) {
-            problems.push(Unsupported::new(
-                format!("headers of response {code} (the generator declares no success response headers)"),
-                format!("{response_pointer}/headers"),
-            ));
-        }
-        match first {
+        // declare them); a success response's become `HttpResponseHeaders`.
+        match code.chars().next().unwrap_or('0') {
             '1' | '2' | '3' => success.push((code.clone(), response.clone(), response_pointer)),
             '4' | '5' => match json_schema_of(response) {
                 Some(schema) => errors.push((code.clone(), schema)),
@@ -435,32 +450,19 @@ fn read_responses(
                 problems.push(Unsupported::new(format!("success response range {code}"), response_pointer.clone()));
                 return None;
             };
-            if crate::emit::status_const(status).is_none() {
+            if status_const(status).is_none() {
                 problems.push(Unsupported::new(format!("success status {status}"), response_pointer.clone()));
                 return None;
             }
             let description = response.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
-            let content = response.get("content").and_then(Value::as_object);
-            let schema = match content {
-                None => None,
-                Some(c) if c.is_empty() => None,
-                Some(_) => match json_schema_of(response) {
-                    Some(s) => Some(s),
-                    None => {
-                        problems.push(Unsupported::new(
-                            "a success response whose body is not JSON",
-                            format!("{response_pointer}/content"),
-                        ));
-                        return None;
-                    }
-                },
-            };
-            Success::Coded { status, description, schema }
+            let body = read_success_body(response, response_pointer, problems)?;
+            let headers = read_response_headers(spec, response, response_pointer, problems);
+            Success::Coded { status, description, body, headers }
         }
         several => {
             let codes: Vec<&str> = several.iter().map(|(c, _, _)| c.as_str()).collect();
             problems.push(Unsupported::new(
-                format!("several success responses ({})", codes.join(", ")),
+                format!("several success responses ({}): a dropshot endpoint has one success status", codes.join(", ")),
                 format!("{pointer}/responses"),
             ));
             return None;
@@ -480,6 +482,70 @@ fn read_responses(
         }
     }
     Some((success, error_schema))
+}
+
+/// A success response's body: none, JSON, or any bytes (`*/*` or another single media type, which
+/// dropshot's `FreeformBody` serves and declares as `*/*`).
+fn read_success_body(response: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Option<SuccessBody> {
+    let Some(content) = response.get("content").and_then(Value::as_object).filter(|c| !c.is_empty()) else {
+        return Some(SuccessBody::Empty);
+    };
+    if let Some(schema) = json_schema_of(response) {
+        return Some(SuccessBody::Json(schema));
+    }
+    if content.len() > 1 {
+        problems.push(Unsupported::new(
+            format!("a success response with {} media types (dropshot serves one)", content.len()),
+            format!("{pointer}/content"),
+        ));
+        return None;
+    }
+    Some(SuccessBody::Freeform)
+}
+
+/// The headers of a success response (`HttpResponseHeaders`): each with a schema read from one
+/// string, like a parameter's.
+fn read_response_headers(
+    spec: &Value,
+    response: &Value,
+    pointer: &str,
+    problems: &mut Vec<Unsupported>,
+) -> Vec<ResponseHeader> {
+    let mut out = Vec::new();
+    for (name, header) in response.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        let here = format!("{pointer}/headers/{}", pointer_token(name));
+        let header = resolve(spec, header);
+        let Some(schema) = header.get("schema") else {
+            problems.push(Unsupported::new(format!("response header {name:?} described by `content`"), here));
+            continue;
+        };
+        if !is_scalar(spec, schema) {
+            problems.push(Unsupported::new(
+                format!("response header {name:?} whose schema is not a scalar"),
+                format!("{here}/schema"),
+            ));
+            continue;
+        }
+        let mut schema = schema.clone();
+        if let Some(desc) = header.get("description") {
+            schema = with_description(schema, desc);
+        }
+        let required = header.get("required").and_then(Value::as_bool).unwrap_or(false);
+        out.push(ResponseHeader { name: name.clone(), schema, required });
+    }
+    out
+}
+
+/// A schema with a description beside it; a reference is wrapped, since nothing may sit beside one.
+fn with_description(mut schema: Value, description: &Value) -> Value {
+    match schema.as_object_mut() {
+        Some(obj) if obj.contains_key("$ref") => json!({ "allOf": [schema], "description": description }),
+        Some(obj) => {
+            obj.insert("description".into(), description.clone());
+            schema
+        }
+        None => schema,
+    }
 }
 
 /// The schema of a response's single JSON media type.
@@ -549,6 +615,27 @@ pub(crate) fn resolve_types(
             let declared = types.declare_arrays_as_items(&query_name, &declared_name);
             op.resolved.query_declared = Some(quote!(#declared));
         }
+        if let Some(pagination) = &op.pagination {
+            // Declared as dropshot's own `PaginationParams`, which writes `limit`, `page_token`
+            // and the extension; the scan parameters are the rest.
+            let scan: Vec<Param> = op
+                .query_params
+                .iter()
+                .filter(|p| !PAGINATION_PARAMS.contains(&p.name.as_str()))
+                .map(|p| Param {
+                    name: p.name.clone(),
+                    schema: p.schema.clone(),
+                    required: pagination.required.contains(&p.name),
+                })
+                .collect();
+            let scan_ty = if scan.is_empty() {
+                quote!(dropshot::EmptyScanParams)
+            } else {
+                let scan_name = type_names.allocate(&format!("{base}ScanParams"));
+                types.add(&scan_name, &params_schema(&scan), spec)?
+            };
+            op.resolved.query_declared = Some(quote!(dropshot::PaginationParams<#scan_ty, support::PageSelector>));
+        }
         let header_name = type_names.allocate(&format!("{base}Header"));
         op.resolved.header = params_type(spec, types, &header_name, &op.header_params)?;
         if let Some(body) = &op.body
@@ -563,9 +650,19 @@ pub(crate) fn resolve_types(
             }
         }
         op.resolved.response_name = type_names.allocate(&format!("{base}Response"));
-        if let Success::Coded { schema: Some(schema), .. } = &op.success {
-            let name = type_names.allocate(&format!("{base}ResponseBody"));
-            op.resolved.success = Some(types.add(&name, schema, spec)?);
+        if let Success::Coded { body, headers, .. } = &op.success {
+            if let SuccessBody::Json(schema) = body {
+                let name = type_names.allocate(&format!("{base}ResponseBody"));
+                op.resolved.success = Some(types.add(&name, schema, spec)?);
+            }
+            if !headers.is_empty() {
+                let name = type_names.allocate(&format!("{base}ResponseHeaders"));
+                let params: Vec<Param> = headers
+                    .iter()
+                    .map(|h| Param { name: h.name.clone(), schema: h.schema.clone(), required: h.required })
+                    .collect();
+                op.resolved.success_headers = Some(types.add(&name, &params_schema(&params), spec)?);
+            }
         }
         op.resolved.error = match &op.error_schema {
             None => None,
@@ -606,19 +703,6 @@ fn params_type(
         return Ok(None);
     }
     types.add(name, &params_schema(params), spec).map(Some)
-}
-
-/// The parameters of one location as the properties of one object, as their struct reads them.
-pub(crate) fn params_schema(params: &[Param]) -> Value {
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for p in params {
-        properties.insert(p.name.clone(), p.schema.clone());
-        if p.required {
-            required.push(Value::String(p.name.clone()));
-        }
-    }
-    json!({ "type": "object", "properties": properties, "required": required })
 }
 
 /// The error type shared by the operations, if any has one of the spec's own.

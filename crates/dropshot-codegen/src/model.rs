@@ -1,0 +1,186 @@
+//! The document as the emitters see it: operations read once from the JSON (by `read`), with the
+//! Rust types typify gave them (by `read::resolve_types`). Every emitter depends on this module;
+//! it depends on none of them.
+
+use proc_macro2::TokenStream;
+use serde_json::Value;
+
+/// The HTTP methods an OpenAPI path item can hold.
+pub(crate) const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// One operation as read from the document.
+pub(crate) struct Operation {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) operation_id: String,
+    pub(crate) fn_name: String,
+    pub(crate) summary: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) deprecated: bool,
+    pub(crate) path_params: Vec<Param>,
+    pub(crate) query_params: Vec<Param>,
+    pub(crate) header_params: Vec<Param>,
+    /// `x-dropshot-pagination`: the query is dropshot's `PaginationParams`.
+    pub(crate) pagination: Option<Pagination>,
+    pub(crate) body: Option<Body>,
+    pub(crate) success: Success,
+    pub(crate) error_schema: Option<Value>,
+    pub(crate) query_has_array: bool,
+    /// The security schemes one of which the operation requires (none: no credentials).
+    pub(crate) security: Vec<Scheme>,
+    pub(crate) resolved: Resolved,
+}
+
+pub(crate) struct Param {
+    pub(crate) name: String,
+    pub(crate) schema: Value,
+    pub(crate) required: bool,
+}
+
+/// A paginated list: `limit` and `page_token` are dropshot's, the other query parameters are the
+/// scan parameters, of which `required` are required on the first page.
+pub(crate) struct Pagination {
+    pub(crate) required: Vec<String>,
+}
+
+/// The query parameters dropshot's `PaginationParams` declares itself.
+pub(crate) const PAGINATION_PARAMS: [&str; 2] = ["limit", "page_token"];
+
+pub(crate) struct Body {
+    pub(crate) kind: BodyKind,
+    pub(crate) schema: Value,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum BodyKind {
+    Json,
+    UrlEncoded,
+    Bytes,
+    Multipart,
+}
+
+impl BodyKind {
+    /// The `content_type` of the endpoint attribute, where it is not dropshot's default.
+    pub(crate) fn content_type(self) -> Option<&'static str> {
+        match self {
+            BodyKind::UrlEncoded => Some("application/x-www-form-urlencoded"),
+            BodyKind::Multipart => Some("multipart/form-data"),
+            BodyKind::Json | BodyKind::Bytes => None,
+        }
+    }
+}
+
+pub(crate) enum Success {
+    /// A known status with its description, body and headers.
+    Coded { status: u16, description: String, body: SuccessBody, headers: Vec<ResponseHeader> },
+    /// Any status and any body (a `default` response, or none at all): `Response<Body>`.
+    Freeform,
+    /// A WebSocket upgrade (`x-dropshot-websocket`): a `#[channel]`.
+    Channel,
+}
+
+pub(crate) enum SuccessBody {
+    /// No content.
+    Empty,
+    /// A JSON body of this schema.
+    Json(Value),
+    /// Any bytes (`*/*`): dropshot's `FreeformBody`.
+    Freeform,
+}
+
+/// A header of the success response.
+pub(crate) struct ResponseHeader {
+    pub(crate) name: String,
+    pub(crate) schema: Value,
+    pub(crate) required: bool,
+}
+
+/// The Rust types an operation uses, filled in once typify knows them.
+#[derive(Default)]
+pub(crate) struct Resolved {
+    /// The name of the success response type (`{Op}Response` unless the spec took it).
+    pub(crate) response_name: String,
+    pub(crate) path: Option<TokenStream>,
+    pub(crate) query: Option<TokenStream>,
+    /// For a query with arrays: the struct that declares them as scalars (see `QueryParams`);
+    /// for a paginated one, dropshot's `PaginationParams` of the scan parameters.
+    pub(crate) query_declared: Option<TokenStream>,
+    pub(crate) header: Option<TokenStream>,
+    pub(crate) body: Option<TokenStream>,
+    /// Whether the body's type is defined by this module (so it can carry its own schema).
+    pub(crate) body_is_local: bool,
+    /// Otherwise, the name of the marker type that carries the body's schema.
+    pub(crate) body_schema_marker: Option<String>,
+    pub(crate) success: Option<TokenStream>,
+    /// The struct of the success response's headers.
+    pub(crate) success_headers: Option<TokenStream>,
+    pub(crate) error: Option<ErrorType>,
+}
+
+/// The error type of an operation.
+#[derive(Clone)]
+pub(crate) struct ErrorType {
+    pub(crate) tokens: TokenStream,
+    /// A schema of the spec (`ApiError<T>`), as opposed to dropshot's own `HttpError`.
+    pub(crate) custom: bool,
+    /// For a custom error: the body's Rust type and its schema (references resolved).
+    pub(crate) payload: Option<(TokenStream, Value)>,
+}
+
+/// A security scheme an operation accepts, as the generated `Credentials` extractor reads it.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Scheme {
+    /// The scheme's name in `components/securitySchemes`.
+    pub(crate) name: String,
+    pub(crate) kind: SchemeKind,
+}
+
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SchemeKind {
+    /// `Authorization: Bearer <value>`.
+    Bearer,
+    /// `Authorization: Basic <value>`.
+    Basic,
+    /// A header of the given name.
+    ApiKeyHeader(String),
+}
+
+/// The parameters of one location as the properties of one object, as their struct reads them.
+pub(crate) fn params_schema<'a>(params: impl IntoIterator<Item = &'a Param>) -> Value {
+    let mut properties = serde_json::Map::new();
+    let mut required = Vec::new();
+    for p in params {
+        properties.insert(p.name.clone(), p.schema.clone());
+        if p.required {
+            required.push(Value::String(p.name.clone()));
+        }
+    }
+    serde_json::json!({ "type": "object", "properties": properties, "required": required })
+}
+
+/// The name of `http::StatusCode`'s constant for a success, redirect or upgrade status.
+pub(crate) fn status_const(status: u16) -> Option<&'static str> {
+    Some(match status {
+        100 => "CONTINUE",
+        101 => "SWITCHING_PROTOCOLS",
+        200 => "OK",
+        201 => "CREATED",
+        202 => "ACCEPTED",
+        203 => "NON_AUTHORITATIVE_INFORMATION",
+        204 => "NO_CONTENT",
+        205 => "RESET_CONTENT",
+        206 => "PARTIAL_CONTENT",
+        207 => "MULTI_STATUS",
+        208 => "ALREADY_REPORTED",
+        226 => "IM_USED",
+        300 => "MULTIPLE_CHOICES",
+        301 => "MOVED_PERMANENTLY",
+        302 => "FOUND",
+        303 => "SEE_OTHER",
+        304 => "NOT_MODIFIED",
+        307 => "TEMPORARY_REDIRECT",
+        308 => "PERMANENT_REDIRECT",
+        _ => return None,
+    })
+}
