@@ -1,23 +1,23 @@
-//! The document `GET /openapi.json` serves: the one dropshot builds from this implementation, plus
-//! what dropshot cannot express. The security and the responses' links come from what the
-//! generator recorded beside the trait (`SECURITY_JSON`, `RESPONSE_LINKS_JSON`: the spec's, which
-//! the generated `Credentials` extractor enforces); in place of dropshot's `4XX`/`5XX` ranges,
-//! one response per status each operation can answer with comes from this server's own code,
-//! described as in `error::ERROR_STATUSES`.
+//! The document `GET /openapi.json` serves: the one dropshot builds from the implementation,
+//! plus what dropshot cannot express. Security and the responses' links are copied from what the
+//! generator recorded beside the trait from the spec (`SECURITY_JSON`, `RESPONSE_LINKS_JSON`;
+//! the generated `Credentials` extractor enforces that security). Dropshot's `4XX`/`5XX` ranges
+//! are replaced by one response per status each operation can answer with: that list
+//! (`error_statuses`) follows this server's handlers and edge, and the descriptions are
+//! `error::ERROR_STATUSES`; the 429's `Retry-After` header is the edge's (`edge::RETRY_AFTER`).
+//! The workspace's `tests/` crate checks the result against the spec file.
 
 use serde_json::{Map, Value, json};
 
 use crate::error::ERROR_STATUSES;
 
-/// The document, built once: it depends only on the code.
-pub fn served_document() -> Result<Map<String, Value>, String> {
-    static DOCUMENT: std::sync::OnceLock<Result<Map<String, Value>, String>> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(build_document).clone()
-}
+/// An OpenAPI document as JSON.
+pub type Document = Map<String, Value>;
 
-fn build_document() -> Result<Map<String, Value>, String> {
+/// The document of `api`, as served.
+pub fn served_document<C: dropshot::ServerContext>(api: &dropshot::ApiDescription<C>) -> Result<Document, String> {
     let version = dropshot::semver::Version::parse(credits_api::API_VERSION).map_err(|e| e.to_string())?;
-    let mut document = crate::api().openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
+    let mut document = api.openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
     let security: Value = serde_json::from_str(credits_api::SECURITY_JSON).map_err(|e| e.to_string())?;
     let links: Value = serde_json::from_str(credits_api::RESPONSE_LINKS_JSON).map_err(|e| e.to_string())?;
     credits_api::support::add_security(&mut document, &security);

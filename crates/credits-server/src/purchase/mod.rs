@@ -1,0 +1,13 @@
+//! Buying credits (the rules are in `docs/purchase.md`): creating a Checkout Session, with the
+//! `Idempotency-Key` protocol around the Stripe call (`checkout`), and granting the credits on
+//! Stripe's word, from its signed webhook events (`fulfilment`).
+//!
+//! This module decides; the store (`crate::store`) keeps, and the Stripe adapter
+//! (`crate::stripe`) talks to Stripe. The HTTP layer (`crate::http`) only extracts, calls in here
+//! and maps the answer.
+
+mod checkout;
+mod fulfilment;
+
+pub use checkout::{Order, create_checkout_session, session};
+pub use fulfilment::receive_webhook;
