@@ -2,9 +2,8 @@
 //! `Idempotency-Key` protocol around the Stripe call (`checkout`), and granting the credits on
 //! Stripe's word, from its signed webhook events (`fulfilment`).
 //!
-//! This module decides; the store (`crate::store`) keeps, and the Stripe adapter
-//! (`crate::stripe`) talks to Stripe. The HTTP layer (`crate::http`) only extracts, calls in here
-//! and maps the answer.
+//! This module decides; the store keeps, and the Stripe adapter talks to Stripe. The HTTP layer
+//! above only extracts, calls in here and maps the answer.
 
 mod checkout;
 mod fulfilment;

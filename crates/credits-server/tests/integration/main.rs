@@ -31,4 +31,6 @@ macro_rules! on_both_databases {
 
 mod errors;
 mod helpers;
+mod migrations;
+mod modules;
 mod purchase;
