@@ -108,9 +108,8 @@ impl From<Error> for ErrorResponse {
             }
             Error::Store(cause) => ErrorResponse::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
                 .with_internal_message(cause.to_string()),
-            Error::Internal(cause) => {
-                ErrorResponse::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error").with_internal_message(cause)
-            }
+            Error::Internal(cause) => ErrorResponse::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+                .with_internal_message(cause),
         }
     }
 }

@@ -36,8 +36,7 @@ type Token = Credentials<BearerAuthOrApiKeyAuthSchemes>;
 
 /// The API description of the implementation.
 pub fn api() -> dropshot::ApiDescription<Ctx> {
-    credits_api::credits_api_mod::api_description::<CreditsServer>()
-        .expect("the generated trait describes a valid API")
+    credits_api::credits_api_mod::api_description::<CreditsServer>().expect("the generated trait describes a valid API")
 }
 
 /// The client's version, its token, and its membership of `org`.
@@ -60,7 +59,8 @@ impl CreditsApi for CreditsServer {
     ) -> Result<CreateCheckoutSessionResponse, ErrorResponse> {
         let buyer = authorize(&rqctx, credentials, &path.into_inner().org).await?;
         let body = body.into_inner();
-        let order = purchase::Order { bundles: body.quantity, success_url: &body.success_url, cancel_url: &body.cancel_url };
+        let order =
+            purchase::Order { bundles: body.quantity, success_url: &body.success_url, cancel_url: &body.cancel_url };
         let key = headers.into_inner().idempotency_key;
         let created = purchase::create_checkout_session(rqctx.context(), &buyer, &order, key.as_deref()).await?;
         Ok(CreateCheckoutSessionResponse(CheckoutSessionResponse {

@@ -50,14 +50,12 @@ impl Store {
         request_hash: &str,
     ) -> Result<IdempotencyClaim> {
         on_pool!(self, |pool| {
-            sqlx::query(
-                "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3",
-            )
-            .bind(user_id)
-            .bind(key)
-            .bind(Timestamp::now() - IDEMPOTENCY_KEY_LIFETIME)
-            .execute(pool)
-            .await?;
+            sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3")
+                .bind(user_id)
+                .bind(key)
+                .bind(Timestamp::now() - IDEMPOTENCY_KEY_LIFETIME)
+                .execute(pool)
+                .await?;
             // The row can vanish between the insert and the select (its holder released it after
             // a Stripe error): then claim again.
             for _ in 0..3 {

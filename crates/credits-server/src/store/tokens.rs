@@ -16,16 +16,17 @@ impl Store {
         let token = format!("cr_{}_{}", &token_id[..12], hex::encode(secret));
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO users (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(email)
-            .bind(Timestamp::now())
-            .execute(&mut *tx)
-            .await?;
-            let user_id: String =
-                sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(&mut *tx).await?.try_get(0)?;
+            sqlx::query("INSERT INTO users (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING")
+                .bind(Uuid::new_v4().to_string())
+                .bind(email)
+                .bind(Timestamp::now())
+                .execute(&mut *tx)
+                .await?;
+            let user_id: String = sqlx::query("SELECT id FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
             sqlx::query(
                 "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
                  ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",

@@ -95,7 +95,8 @@ fn circle_through(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Op
 
 #[test]
 fn the_reader_sees_paths_and_groups() {
-    let refs = crate_references("use crate::{access::{self, Access}, error::Error, model};\nlet s = crate::store::Store;");
+    let refs =
+        crate_references("use crate::{access::{self, Access}, error::Error, model};\nlet s = crate::store::Store;");
     assert_eq!(refs, BTreeSet::from(["access", "error", "model", "store"].map(String::from)));
     let circle = BTreeMap::from([
         ("a".to_string(), BTreeSet::from(["b".to_string()])),
