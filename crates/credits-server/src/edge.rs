@@ -33,9 +33,6 @@ use crate::hash::sha256_hex;
 
 type Body = Either<Incoming, Full<Bytes>>;
 
-/// The header of the edge's 429, as the served document declares it.
-pub const RETRY_AFTER: (&str, &str) = ("Retry-After", "Seconds to wait before the next request is allowed");
-
 /// Requests per token per minute, counted in this process (each instance counts its own).
 pub struct RateLimiter(DefaultKeyedRateLimiter<String>);
 
