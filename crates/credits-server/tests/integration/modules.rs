@@ -3,6 +3,9 @@
 //! `crate::…` paths lead back to it. A module is a file of `src/` or a folder (`store/`,
 //! `purchase/`, all its files together); `lib.rs` (the root, which declares every module) and
 //! `main.rs` (the binary) are left out.
+//!
+//! Two more rules of the layout are checked here: handlers stay short, and the names of a
+//! session's statuses are spelled only by their enums.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -114,4 +117,40 @@ fn no_module_imports_itself_through_others() {
     assert!(graph["http"].contains("purchase") && graph["purchase"].contains("store"), "{graph:?}");
     let circles: Vec<_> = graph.keys().filter_map(|m| circle_through(&graph, m)).collect();
     assert!(circles.is_empty(), "module circles: {circles:?}");
+}
+
+/// The source of a file of `src/`.
+fn source(relative: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(relative)).expect("readable")
+}
+
+/// Handlers only extract, call the domain and map: each body stays a few lines (at most 25).
+#[test]
+fn handlers_stay_short() {
+    let http = source("http.rs");
+    let lines: Vec<&str> = http.lines().collect();
+    let mut handlers = 0;
+    for (start, line) in lines.iter().enumerate().filter(|(_, l)| l.starts_with("    async fn ")) {
+        let open = (start..lines.len()).find(|&i| lines[i].ends_with('{')).expect("a body");
+        let close = (open..lines.len()).find(|&i| lines[i] == "    }").expect("the body ends");
+        assert!(close - open - 1 <= 25, "{line} has a body of {} lines", close - open - 1);
+        handlers += 1;
+    }
+    assert!(handlers >= 6, "the handlers were found: {handlers}");
+}
+
+/// A session's status names are written once, in the enums' own conversions (`model.rs`);
+/// everything else uses the enums.
+#[test]
+fn status_names_are_written_once() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for path in rust_files(&src) {
+        if path.ends_with("model.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        for name in ["\"paid\"", "\"complete\"", "\"unpaid\"", "\"expired\"", "'paid'", "'complete'"] {
+            assert!(!text.contains(name), "{} spells {name}", path.display());
+        }
+    }
 }
