@@ -22,6 +22,8 @@ pub struct AppState {
     pub idempotency: IdempotencyStore,
     pub faults: FaultQueue,
     pub webhooks: Arc<Webhooks>,
+    /// How long every `/v1` request waits before it is handled, as a remote Stripe would.
+    pub latency: std::time::Duration,
 }
 
 impl AppState {

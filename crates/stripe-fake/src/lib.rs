@@ -66,6 +66,9 @@ pub struct FakeConfig {
     /// The public base URL for checkout links, when it differs from the bound address
     /// (e.g. behind a proxy). With a trailing slash.
     pub public_url: Option<String>,
+    /// How long every API (`/v1`) request waits before it is answered: a remote Stripe's round
+    /// trip, for load tests. Zero by default.
+    pub latency: Duration,
 }
 
 impl Default for FakeConfig {
@@ -77,6 +80,7 @@ impl Default for FakeConfig {
             retry: RetryPolicy::default(),
             delivery_jitter: Duration::from_millis(50),
             public_url: None,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -117,6 +121,7 @@ impl StripeFake {
                 config.retry,
                 config.delivery_jitter,
             )),
+            latency: config.latency,
         });
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, router(Arc::clone(&shared)), Arc::clone(&shared), stopped.clone()));
@@ -272,6 +277,7 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut st
         };
         let app = app.clone();
         let faults = shared.faults.clone();
+        let latency = shared.latency;
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
@@ -279,6 +285,9 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut st
                 let faults = faults.clone();
                 async move {
                     if request.uri().path().starts_with("/v1/") {
+                        if !latency.is_zero() {
+                            tokio::time::sleep(latency).await;
+                        }
                         let fault = faults.next();
                         if fault == Some(Fault::DropConnection) {
                             tracing::info!(path = %request.uri().path(), "fault: dropping the connection");

@@ -45,6 +45,9 @@ struct Args {
     /// Longest retry delay in milliseconds.
     #[arg(long, env = "STRIPE_FAKE_RETRY_MAX_MS", default_value_t = 2000)]
     retry_max_ms: u64,
+    /// Every API request waits this long before it is answered (a remote Stripe's latency).
+    #[arg(long, env = "STRIPE_FAKE_LATENCY_MS", default_value_t = 0)]
+    latency_ms: u64,
 }
 
 fn parse_webhook(spec: &str) -> anyhow::Result<WebhookEndpoint> {
@@ -80,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
             ..RetryPolicy::default()
         },
         public_url: args.public_url,
+        latency: Duration::from_millis(args.latency_ms),
         ..FakeConfig::default()
     };
     let fake = StripeFake::bind(SocketAddr::new(args.host, args.port), config).await?;

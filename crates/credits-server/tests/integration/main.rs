@@ -31,6 +31,7 @@ macro_rules! on_both_databases {
 
 mod errors;
 mod helpers;
+mod input_rules;
 mod migrations;
 mod modules;
 mod purchase;

@@ -110,3 +110,14 @@ async fn faults_by_control_endpoint_and_not_on_control_routes() {
     assert!(cleared["pending"].as_array().unwrap().is_empty());
     credits_session().send(&client(&fake)).await.expect("no fault left");
 }
+
+#[tokio::test]
+async fn a_configured_latency_delays_every_api_request() {
+    let fake = spawn_with(stripe_fake::FakeConfig { latency: Duration::from_millis(300), ..Default::default() }).await;
+    let client = client(&fake);
+    let started = Instant::now();
+    credits_session().send(&client).await.expect("answered");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(300), "answered after {elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "answered after {elapsed:?}");
+}
