@@ -22,8 +22,9 @@
 //! # Ok(()) }
 //! ```
 
-// Formatted by the generator (prettyplease), not by rustfmt.
+// Formatted by the generator (prettyplease), not by rustfmt; documented as the spec is.
 #[rustfmt::skip]
+#[allow(missing_docs)]
 mod generated;
 
 use std::time::Duration;
@@ -67,8 +68,10 @@ impl Default for ClientOptions {
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
+    /// The token cannot be a header value.
     #[error("the token contains characters that cannot be sent in an HTTP header")]
     InvalidToken,
+    /// reqwest refused the settings.
     #[error("building the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
 }

@@ -8,9 +8,11 @@ use std::time::Duration;
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
+    /// The secret itself, for the one place that must send it.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -25,26 +27,42 @@ impl std::fmt::Debug for Secret {
 /// What one credit bundle costs on Stripe: an existing Price, or an amount charged as-is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BundlePrice {
+    /// A Stripe Price (`price_...`).
     PriceId(String),
-    Amount { unit_amount: i64, currency: String },
+    /// An amount in the currency's minor unit (cents), in a three-letter lowercase currency.
+    Amount {
+        /// Minor units per bundle.
+        unit_amount: i64,
+        /// `usd`, `eur`...
+        currency: String,
+    },
 }
 
+/// How to reach Stripe.
 #[derive(Debug, Clone)]
 pub struct StripeConfig {
+    /// The API key (`sk_...` or `rk_...`).
     pub secret_key: Secret,
     /// Stripe's API, or a double; ends with `/`.
     pub api_base: String,
+    /// The webhook endpoint's signing secret (`whsec_...`).
     pub webhook_secret: Secret,
     /// How long to wait for Stripe before answering 504.
     pub deadline: Duration,
 }
 
+/// Everything the server is started with.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Where clients connect (port 0: any free port).
     pub bind: SocketAddr,
+    /// `sqlite://PATH` or `postgres://...`.
     pub database_url: String,
+    /// How to reach Stripe.
     pub stripe: StripeConfig,
+    /// What a bundle costs.
     pub bundle_price: BundlePrice,
+    /// Credits granted per bundle.
     pub credits_per_bundle: i64,
     /// Clients announcing an older `api-version` get 426; `None` accepts any.
     pub min_client_version: Option<dropshot::semver::Version>,

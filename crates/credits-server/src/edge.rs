@@ -1,7 +1,7 @@
 //! The HTTP edge: what clients connect to, in front of dropshot on a loopback port.
 //!
-//! It exists for the per-token rate limit. product.md wants a 429 to say in a `Retry-After`
-//! header when to come back, and dropshot 0.18 gives a handler's error type no way to set a
+//! It exists for the per-token rate limit. A 429 must say in a `Retry-After` header when to come
+//! back (`docs/errors.md`), and dropshot 0.18 gives a handler's error type no way to set a
 //! response header; so the limit is applied here, before dropshot, where the answer is ours to
 //! write. It also gives the router's own 404 (a path the API does not have) the API's envelope.
 //! Everything else is passed through unchanged (with `X-Forwarded-For`).
@@ -29,12 +29,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::store::sha256_hex;
+use crate::hash::sha256_hex;
 
 type Body = Either<Incoming, Full<Bytes>>;
-
-/// The header of the edge's 429, as the served document declares it.
-pub const RETRY_AFTER: (&str, &str) = ("Retry-After", "Seconds to wait before the next request is allowed");
 
 /// Requests per token per minute, counted in this process (each instance counts its own).
 pub struct RateLimiter(DefaultKeyedRateLimiter<String>);

@@ -1,7 +1,9 @@
-//! The server's domain error, converted in one place into the API's error envelope.
+//! The server's domain error, converted in one place (`From<Error> for ErrorResponse`) into the
+//! API's error envelope.
 //!
-//! Each variant documents the status it becomes. Internal causes are logged where the error is
-//! converted, and never sent: a 500 says only that something went wrong.
+//! Each variant documents the status it becomes; `docs/errors.md` says what each status means to
+//! a client. Internal causes go to the request log where the error is converted, and never to the
+//! client: a 500 says only that something went wrong.
 
 use credits_api::support::ApiError;
 use credits_api::{ApiErrorPayload, Envelope, ValidationErrorItem};
@@ -9,6 +11,7 @@ use dropshot::ErrorStatusCode;
 
 use crate::store::StoreError;
 
+/// What can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 400: the request cannot be read.
@@ -42,16 +45,17 @@ pub enum Error {
     /// 504: Stripe did not answer in time.
     #[error("Stripe did not answer in time")]
     StripeTimeout,
-    /// 500.
+    /// 500: the database failed (the only conversion from the store's error).
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// 500.
+    /// 500: anything else unexpected.
     #[error("{0}")]
     Internal(String),
 }
 
-/// The API's error type.
-pub type HttpError = ApiError<ApiErrorPayload>;
+/// An error answer in the API's envelope: what every handler returns on failure (dropshot's own
+/// `HttpError` is not used; the generated trait asks for this type).
+pub type ErrorResponse = ApiError<ApiErrorPayload>;
 
 /// Every error status the server answers with, and what it means: the descriptions of the
 /// per-status error responses in the document the server serves.
@@ -77,36 +81,35 @@ impl Error {
     }
 }
 
-impl From<Error> for HttpError {
-    fn from(error: Error) -> HttpError {
+impl From<Error> for ErrorResponse {
+    fn from(error: Error) -> ErrorResponse {
         use ErrorStatusCode as S;
         match error {
-            Error::BadRequest(m) => HttpError::from_status(S::BAD_REQUEST, m),
-            Error::Unauthenticated => HttpError::from_status(S::UNAUTHORIZED, "Authentication failed"),
-            Error::Forbidden(m) => HttpError::from_status(S::FORBIDDEN, m),
-            Error::NotFound(m) => HttpError::from_status(S::NOT_FOUND, m),
-            Error::Conflict(m) => HttpError::from_status(S::CONFLICT, m),
-            Error::Invalid(items) => HttpError::validation(items),
-            Error::UpgradeRequired(m) => HttpError::from_status(S::UPGRADE_REQUIRED, m),
+            Error::BadRequest(m) => ErrorResponse::from_status(S::BAD_REQUEST, m),
+            Error::Unauthenticated => ErrorResponse::from_status(S::UNAUTHORIZED, "Authentication failed"),
+            Error::Forbidden(m) => ErrorResponse::from_status(S::FORBIDDEN, m),
+            Error::NotFound(m) => ErrorResponse::from_status(S::NOT_FOUND, m),
+            Error::Conflict(m) => ErrorResponse::from_status(S::CONFLICT, m),
+            Error::Invalid(items) => ErrorResponse::validation(items),
+            Error::UpgradeRequired(m) => ErrorResponse::from_status(S::UPGRADE_REQUIRED, m),
             // The causes of 5xx go to the request log (dropshot logs the error's `Display`, which
             // shows `internal_message`), on the same line as the request id; never to the client.
             Error::Stripe(cause) => {
-                HttpError::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
+                ErrorResponse::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
                     .with_internal_message(format!("stripe: {cause}"))
             }
             Error::StripeUnreachable(cause) => {
-                HttpError::from_status(S::BAD_GATEWAY, "The payment provider could not be reached")
+                ErrorResponse::from_status(S::BAD_GATEWAY, "The payment provider could not be reached")
                     .with_internal_message(format!("stripe unreachable: {cause}"))
             }
             Error::StripeTimeout => {
-                HttpError::from_status(S::GATEWAY_TIMEOUT, "The payment provider did not answer in time")
+                ErrorResponse::from_status(S::GATEWAY_TIMEOUT, "The payment provider did not answer in time")
                     .with_internal_message("stripe did not answer within the deadline")
             }
-            Error::Store(cause) => HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+            Error::Store(cause) => ErrorResponse::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
                 .with_internal_message(cause.to_string()),
-            Error::Internal(cause) => {
-                HttpError::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error").with_internal_message(cause)
-            }
+            Error::Internal(cause) => ErrorResponse::from_status(S::INTERNAL_SERVER_ERROR, "Internal server error")
+                .with_internal_message(cause),
         }
     }
 }

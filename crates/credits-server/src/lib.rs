@@ -3,34 +3,47 @@
 //! `start_server` connects the store (running migrations), builds the Stripe adapter and serves
 //! the API; `main.rs` only turns command-line flags into a [`Config`]. Tests call the same function
 //! on port 0.
+//!
+//! The layers, each calling only the ones below it:
+//! - `edge`: what clients connect to; rate limiting, then dropshot on a loopback port;
+//! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
+//! - the domain: `access` (who may call), `purchase` (buying credits: checkout and fulfilment),
+//!   `credits` (reading the balance and the ledger);
+//! - the adapters: `store` (the database, one file per table) and `stripe`;
+//! - shared leaves: `model` (the nouns), `error`, `config`, `hash`.
+//!
+//! The product rules they implement are in the repository's `docs/`.
 
+mod access;
 pub mod config;
+mod credits;
 mod edge;
 pub mod error;
-mod handlers;
+mod hash;
+mod http;
+pub mod model;
 mod openapi;
+mod purchase;
 pub mod store;
 pub mod stripe;
-mod webhook;
 
 use std::sync::Arc;
 
 use dropshot::{ConfigDropshot, ServerBuilder};
 
 pub use config::{BundlePrice, Config, Secret, StripeConfig};
-pub use store::{Role, Store};
+pub use http::api;
+pub use model::Role;
+pub use store::Store;
 
 /// What the handlers share.
 pub struct ServerContext {
+    /// The configuration the server started with.
     pub config: Config,
+    /// The database.
     pub store: Store,
+    /// The Stripe adapter.
     pub stripe: stripe::Stripe,
-}
-
-/// The API description of the implementation.
-pub fn api() -> dropshot::ApiDescription<Arc<ServerContext>> {
-    credits_api::credits_api_mod::api_description::<handlers::CreditsServer>()
-        .expect("the generated trait describes a valid API")
 }
 
 /// A running server: the edge clients talk to, and dropshot behind it.

@@ -1,28 +1,31 @@
-//! The document `GET /openapi.json` serves: the one dropshot builds from this implementation, plus
-//! what dropshot cannot express. The security and the responses' links come from what the
-//! generator recorded beside the trait (`SECURITY_JSON`, `RESPONSE_LINKS_JSON`: the spec's, which
-//! the generated `Credentials` extractor enforces); in place of dropshot's `4XX`/`5XX` ranges,
-//! one response per status each operation can answer with comes from this server's own code,
-//! described as in `error::ERROR_STATUSES`.
+//! The document `GET /openapi.json` serves: the one dropshot builds from the implementation,
+//! plus what dropshot cannot express. Security and the responses' links are copied from what the
+//! generator recorded beside the trait from the spec (`SECURITY_JSON`, `RESPONSE_LINKS_JSON`;
+//! the generated `Credentials` extractor enforces that security). Dropshot's `4XX`/`5XX` ranges
+//! are replaced by one response per status each operation can answer with: that list
+//! (`error_statuses`) follows this server's handlers and edge, and the descriptions are
+//! `error::ERROR_STATUSES`. Their headers (the 429's `Retry-After`, which the edge sets) are the
+//! spec's, as the generator recorded them (`ERROR_RESPONSE_HEADERS_JSON`).
+//! The workspace's `tests/` crate checks the result against the spec file.
 
 use serde_json::{Map, Value, json};
 
 use crate::error::ERROR_STATUSES;
 
-/// The document, built once: it depends only on the code.
-pub fn served_document() -> Result<Map<String, Value>, String> {
-    static DOCUMENT: std::sync::OnceLock<Result<Map<String, Value>, String>> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(build_document).clone()
-}
+/// An OpenAPI document as JSON.
+pub type Document = Map<String, Value>;
 
-fn build_document() -> Result<Map<String, Value>, String> {
+/// The document of `api`, as served.
+pub fn served_document<C: dropshot::ServerContext>(api: &dropshot::ApiDescription<C>) -> Result<Document, String> {
     let version = dropshot::semver::Version::parse(credits_api::API_VERSION).map_err(|e| e.to_string())?;
-    let mut document = crate::api().openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
+    let mut document = api.openapi(credits_api::API_TITLE, version).json().map_err(|e| e.to_string())?;
     let security: Value = serde_json::from_str(credits_api::SECURITY_JSON).map_err(|e| e.to_string())?;
     let links: Value = serde_json::from_str(credits_api::RESPONSE_LINKS_JSON).map_err(|e| e.to_string())?;
+    let error_headers: Value =
+        serde_json::from_str(credits_api::ERROR_RESPONSE_HEADERS_JSON).map_err(|e| e.to_string())?;
     credits_api::support::add_security(&mut document, &security);
     credits_api::support::add_links(&mut document, &links);
-    add_error_statuses(&mut document);
+    add_error_statuses(&mut document, &error_headers);
     match document {
         Value::Object(map) => Ok(map),
         _ => Err("the document is not an object".into()),
@@ -52,7 +55,8 @@ fn response_name(description: &str) -> String {
     description.split_whitespace().map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
-fn add_error_statuses(document: &mut Value) {
+/// `error_headers`: `{"<operationId>": {"<status>": {"<header>": <header object>}}}`.
+fn add_error_statuses(document: &mut Value, error_headers: &Value) {
     let mut error_content = None;
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
@@ -87,10 +91,16 @@ fn add_error_statuses(document: &mut Value) {
     }
     for (status, description) in ERROR_STATUSES {
         let mut response = json!({ "description": description, "content": content });
-        if *status == 429 {
-            // Set by the edge, which answers 429s itself (see `edge`).
-            let (name, header_description) = crate::edge::RETRY_AFTER;
-            response["headers"] = json!({ name: { "description": header_description, "required": true, "schema": { "type": "integer" } } });
+        // One response per status serves every operation: its headers are those any operation's
+        // response of that status declares.
+        let mut headers = Map::new();
+        for by_status in error_headers.as_object().into_iter().flat_map(|ops| ops.values()) {
+            if let Some(declared) = by_status.get(status.to_string()).and_then(Value::as_object) {
+                headers.extend(declared.clone());
+            }
+        }
+        if !headers.is_empty() {
+            response["headers"] = Value::Object(headers);
         }
         responses[response_name(description)] = response;
     }

@@ -17,6 +17,7 @@ use stripe_shared::{CheckoutSession, CheckoutSessionMode};
 use crate::config::{BundlePrice, StripeConfig};
 use crate::error::Error;
 
+/// The Stripe client with its configuration.
 pub struct Stripe {
     client: Client,
     config: StripeConfig,
@@ -24,11 +25,14 @@ pub struct Stripe {
 
 /// A session Stripe created.
 pub struct CreatedSession {
+    /// Stripe's id (`cs_...`).
     pub id: String,
+    /// Where the buyer pays.
     pub url: String,
 }
 
 impl Stripe {
+    /// A client for `config` (nothing is sent yet).
     pub fn new(config: StripeConfig) -> Result<Stripe, Error> {
         let client = ClientBuilder::new(config.secret_key.expose())
             .url(config.api_base.clone())

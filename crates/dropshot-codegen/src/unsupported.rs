@@ -27,12 +27,16 @@ impl fmt::Display for Unsupported {
 /// Why generation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The input is not an OpenAPI 3.0 document (openapiv3's own message).
     #[error("not an OpenAPI 3.0 document: {0}")]
     InvalidDocument(String),
+    /// Constructs dropshot cannot express, each with its JSON pointer.
     #[error("dropshot cannot express:\n{}", list(.0))]
     Unsupported(Vec<Unsupported>),
+    /// typify could not turn a schema into Rust types.
     #[error("schema conversion failed: {0}")]
     Types(String),
+    /// The generator's own output did not hold together (a bug to report).
     #[error("internal generator error: {0}")]
     Internal(String),
 }

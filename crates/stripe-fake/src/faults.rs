@@ -19,11 +19,15 @@ pub enum Fault {
     ServerError,
     /// Any Stripe error: `{"kind":"stripe_error","status":402,"type":"card_error",...}`.
     StripeError {
+        /// The HTTP status.
         status: u16,
+        /// Stripe's error `type` (`card_error`, `api_error`...).
         #[serde(rename = "type")]
         error_type: String,
+        /// Stripe's error `code`, if any.
         #[serde(default)]
         code: Option<String>,
+        /// The error's `message`.
         message: String,
     },
     /// 500 with an HTML body, as a broken proxy would answer.
@@ -32,7 +36,10 @@ pub enum Fault {
     DropConnection,
     /// Wait this long, then answer normally (after the idempotency key is claimed, so a second
     /// request with the same key sees the first one in flight).
-    Hang { ms: u64 },
+    Hang {
+        /// Milliseconds to wait.
+        ms: u64,
+    },
 }
 
 impl Fault {
@@ -55,6 +62,7 @@ impl Fault {
         }
     }
 
+    /// How long this fault holds the request, if it is a `Hang`.
     pub fn hang(&self) -> Option<Duration> {
         match self {
             Fault::Hang { ms } => Some(Duration::from_millis(*ms)),

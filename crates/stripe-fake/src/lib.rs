@@ -53,11 +53,13 @@ use app::AppState;
 /// endpoints, delivers each event once and retries 5 times from 100 ms.
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
+    /// Where events are delivered.
     pub webhooks: Vec<WebhookEndpoint>,
     /// The only API key accepted; any `sk_test_` key when `None`.
     pub api_key: Option<String>,
     /// How many times each event is delivered to each endpoint (concurrently, in random order).
     pub delivery_copies: usize,
+    /// How failed deliveries are retried.
     pub retry: RetryPolicy,
     /// With several copies, each copy waits a random time up to this before its first attempt.
     pub delivery_jitter: Duration,
@@ -97,6 +99,7 @@ impl StripeFake {
         StripeFake::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), config).await
     }
 
+    /// Starts a fake listening on `addr`.
     pub async fn bind(addr: SocketAddr, config: FakeConfig) -> anyhow::Result<StripeFake> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -132,18 +135,22 @@ impl StripeFake {
         self.shared.base_url.clone()
     }
 
+    /// The address the fake listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// Adds an endpoint that receives every event from now on.
     pub fn add_webhook(&self, endpoint: WebhookEndpoint) {
         self.shared.webhooks.add_endpoint(endpoint);
     }
 
+    /// How many times each event is delivered to each endpoint from now on.
     pub fn set_delivery_copies(&self, n: usize) {
         self.shared.webhooks.set_copies(n);
     }
 
+    /// How failed deliveries are retried from now on.
     pub fn set_retry_policy(&self, retry: RetryPolicy) {
         self.shared.webhooks.set_retry(retry);
     }
@@ -158,6 +165,7 @@ impl StripeFake {
         Ok(checkout::settle_async_payment(&self.shared, id, succeeded)?)
     }
 
+    /// Expires an open session (`checkout.session.expired`).
     pub async fn expire_session(&self, id: &str) -> anyhow::Result<()> {
         Ok(checkout::expire(&self.shared, id, None)?)
     }
@@ -184,6 +192,7 @@ impl StripeFake {
         self.shared.webhooks.set_paused(true);
     }
 
+    /// Resumes webhook delivery paused by `pause_webhooks`.
     pub fn resume_webhooks(&self) {
         self.shared.webhooks.set_paused(false);
     }
@@ -204,6 +213,7 @@ impl StripeFake {
         self.shared.faults.push(fault, times);
     }
 
+    /// Forgets the faults still queued.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
     }

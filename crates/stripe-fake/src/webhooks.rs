@@ -18,7 +18,9 @@ use tokio::sync::watch;
 /// A webhook endpoint: where to POST events and the secret to sign them with.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEndpoint {
+    /// Where events are POSTed.
     pub url: String,
+    /// The signing secret (`whsec_...`).
     pub secret: String,
 }
 
@@ -33,11 +35,15 @@ impl std::fmt::Debug for WebhookEndpoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RetryPolicy {
+    /// Attempts in all, the first included.
     pub max_attempts: u32,
+    /// The wait before the first retry.
     #[serde(with = "millis")]
     pub initial_backoff: Duration,
+    /// The longest wait between attempts.
     #[serde(with = "millis")]
     pub max_backoff: Duration,
+    /// How long an attempt waits for an answer.
     #[serde(with = "millis")]
     pub timeout: Duration,
 }
@@ -76,8 +82,11 @@ mod millis {
 /// One delivery attempt, as listed by `GET /_fake/events`.
 #[derive(Debug, Clone, Serialize)]
 pub struct DeliveryAttempt {
+    /// The event's id.
     pub event_id: String,
+    /// The event's type.
     pub event_type: String,
+    /// The endpoint's URL.
     pub endpoint: String,
     /// Which of the `delivery_copies` copies this is (0-based).
     pub copy: usize,
@@ -87,6 +96,7 @@ pub struct DeliveryAttempt {
     pub status: Option<u16>,
     /// Why the attempt failed without a status (connection refused, timeout).
     pub error: Option<String>,
+    /// Whether the endpoint answered 2xx.
     pub succeeded: bool,
     /// Unix time in milliseconds.
     pub at_ms: i64,

@@ -31,19 +31,25 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let Some(name) = self.postgres_database.take() else { return };
-        // Drop is not async: a short-lived runtime on another thread removes the database.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(async {
-                if let Ok(pool) = sqlx::AnyPool::connect(&postgres_admin_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join();
+        if let Some(name) = self.postgres_database.take() {
+            drop_postgres_database(name);
+        }
     }
+}
+
+/// Drops a database made by [`fresh_database`]. Drop is not async: a short-lived runtime on
+/// another thread removes the database.
+pub fn drop_postgres_database(name: String) {
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        runtime.block_on(async {
+            if let Ok(pool) = sqlx::AnyPool::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                pool.close().await;
+            }
+        });
+    })
+    .join();
 }
 
 mod tempdir {
@@ -88,7 +94,7 @@ pub async fn postgres_available() -> bool {
 }
 
 /// A new, empty database: its URL, and its name when it is a PostgreSQL one.
-async fn fresh_database(db: Db, dir: &std::path::Path) -> (String, Option<String>) {
+pub async fn fresh_database(db: Db, dir: &std::path::Path) -> (String, Option<String>) {
     match db {
         Db::Sqlite => (format!("sqlite://{}/credits.db", dir.display()), None),
         Db::Postgres => {

@@ -1,6 +1,10 @@
-//! Contract and behaviour tests against the real server on port 0, through the generated client,
-//! with the Stripe double; each test has its own database (SQLite file, or a fresh PostgreSQL
+//! The server's tests: the real server on port 0, talked to through the generated client, with
+//! the Stripe double; each test has its own database (a SQLite file, or a fresh PostgreSQL
 //! database when `CREDITS_TEST_POSTGRES` or the local server is available).
+//!
+//! One test binary, one module per subject, the helpers in `helpers.rs`. Whether the served
+//! document means what `openapi/credits.json` says is checked in the workspace's `tests/` crate,
+//! which holds the comparison.
 
 /// For each named `async fn NAME(db: Db)`, the tests `NAME::sqlite` and `NAME::postgres` (which
 /// says loudly when PostgreSQL is not there, and then checks nothing).
@@ -28,5 +32,6 @@ macro_rules! on_both_databases {
 mod errors;
 mod helpers;
 mod input_rules;
+mod migrations;
+mod modules;
 mod purchase;
-mod served_spec;

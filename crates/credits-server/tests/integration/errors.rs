@@ -99,7 +99,7 @@ async fn malformed_json_is_400_invalid_request(db: Db) {
     assert!(payload.detail.to_lowercase().contains("json"), "the detail says what is wrong: {payload:?}");
 }
 
-/// product.md: 400 also for "wrong content type".
+/// docs/errors.md: 400 also for a wrong content type.
 async fn wrong_content_type_is_400_invalid_request(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
@@ -315,7 +315,7 @@ async fn second_request_in_a_minute_is_429(db: Db) {
     assert!(payload.detail.contains("retry after"), "{payload:?}");
 }
 
-/// product.md: "429: a `Retry-After` header says when to come back".
+/// docs/errors.md: a 429 carries a `Retry-After` header giving the seconds to wait.
 async fn a_429_says_when_to_retry(db: Db) {
     let app = spawn_app_with(db, |c| c.rate_limit_per_minute = 1).await;
     let (org, token) = app.org_with_token(Role::Owner).await;

@@ -1,9 +1,52 @@
 //! The document the running server serves means the same as `openapi/credits.json`, compared
-//! with the same normalization as the round trip (crate `openapi-compare`).
+//! with the same normalization as the round trip (crate `openapi-compare`). It lives here rather
+//! than beside the server because it needs three crates at once: the server, the generated
+//! client and the comparison.
 
+use std::time::Duration;
+
+use credits_server::{BundlePrice, Config, RunningServer, Secret, StripeConfig};
 use serde_json::Value;
 
-use crate::helpers::{Db, spawn_app};
+/// A server on a fresh SQLite database, removed with it. Serving the document never calls
+/// Stripe, so the Stripe base URL points nowhere.
+struct App {
+    server: Option<RunningServer>,
+    base_url: String,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        drop(self.server.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn spawn_app() -> App {
+    let dir = std::env::temp_dir().join(format!("credits-served-spec-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}/credits.db", dir.display()),
+        stripe: StripeConfig {
+            secret_key: Secret::new("sk_test_unused"),
+            api_base: "http://127.0.0.1:9/".into(),
+            webhook_secret: Secret::new("whsec_unused"),
+            deadline: Duration::from_secs(1),
+        },
+        bundle_price: BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
+        credits_per_bundle: 100,
+        min_client_version: None,
+        rate_limit_per_minute: 1000,
+        allowed_redirect_origins: Vec::new(),
+        low_balance_threshold: 100,
+        http_log_level: dropshot::ConfigLoggingLevel::Warn,
+    };
+    let server = credits_server::start_server(config).await.expect("server starts");
+    let base_url = format!("http://{}", server.local_addr());
+    App { server: Some(server), base_url, dir }
+}
 
 fn spec_file() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/credits.json");
@@ -17,7 +60,7 @@ async fn served(base_url: &str) -> Value {
 
 #[tokio::test]
 async fn served_document_matches_the_spec_file() {
-    let app = spawn_app(Db::Sqlite).await;
+    let app = spawn_app().await;
     let served = served(&app.base_url).await;
     if let Some(diff) = openapi_compare::diff(&spec_file(), &served) {
         panic!("the served document differs from openapi/credits.json:\n{diff}");
@@ -26,7 +69,7 @@ async fn served_document_matches_the_spec_file() {
 
 #[tokio::test]
 async fn drift_in_the_served_document_is_caught() {
-    let app = spawn_app(Db::Sqlite).await;
+    let app = spawn_app().await;
     let served = served(&app.base_url).await;
     let mut drifted = served.clone();
     drifted["paths"].as_object_mut().unwrap().remove("/api/v1/org/{org}/credits");
@@ -83,7 +126,7 @@ fn error_statuses(document: &Value) -> std::collections::BTreeMap<String, Vec<(S
 /// spec file, with the same descriptions and headers.
 #[tokio::test]
 async fn served_error_statuses_match_the_spec_file_one_by_one() {
-    let app = spawn_app(Db::Sqlite).await;
+    let app = spawn_app().await;
     let served = served(&app.base_url).await;
     assert_eq!(error_statuses(&served), error_statuses(&spec_file()));
 }

@@ -1,7 +1,7 @@
-//! Stripe webhook fulfilment (product.md §4): the signature is checked on the raw bytes; a paid
-//! session grants bundles × credits-per-bundle, counted from the line items Stripe reports at the
-//! price the session was sold at, once; failed and expired sessions are recorded; other events
-//! are acknowledged and ignored.
+//! Granting credits on Stripe's word (`docs/purchase.md`, "Fulfilment"): the webhook's signature
+//! is checked on the raw bytes; a paid session grants bundles × credits-per-bundle, counted from
+//! the line items Stripe reports at the price the session was sold at, once; failed and expired
+//! sessions are recorded; other events are acknowledged and ignored.
 //!
 //! Only the event's envelope is read from the payload (id, type, the session's id and payment
 //! status): a signed event that the SDK's types cannot parse (another API version, a new field)
@@ -13,6 +13,7 @@ use stripe_webhook::{Webhook, WebhookError};
 
 use crate::ServerContext;
 use crate::error::Error;
+use crate::model::{PaymentStatus, SessionState, SessionStatus};
 use crate::stripe::bundles_sold;
 
 /// The parts of an event this server reads.
@@ -35,7 +36,9 @@ struct EnvelopeObject {
     payment_status: Option<String>,
 }
 
-pub async fn receive(ctx: &ServerContext, body: &[u8], signature: &str) -> Result<(), Error> {
+/// Handles one webhook delivery: `body` is the raw request body, `signature` its
+/// `Stripe-Signature` header. 400 when the signature does not verify or the event is unreadable.
+pub async fn receive_webhook(ctx: &ServerContext, body: &[u8], signature: &str) -> Result<(), Error> {
     let payload = std::str::from_utf8(body).map_err(|_| Error::BadRequest("The event is not UTF-8 text".into()))?;
     match Webhook::construct_event(payload, signature, ctx.config.stripe.webhook_secret.expose()) {
         // Signature and timestamp verified; the SDK's own parse is not needed (see above).
@@ -45,22 +48,37 @@ pub async fn receive(ctx: &ServerContext, body: &[u8], signature: &str) -> Resul
     let event: Envelope =
         serde_json::from_str(payload).map_err(|e| Error::BadRequest(format!("The event cannot be read: {e}")))?;
     let session_id = event.data.object.id.as_deref().unwrap_or_default();
+    let paid = event.data.object.payment_status.as_deref().and_then(PaymentStatus::parse) == Some(PaymentStatus::Paid);
+    let completed = |payment| SessionState { status: SessionStatus::Complete, payment };
     match event.event_type.as_str() {
-        "checkout.session.completed" if event.data.object.payment_status.as_deref() == Some("paid") => {
-            fulfil(ctx, session_id).await?
-        }
-        "checkout.session.completed" => ctx.store.set_session_state(session_id, "complete", "unpaid").await?,
+        "checkout.session.completed" if paid => fulfil(ctx, session_id).await?,
+        "checkout.session.completed" => advance(ctx, session_id, completed(PaymentStatus::Unpaid)).await?,
         "checkout.session.async_payment_succeeded" => fulfil(ctx, session_id).await?,
-        "checkout.session.async_payment_failed" => {
-            ctx.store.set_session_state(session_id, "complete", "failed").await?
+        "checkout.session.async_payment_failed" => advance(ctx, session_id, completed(PaymentStatus::Failed)).await?,
+        "checkout.session.expired" => {
+            let expired = SessionState { status: SessionStatus::Expired, payment: PaymentStatus::Unpaid };
+            advance(ctx, session_id, expired).await?
         }
-        "checkout.session.expired" => ctx.store.set_session_state(session_id, "expired", "unpaid").await?,
         other => tracing::info!(event = %event.id, event_type = other, "ignoring an event of another type"),
     }
     // Recorded after handling, so a delivery that failed half-way is handled again when retried;
     // handling is idempotent, so a duplicate that races this one changes nothing.
     ctx.store.record_event(&event.id, &event.event_type).await?;
     Ok(())
+}
+
+/// Moves an unfulfilled session to `next` if that is further along ([`SessionState::rank`]):
+/// events arrive out of order, so a late `completed` (unpaid) must not undo a `failed` or
+/// `expired` that came first, and nothing changes a fulfilled session. Compare-and-set: when
+/// another event moved the session meanwhile, look again (the rank only grows, so this ends).
+async fn advance(ctx: &ServerContext, session_id: &str, next: SessionState) -> Result<(), Error> {
+    for _ in 0..=SessionState::PAID.rank() {
+        let Some(current) = ctx.store.unfulfilled_session_state(session_id).await? else { return Ok(()) };
+        if current.rank() >= next.rank() || ctx.store.replace_session_state(session_id, current, next).await? {
+            return Ok(());
+        }
+    }
+    Err(Error::Internal(format!("session {session_id} kept changing state")))
 }
 
 /// Grants the session's credits, computed from what Stripe says it sold.
@@ -83,8 +101,7 @@ async fn fulfil(ctx: &ServerContext, session_id: &str) -> Result<(), Error> {
         // Paid, but for nothing at the price it was sold at: granting zero silently would hide
         // it; the session stays unfulfilled for a person to look at, and Stripe gets its 2xx.
         tracing::error!(session = %session_id, "a paid session with no line item at its bundle price");
-        ctx.store.set_session_state(session_id, "complete", "paid").await?;
-        return Ok(());
+        return advance(ctx, session_id, SessionState::PAID).await;
     }
     let credits = bundles * terms.credits_per_bundle;
     let granted = ctx.store.fulfil(session_id, &terms.org_id, bundles, credits).await?;

@@ -1,0 +1,163 @@
+//! The HTTP layer: the generated `CreditsApi` trait, one short handler per operation. A handler
+//! takes what the generated extractors already checked against the spec, calls the domain
+//! (`access`, `purchase`, `credits`), and maps the answer to the API's types; errors become the
+//! envelope through `From<Error> for ErrorResponse` (`error`). Rate limiting happens before
+//! dropshot, in `edge`.
+
+use std::sync::Arc;
+
+use credits_api::support::{
+    BearerAuthOrApiKeyAuthSchemes, Credentials, HeaderParams, JsonBody, PathParams, QueryParams,
+};
+use credits_api::{
+    CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
+    CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
+    CreditTransaction, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse, GetCreditBalancePath,
+    GetCreditBalanceResponse, GetOpenapiDocumentResponse, ListCreditTransactionsPath, ListCreditTransactionsQuery,
+    ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse, ReceiveStripeWebhookHeader,
+    ReceiveStripeWebhookResponse, WebhookReceipt,
+};
+use dropshot::{RequestContext, UntypedBody};
+
+use crate::ServerContext;
+use crate::access::{self, Access};
+use crate::error::{Error, ErrorResponse};
+use crate::model::{PaymentStatus, SessionStatus};
+use crate::store::{LedgerEntry, SessionRecord};
+use crate::{credits, openapi, purchase};
+
+/// The implementation of the generated trait.
+pub enum CreditsServer {}
+
+type Ctx = Arc<ServerContext>;
+
+/// The token a request presents (the generated extractor already refused requests without one).
+type Token = Credentials<BearerAuthOrApiKeyAuthSchemes>;
+
+/// The API description of the implementation.
+pub fn api() -> dropshot::ApiDescription<Ctx> {
+    credits_api::credits_api_mod::api_description::<CreditsServer>().expect("the generated trait describes a valid API")
+}
+
+/// The client's version, its token, and its membership of `org`.
+async fn authorize(rqctx: &RequestContext<Ctx>, token: Token, org: &str) -> Result<Access, Error> {
+    let ctx = rqctx.context();
+    let announced = rqctx.request.headers().get("api-version").map(|v| v.to_str().unwrap_or_default());
+    access::check_client_version(ctx.config.min_client_version.as_ref(), announced)?;
+    access::authorize(&ctx.store, &token.value, org).await
+}
+
+impl CreditsApi for CreditsServer {
+    type Context = Ctx;
+
+    async fn create_checkout_session(
+        rqctx: RequestContext<Ctx>,
+        credentials: Token,
+        path: PathParams<CreateCheckoutSessionPath>,
+        headers: HeaderParams<CreateCheckoutSessionHeader>,
+        body: JsonBody<CreateCheckoutSessionRequest>,
+    ) -> Result<CreateCheckoutSessionResponse, ErrorResponse> {
+        let buyer = authorize(&rqctx, credentials, &path.into_inner().org).await?;
+        let body = body.into_inner();
+        let order =
+            purchase::Order { bundles: body.quantity, success_url: &body.success_url, cancel_url: &body.cancel_url };
+        let key = headers.into_inner().idempotency_key;
+        let created = purchase::create_checkout_session(rqctx.context(), &buyer, &order, key.as_deref()).await?;
+        Ok(CreateCheckoutSessionResponse(CheckoutSessionResponse {
+            checkout_url: created.checkout_url,
+            session_id: created.session_id,
+        }))
+    }
+
+    async fn get_checkout_session(
+        rqctx: RequestContext<Ctx>,
+        credentials: Token,
+        path: PathParams<GetCheckoutSessionPath>,
+    ) -> Result<GetCheckoutSessionResponse, ErrorResponse> {
+        let path = path.into_inner();
+        let access = authorize(&rqctx, credentials, &path.org).await?;
+        let session = purchase::session(rqctx.context(), &access, &path.session_id).await?;
+        Ok(GetCheckoutSessionResponse(session_status(session)))
+    }
+
+    async fn get_credit_balance(
+        rqctx: RequestContext<Ctx>,
+        credentials: Token,
+        path: PathParams<GetCreditBalancePath>,
+    ) -> Result<GetCreditBalanceResponse, ErrorResponse> {
+        let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
+        let balance = credits::balance(rqctx.context(), &access).await?;
+        Ok(GetCreditBalanceResponse(CreditBalanceResponse {
+            balance: balance.balance,
+            is_low_balance: balance.is_low,
+            auto_refill_enabled: Some(false),
+        }))
+    }
+
+    async fn list_credit_transactions(
+        rqctx: RequestContext<Ctx>,
+        credentials: Token,
+        path: PathParams<ListCreditTransactionsPath>,
+        query: QueryParams<ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared>,
+    ) -> Result<ListCreditTransactionsResponse, ErrorResponse> {
+        let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
+        let query = query.into_inner();
+        let types: Vec<String> = query.transaction_type.iter().map(ToString::to_string).collect();
+        let entries = credits::transactions(rqctx.context(), &access, query.limit, &types).await?;
+        let transactions = entries.into_iter().map(transaction).collect::<Result<_, _>>()?;
+        Ok(ListCreditTransactionsResponse(transactions))
+    }
+
+    async fn receive_stripe_webhook(
+        rqctx: RequestContext<Ctx>,
+        headers: HeaderParams<ReceiveStripeWebhookHeader>,
+        body: UntypedBody,
+    ) -> Result<ReceiveStripeWebhookResponse, ErrorResponse> {
+        let signature = headers.into_inner().stripe_signature;
+        purchase::receive_webhook(rqctx.context(), body.as_bytes(), &signature).await?;
+        Ok(ReceiveStripeWebhookResponse(WebhookReceipt { received: true }))
+    }
+
+    async fn get_openapi_document(_rqctx: RequestContext<Ctx>) -> Result<GetOpenapiDocumentResponse, ErrorResponse> {
+        // Built once: it depends only on the code.
+        static DOCUMENT: std::sync::OnceLock<Result<openapi::Document, String>> = std::sync::OnceLock::new();
+        let document = DOCUMENT.get_or_init(|| openapi::served_document(&api())).clone().map_err(Error::Internal)?;
+        Ok(GetOpenapiDocumentResponse(document))
+    }
+}
+
+/// A session as the API shows it.
+fn session_status(session: SessionRecord) -> CheckoutSessionStatus {
+    CheckoutSessionStatus {
+        session_id: session.id,
+        status: match session.state.status {
+            SessionStatus::Open => CheckoutStatus::Open,
+            SessionStatus::Complete => CheckoutStatus::Complete,
+            SessionStatus::Expired => CheckoutStatus::Expired,
+        },
+        payment_status: match session.state.payment {
+            PaymentStatus::Unpaid => CheckoutPaymentStatus::Unpaid,
+            PaymentStatus::Paid => CheckoutPaymentStatus::Paid,
+            PaymentStatus::Failed => CheckoutPaymentStatus::Failed,
+        },
+        bundles: session.bundles,
+        credits: session.credits,
+        created_at: session.created_at,
+        fulfilled_at: session.fulfilled_at,
+    }
+}
+
+/// A ledger entry as the API shows it.
+fn transaction(entry: LedgerEntry) -> Result<CreditTransaction, Error> {
+    Ok(CreditTransaction {
+        id: entry.id.parse().map_err(|e| Error::Internal(format!("ledger id: {e}")))?,
+        amount: entry.amount,
+        created_at: entry.created_at,
+        transaction_type: entry
+            .transaction_type
+            .parse()
+            .map_err(|_| Error::Internal(format!("unknown transaction type {:?}", entry.transaction_type)))?,
+        description: entry.description,
+        has_receipt: entry.has_receipt,
+    })
+}

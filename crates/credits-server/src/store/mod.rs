@@ -1,0 +1,132 @@
+//! Storage: SQLite (the embedded default) or PostgreSQL (several instances sharing one database).
+//!
+//! One file per table or aggregate: `orgs` (organisations, users, memberships), `tokens`,
+//! `sessions` (checkout sessions), `ledger` (the append-only ledger and the balance),
+//! `idempotency` (`Idempotency-Key` records), `events` (Stripe events handled). Each adds its
+//! queries to [`Store`].
+//!
+//! The store holds sqlx's typed pool of one database or the other, and every query is written
+//! once: [`on_pool!`] runs the same code against whichever pool is open, compiled once per
+//! database. Typed pools rather than sqlx's `Any` driver because `Any` cannot carry a
+//! `timestamptz`: through the typed drivers a [`Timestamp`] is a `timestamptz` in PostgreSQL and
+//! RFC 3339 text (UTC, microseconds, which sorts as time) in SQLite, with no casts in the SQL.
+//! Queries use `$N` placeholders in ascending order, which both databases accept.
+//!
+//! Exactly-once effects rest on unique constraints (`INSERT ... ON CONFLICT DO NOTHING`) or
+//! compare-and-set updates, never on reading first, so concurrent deliveries on several
+//! instances cannot both win.
+
+mod events;
+mod idempotency;
+mod ledger;
+mod orgs;
+mod sessions;
+mod timestamp;
+mod tokens;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Connection};
+
+pub use idempotency::{ABANDONED_CLAIM_AFTER, IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
+pub use ledger::LedgerEntry;
+pub use sessions::{NewSession, SessionRecord, SessionTerms};
+pub use timestamp::Timestamp;
+
+/// Storage failures. The message is for logs only: clients get a generic 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migration failed: {0}")]
+    Migration(sqlx::migrate::MigrateError),
+    /// The database holds something the code does not understand, or a URL is wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+// Implemented by hand (not `#[from]`) so that the cause is in the message once, not again as a
+// source: `{:#}` would print sqlx's message twice.
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migration(error)
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// The open database.
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's typed pool: the body is compiled once for each
+/// database, so the same query text and binds serve both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+use on_pool;
+
+/// The database: cheap to clone (a pool).
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects and applies the migrations. A `sqlite:` URL's file and folder are created (unless
+    /// the URL sets a `mode`); any other URL must be PostgreSQL's.
+    pub async fn connect(url: &str) -> Result<Store> {
+        // A single connection first: a pool reports an unreachable database only as a time-out,
+        // while this says why (refused, unknown database, bad password...).
+        let pool = if url.starts_with("sqlite:") {
+            create_sqlite_folder(url)?;
+            let options = SqliteConnectOptions::from_str(url)?.create_if_missing(!url.contains("mode="));
+            options.connect().await?.close().await?;
+            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Pool::Sqlite(pool)
+        } else {
+            let options = PgConnectOptions::from_str(url)?;
+            options.connect().await?.close().await?;
+            let pool = PgPoolOptions::new().max_connections(10).connect_with(options).await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Pool::Postgres(pool)
+        };
+        Ok(Store { pool })
+    }
+
+    /// Closes the pool, waiting for connections in use.
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
+
+fn create_sqlite_folder(url: &str) -> Result<()> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or_default();
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!("creating {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
