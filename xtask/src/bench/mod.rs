@@ -118,7 +118,13 @@ fn build(root: &Path, release: bool) -> anyhow::Result<()> {
 }
 
 fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report> {
-    let seconds = if options.smoke { 1 } else if options.quick { 2 } else { 10 };
+    let seconds = if options.smoke {
+        1
+    } else if options.quick {
+        2
+    } else {
+        10
+    };
     let rounds = if options.quick || options.smoke { 1 } else { 3 };
     let mut report = Report {
         machine: format!(
