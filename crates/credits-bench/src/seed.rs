@@ -3,6 +3,11 @@
 
 use sqlx::Connection;
 
+/// Keeps the server's stored balance in step with the rows appended (as the server does for each
+/// ledger write).
+const ADD_TO_BALANCE: &str = "INSERT INTO org_balances (org_id, balance) VALUES ($1, $2) \
+     ON CONFLICT (org_id) DO UPDATE SET balance = org_balances.balance + excluded.balance";
+
 /// Appends `rows` entries of one credit each (`admin_adjustment`) to the ledger of the org `slug`.
 pub async fn ledger(database_url: &str, slug: &str, rows: u64) -> anyhow::Result<()> {
     let rows = i64::try_from(rows)?;
@@ -26,6 +31,7 @@ pub async fn ledger(database_url: &str, slug: &str, rows: u64) -> anyhow::Result
              SELECT gen_random_uuid()::text, $1, 1, 'admin_adjustment', 'benchmark seed', {created_at} FROM generate_series(1, $2)"
         );
         sqlx::query(&sql).bind(&org_id).bind(rows).execute(&mut conn).await?;
+        sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(rows).execute(&mut conn).await?;
     } else {
         let mut conn = sqlx::SqliteConnection::connect(database_url).await?;
         let org_id: String =
@@ -39,6 +45,7 @@ pub async fn ledger(database_url: &str, slug: &str, rows: u64) -> anyhow::Result
         .bind(&org_id)
         .execute(&mut conn)
         .await?;
+        sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(rows).execute(&mut conn).await?;
     }
     println!("appended {rows} ledger rows to {slug}");
     Ok(())

@@ -1,5 +1,7 @@
-//! The ledger: append-only (rows are inserted, never updated or deleted); the balance is its sum.
-//! A checkout session credits it at most once: the unique `checkout_session_id` decides.
+//! The ledger: append-only (rows are inserted, never updated or deleted). Each org's balance is
+//! its sum, kept in `org_balances` by every write in the same transaction, so a balance is one
+//! row to read whatever the ledger's length. A checkout session credits the ledger at most once:
+//! the unique `checkout_session_id` decides.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -12,6 +14,10 @@ use crate::model::{Org, SessionState};
 const PURCHASE: &str = "purchase";
 /// The ledger's name for an administrator's adjustment.
 const ADMIN_ADJUSTMENT: &str = "admin_adjustment";
+
+/// Adds a ledger entry's amount to its org's balance; run in the transaction that writes the entry.
+const ADD_TO_BALANCE: &str = "INSERT INTO org_balances (org_id, balance) VALUES ($1, $2) \
+     ON CONFLICT (org_id) DO UPDATE SET balance = org_balances.balance + excluded.balance";
 
 /// One ledger entry.
 #[derive(Debug, Clone)]
@@ -53,6 +59,9 @@ impl Store {
             .await?
             .rows_affected()
                 > 0;
+            if inserted {
+                sqlx::query(ADD_TO_BALANCE).bind(org_id).bind(credits).execute(&mut *tx).await?;
+            }
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, payment_status = $2, bundles = $3, credits = $4, \
                  fulfilled_at = COALESCE(fulfilled_at, $5) WHERE id = $6",
@@ -74,6 +83,7 @@ impl Store {
     /// An administrator's adjustment of an org's balance.
     pub async fn grant(&self, org: &Org, amount: i64, reason: &str) -> Result<()> {
         on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO ledger (id, org_id, amount, transaction_type, description, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -84,14 +94,29 @@ impl Store {
             .bind(ADMIN_ADJUSTMENT)
             .bind(reason)
             .bind(Timestamp::now())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            sqlx::query(ADD_TO_BALANCE).bind(&org.id).bind(amount).execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }
 
-    /// The balance: the sum of the ledger.
+    /// The balance: the sum of the ledger, as `org_balances` keeps it.
     pub async fn balance(&self, org: &Org) -> Result<i64> {
+        on_pool!(self, |pool| {
+            let balance: Option<i64> = sqlx::query("SELECT balance FROM org_balances WHERE org_id = $1")
+                .bind(&org.id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            Ok(balance.unwrap_or(0))
+        })
+    }
+
+    /// The balance as the sum of the ledger itself: what `org_balances` must always equal.
+    pub async fn ledger_sum(&self, org: &Org) -> Result<i64> {
         on_pool!(self, |pool| {
             let row = sqlx::query("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE org_id = $1")
                 .bind(&org.id)

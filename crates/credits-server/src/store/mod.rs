@@ -27,7 +27,7 @@ mod tokens;
 use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
 pub use idempotency::{ABANDONED_CLAIM_AFTER, IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
@@ -98,9 +98,19 @@ impl Store {
         // while this says why (refused, unknown database, bad password...).
         let pool = if url.starts_with("sqlite:") {
             create_sqlite_folder(url)?;
-            let options = SqliteConnectOptions::from_str(url)?.create_if_missing(!url.contains("mode="));
+            let mut options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(!url.contains("mode="))
+                // Writers wait for each other (up to 5 s) rather than failing with "database is
+                // locked".
+                .busy_timeout(std::time::Duration::from_secs(5));
+            if !url.contains("mode=ro") {
+                // WAL: readers never wait for a writer, and a commit costs one fsync of the log.
+                // `synchronous=FULL` keeps that fsync: with NORMAL, a purchase acknowledged to
+                // Stripe could be lost across a power cut.
+                options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full);
+            }
             options.connect().await?.close().await?;
-            let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         } else {

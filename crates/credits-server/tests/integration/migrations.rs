@@ -52,3 +52,41 @@ async fn text_timestamps_become_timestamptz() {
     drop_postgres_database(name);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `0003_org_balances` sums the ledgers that exist, and the stored balance then follows every
+/// ledger write (here an administrator's grant) in step with the ledger's own sum.
+#[tokio::test]
+async fn existing_ledgers_get_their_balance_kept_in_step() {
+    let dir = std::env::temp_dir().join(format!("credits-migrations-{}", uuid::Uuid::new_v4().simple()));
+    let first = dir.join("migrations");
+    std::fs::create_dir_all(&first).unwrap();
+    let url = format!("sqlite://{}/old.db?mode=rwc", dir.display());
+    let initial = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite/0001_initial.sql");
+    std::fs::copy(initial, first.join("0001_initial.sql")).unwrap();
+    let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(first.as_path()).await.unwrap().run(&mut connection).await.unwrap();
+    for statement in [
+        "INSERT INTO orgs VALUES ('o1', 'acme', 'Acme', '2026-01-02T03:04:05Z')",
+        "INSERT INTO orgs VALUES ('o2', 'beta', 'Beta', '2026-01-02T03:04:05Z')",
+        "INSERT INTO ledger (id, org_id, amount, transaction_type, created_at) \
+         VALUES ('00000000-0000-4000-8000-000000000001', 'o1', 7, 'admin_adjustment', '2026-01-02T03:04:06Z')",
+        "INSERT INTO ledger (id, org_id, amount, transaction_type, created_at) \
+         VALUES ('00000000-0000-4000-8000-000000000002', 'o1', 5, 'purchase', '2026-01-02T03:04:07Z')",
+    ] {
+        sqlx::query(statement).execute(&mut connection).await.unwrap();
+    }
+    connection.close().await.unwrap();
+
+    let store = Store::connect(&url).await.expect("the current code opens the old database");
+    let acme = store.org_by_slug("acme").await.unwrap().expect("acme");
+    let beta = store.org_by_slug("beta").await.unwrap().expect("beta");
+    assert_eq!(store.balance(&acme).await.unwrap(), 12);
+    assert_eq!(store.balance(&beta).await.unwrap(), 0, "an org without entries has a zero balance");
+    store.grant(&acme, -20, "correction").await.unwrap();
+    store.grant(&beta, 3, "welcome").await.unwrap();
+    assert_eq!(store.balance(&acme).await.unwrap(), -8);
+    assert_eq!(store.balance(&acme).await.unwrap(), store.ledger_sum(&acme).await.unwrap());
+    assert_eq!(store.balance(&beta).await.unwrap(), 3);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
