@@ -68,9 +68,6 @@ enum Command {
         /// A few seconds per run, one round, up to 100k ledger rows.
         #[arg(long)]
         quick: bool,
-        /// About a second per step on debug builds, SQLite only: that the harness works (CI).
-        #[arg(long, conflicts_with = "quick")]
-        smoke: bool,
         /// A PostgreSQL admin URL: the runs are repeated on a database made there (and dropped).
         #[arg(long, env = "CREDITS_BENCH_POSTGRES")]
         postgres: Option<String>,
@@ -91,7 +88,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Demo => demo::run(),
         Command::BenchCodegen { runs } => codegen::bench(runs),
         Command::Mutants { file, in_diff, jobs } => mutants::run(mutants::Options { files: file, in_diff, jobs }),
-        Command::Bench { quick, smoke, postgres } => bench::run(bench::Options { quick, smoke, postgres }),
+        Command::Bench { quick, postgres } => bench::run(bench::Options { quick, postgres }),
     }
 }
 

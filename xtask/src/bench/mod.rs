@@ -5,8 +5,7 @@
 //! throughput, latency percentiles, errors, the server's peak memory, webhook fulfilment
 //! throughput with duplicate deliveries (exactly-once checked after), and reads over 0, 100k and
 //! 1M ledger rows. A table on stdout, JSON in `target/bench/last.json`; a run with any error or
-//! non-2xx answer makes the command fail. `--smoke` (CI's) runs every step for a second on debug
-//! builds, so that the harness cannot rot; its numbers mean nothing.
+//! non-2xx answer makes the command fail.
 
 mod process;
 mod wrk;
@@ -31,8 +30,6 @@ const CHECKOUT_BODY: &str =
 pub(crate) struct Options {
     /// A few seconds per run, one round, 100k rows at most.
     pub quick: bool,
-    /// Every step for about a second, on debug builds, SQLite only: that the harness works.
-    pub smoke: bool,
     /// An admin URL for PostgreSQL runs (a database is created and dropped); SQLite only without.
     pub postgres: Option<String>,
 }
@@ -78,8 +75,8 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     wrk::ensure_installed()?;
     let root = crate::workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    build(&root, !options.smoke)?;
-    let bins = target.join(if options.smoke { "debug" } else { "release" });
+    build(&root)?;
+    let bins = target.join("release");
     let work = std::env::temp_dir().join(format!("credits-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = measure(&options, &bins, &work);
@@ -104,13 +101,11 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build(root: &Path, release: bool) -> anyhow::Result<()> {
+fn build(root: &Path) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.args(["build", "--quiet", "-p", "credits-server", "-p", "stripe-fake", "-p", "credits-bench"]);
-    if release {
-        command.arg("--release");
-    }
+    command.arg("--release");
     if !command.current_dir(root).status()?.success() {
         bail!("the build failed");
     }
@@ -118,20 +113,14 @@ fn build(root: &Path, release: bool) -> anyhow::Result<()> {
 }
 
 fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report> {
-    let seconds = if options.smoke {
-        1
-    } else if options.quick {
-        2
-    } else {
-        10
-    };
-    let rounds = if options.quick || options.smoke { 1 } else { 3 };
+    let seconds = if options.quick { 2 } else { 10 };
+    let rounds = if options.quick { 1 } else { 3 };
     let mut report = Report {
         machine: format!(
             "{} cores, wrk -t1, load generator on the same machine",
             std::thread::available_parallelism()?
         ),
-        quick: options.quick || options.smoke,
+        quick: options.quick,
         ..Default::default()
     };
 
@@ -147,7 +136,7 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
     wait_listening(bare)?;
 
     let mut databases = vec![Database::sqlite(work)];
-    if let Some(admin) = options.postgres.as_ref().filter(|_| !options.smoke) {
+    if let Some(admin) = options.postgres.as_ref() {
         match Database::postgres(bins, admin, work)? {
             Some(db) => databases.push(db),
             None => eprintln!("PostgreSQL not reachable at {admin}: PostgreSQL runs SKIPPED"),
@@ -210,13 +199,7 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
             load: Load { requests: 1, ..Default::default() },
         });
     }
-    let connections = if options.smoke {
-        20
-    } else if options.quick {
-        200
-    } else {
-        1000
-    };
+    let connections = if options.quick { 200 } else { 1000 };
     report.little = Some(little_run(bins, work, connections, seconds)?);
     for db in databases {
         db.drop(bins);
