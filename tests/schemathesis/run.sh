@@ -32,8 +32,8 @@ if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/pip" freeze 2>/dev/null | grep -qxF "
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 fi
 
-cargo build --quiet -p credits-server -p stripe-fake
-bin="$root/target/debug"
+cargo build --locked --quiet -p credits-server -p stripe-fake
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
