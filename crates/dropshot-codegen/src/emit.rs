@@ -47,31 +47,17 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
 }
 
 fn links_json(spec: &Value) -> String {
-    let mut operations = Map::new();
-    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            let mut statuses = Map::new();
-            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
-                let response = resolve(spec, response);
-                if let Some(links) = response.get("links").and_then(Value::as_object).filter(|l| !l.is_empty()) {
-                    let resolved: Map<String, Value> =
-                        links.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
-                    statuses.insert(code.clone(), Value::Object(resolved));
-                }
-            }
-            if !statuses.is_empty() {
-                operations.insert(id.to_string(), Value::Object(statuses));
-            }
-        }
-    }
-    Value::Object(operations).to_string()
+    response_parts_json(spec, "links", |_| true)
 }
 
 fn error_headers_json(spec: &Value) -> String {
+    response_parts_json(spec, "headers", |code| matches!(code.chars().next(), Some('4' | '5')))
+}
+
+/// `{"<operationId>": {"<status>": {"<name>": <object>}}}` for one part of the responses
+/// (`headers`, `links`) that dropshot cannot declare, for the statuses `wanted` accepts;
+/// references resolved.
+fn response_parts_json(spec: &Value, part: &str, wanted: impl Fn(&str) -> bool) -> String {
     let mut operations = Map::new();
     for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
         for (method, op) in item.as_object().into_iter().flatten() {
@@ -82,11 +68,11 @@ fn error_headers_json(spec: &Value) -> String {
             let mut statuses = Map::new();
             for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
                 let response = resolve(spec, response);
-                if let Some(headers) = response.get("headers").and_then(Value::as_object).filter(|h| !h.is_empty())
-                    && matches!(code.chars().next(), Some('4' | '5'))
+                if let Some(objects) = response.get(part).and_then(Value::as_object).filter(|o| !o.is_empty())
+                    && wanted(code)
                 {
                     let resolved: Map<String, Value> =
-                        headers.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
+                        objects.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
                     statuses.insert(code.clone(), Value::Object(resolved));
                 }
             }
