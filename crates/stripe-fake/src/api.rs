@@ -1,5 +1,7 @@
-//! The `/v1/...` pipeline, in the order Stripe applies it: injected fault, authentication,
-//! parameters (form body or query string), idempotency, then the endpoint, chosen by `dispatch`.
+//! The `/v1/...` pipeline, in the order Stripe applies it: authentication, parameters (form body
+//! or query string), idempotency, then the endpoint, chosen by `dispatch`. Injected faults take
+//! their place in it: a proxy's HTML page before everything, a hang after the idempotency claim,
+//! a Stripe error in the endpoint's place.
 //! The helpers the endpoints share live in `endpoint.rs`, so that endpoint modules never need
 //! to import this one.
 
@@ -56,9 +58,6 @@ async fn run(
     body: Bytes,
     request_id: &str,
 ) -> Response {
-    if let Some(error) = fault.as_ref().and_then(Fault::as_api_error) {
-        return error.into_response();
-    }
     if fault == Some(Fault::NonJson) {
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,8 +102,14 @@ async fn run(
         tokio::time::sleep(delay).await;
     }
     let ctx = RequestCtx { request_id: request_id.to_string() };
-    let result =
-        form::parse(&encoded).map(Fields::root).and_then(|params| dispatch(shared, &ctx, method, uri.path(), params));
+    // An injected Stripe error stands for the endpoint failing while it ran: like any answer of
+    // an endpoint that started executing, it is kept under the idempotency key (below).
+    let result = match fault.as_ref().and_then(Fault::as_api_error) {
+        Some(error) => Err(error),
+        None => form::parse(&encoded)
+            .map(Fields::root)
+            .and_then(|params| dispatch(shared, &ctx, method, uri.path(), params)),
+    };
     let (status, body) = match &result {
         Ok(object) => (StatusCode::OK, object.clone()),
         Err(error) => {
@@ -114,7 +119,7 @@ async fn run(
     };
     let body = Bytes::from(serde_json::to_vec_pretty(&body).expect("json"));
     if let Some(guard) = guard {
-        let saved = !matches!(&result, Err(e) if e.is_validation());
+        let saved = !matches!(&result, Err(e) if e.is_validation() || e.is_refusal_before_running());
         if saved {
             guard.finish(SavedResponse { status: status.as_u16(), body: body.clone() });
         }

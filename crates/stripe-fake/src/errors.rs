@@ -75,6 +75,13 @@ impl ApiError {
         )
     }
 
+    /// Whether Stripe refused the request before running the endpoint (a concurrent request
+    /// conflicting with it, or rate limiting): Stripe keeps no answer under the idempotency key
+    /// then, so the same key can be retried.
+    pub fn is_refusal_before_running(&self) -> bool {
+        matches!(self, ApiError::Injected { status: 400 | 409 | 429, .. })
+    }
+
     /// The `error` object of Stripe's body.
     pub fn to_json(&self) -> Value {
         let (error_type, code, message, param): (&str, Option<&str>, String, Option<&str>) = match self {

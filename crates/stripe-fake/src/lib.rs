@@ -213,6 +213,11 @@ impl StripeFake {
         self.shared.faults.push(fault, times);
     }
 
+    /// How many injected faults are still queued: the requests that took one are the difference.
+    pub fn pending_faults(&self) -> usize {
+        self.shared.faults.pending().len()
+    }
+
     /// Forgets the faults still queued.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();

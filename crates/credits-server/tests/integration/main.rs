@@ -29,9 +29,11 @@ macro_rules! on_both_databases {
     };
 }
 
+mod deployment;
 mod errors;
 mod helpers;
 mod input_rules;
 mod migrations;
 mod modules;
 mod purchase;
+mod stripe_calls;
