@@ -29,6 +29,7 @@ macro_rules! on_both_databases {
     };
 }
 
+mod admin;
 mod deployment;
 mod errors;
 mod helpers;
