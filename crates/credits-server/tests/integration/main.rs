@@ -30,6 +30,7 @@ macro_rules! on_both_databases {
 }
 
 mod admin;
+mod database_faults;
 mod deployment;
 mod errors;
 mod helpers;

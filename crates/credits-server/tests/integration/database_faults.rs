@@ -1,0 +1,163 @@
+//! The database failing under a running server: PostgreSQL cut off mid-run (through a TCP proxy
+//! the test owns: the machine's PostgreSQL is shared, so it is never stopped), and SQLite opened
+//! read-only. Each test asserts the answer (the declared 500 envelope, promptly, no panic) and
+//! the data afterwards, and that the server recovers by itself when the database returns.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use credits_server::Role;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use crate::helpers::{Db, fresh_database, postgres_available, spawn_app, spawn_app_with};
+
+/// A TCP proxy to `upstream` that can be cut (every open connection dropped, new ones closed at
+/// once) and restored.
+struct CuttableProxy {
+    address: SocketAddr,
+    cut: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    async fn start(upstream: SocketAddr) -> CuttableProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().unwrap();
+        let cut = Arc::new(AtomicBool::new(false));
+        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let accept = tokio::spawn({
+            let (cut, connections) = (cut.clone(), connections.clone());
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if cut.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection is closed at once
+                    }
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    connections.lock().await.push(task);
+                }
+            }
+        });
+        CuttableProxy { address, cut, connections, accept }
+    }
+
+    async fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for task in self.connections.lock().await.drain(..) {
+            task.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// The status and body of `GET /credits` for `org`.
+async fn read_balance(base_url: &str, token: &str, org: &str) -> (u16, serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .get(format!("{base_url}/api/v1/org/{org}/credits"))
+        .bearer_auth(token)
+        .header("api-version", "1.0.0")
+        .send()
+        .await
+        .expect("the server answers");
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn postgres_cut_off_mid_run_is_a_prompt_500_and_the_server_recovers_by_itself() {
+    if !postgres_available().await {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("credits-faults-{}", uuid::Uuid::new_v4().simple()));
+    let (direct_url, name) = fresh_database(Db::Postgres, &dir).await;
+    let name = name.expect("a PostgreSQL database");
+    let proxy = CuttableProxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let through_proxy = direct_url.replacen("127.0.0.1:5432", &proxy.address.to_string(), 1);
+    assert_ne!(through_proxy, direct_url, "the test database is reached at 127.0.0.1:5432");
+
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await; // only for its Stripe double and helpers
+    let mut config = crate::helpers::config(&through_proxy, &app.fake);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let server = credits_server::start_server(config).await.expect("the server starts through the proxy");
+    let base_url = format!("http://{}", server.local_addr());
+    let store = credits_server::Store::connect(&direct_url).await.unwrap();
+    let org = store.create_org("acme", "Acme").await.unwrap();
+    let (_, token) = store.create_token(&org, "o@acme.example", Role::Owner).await.unwrap();
+    store.grant(&org, 70, "before the outage").await.unwrap();
+    assert_eq!(read_balance(&base_url, &token, "acme").await.0, 200);
+
+    proxy.cut().await;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (status, body) = read_balance(&base_url, &token, "acme").await;
+        assert_eq!(status, 500, "{body}");
+        assert_eq!(body["type"], "internal_server_error", "{body}");
+        assert_eq!(body["detail"], "Internal server error", "nothing about the database leaks: {body}");
+        assert!(started.elapsed() < Duration::from_secs(10), "answered promptly: {:?}", started.elapsed());
+    }
+
+    proxy.restore();
+    let mut recovered = false;
+    for _ in 0..100 {
+        let (status, body) = read_balance(&base_url, &token, "acme").await;
+        if status == 200 {
+            assert_eq!(body["balance"], 70, "nothing lost or doubled");
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "the server answers again once the database is back");
+    server.close().await.unwrap();
+    store.close().await;
+    crate::helpers::drop_postgres_database(name);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_read_only_sqlite_database_refuses_writes_with_a_500_and_keeps_serving_reads() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let org_record = app.store.org_by_slug(&org).await.unwrap().unwrap();
+    app.store.grant(&org_record, 40, "before").await.unwrap();
+    let path = app.database_url.strip_prefix("sqlite://").unwrap().to_string();
+    let read_only = format!("sqlite://{path}?mode=ro");
+    let mut config = crate::helpers::config(&read_only, &app.fake);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    let server = credits_server::start_server(config).await.expect("a read-only database still serves");
+    let base_url = format!("http://{}", server.local_addr());
+
+    let (status, body) = read_balance(&base_url, &token, &org).await;
+    assert_eq!((status, body["balance"].as_i64()), (200, Some(40)), "{body}");
+    let answer = reqwest::Client::new()
+        .post(format!("{base_url}/api/v1/org/{org}/credits/checkout"))
+        .bearer_auth(&token)
+        .header("api-version", "1.0.0")
+        .json(&serde_json::json!({"quantity": 1, "success_url": "https://app.example/ok", "cancel_url": "https://app.example/no"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 500);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["detail"], "Internal server error", "{body}");
+    assert_eq!(read_balance(&base_url, &token, &org).await.0, 200, "still healthy after the refused write");
+    assert_eq!(app.store.balance(&org_record).await.unwrap(), 40, "nothing written");
+    server.close().await.unwrap();
+}
