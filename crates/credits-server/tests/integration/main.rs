@@ -37,5 +37,6 @@ mod helpers;
 mod input_rules;
 mod migrations;
 mod modules;
+mod processes;
 mod purchase;
 mod stripe_calls;
