@@ -32,6 +32,9 @@ pub struct Checkout {
     pub session_id: String,
 }
 
+/// What a claim's lease adds to the Stripe deadline.
+const CLAIM_MARGIN: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Creates a Checkout Session for `order`, once per `idempotency_key` when one is given.
 pub async fn create_checkout_session(
     ctx: &ServerContext,
@@ -106,7 +109,11 @@ async fn claim(
     // The request as JSON: unambiguous, unlike any separator-joined form of its fields.
     let canonical = serde_json::to_vec(&(&buyer.org.slug, order.bundles, order.success_url, order.cancel_url))
         .map_err(|e| Error::Internal(e.to_string()))?;
-    match ctx.store.claim_idempotency_key(&buyer.caller.user_id, key, &sha256_hex(&canonical)).await? {
+    // The claim's holder answers or gives up within the Stripe deadline; the margin covers the
+    // database writes around the call. A claim older than that belongs to a server that died
+    // half-way (killed, crashed), and the next request with the key takes it over.
+    let lease = ctx.config.stripe.deadline + CLAIM_MARGIN;
+    match ctx.store.claim_idempotency_key(&buyer.caller.user_id, key, &sha256_hex(&canonical), lease).await? {
         IdempotencyClaim::Claimed { stripe_key } => Ok(Ok(stripe_key)),
         IdempotencyClaim::Replay { body, .. } => {
             let replay = serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored response: {e}")))?;

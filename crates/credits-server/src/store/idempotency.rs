@@ -30,8 +30,6 @@ pub enum IdempotencyClaim {
 
 /// How long an idempotency key is remembered (Stripe's own rule).
 pub const IDEMPOTENCY_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-/// How long an unanswered claim is honoured before it counts as abandoned.
-pub const ABANDONED_CLAIM_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// A new idempotency key to send to Stripe.
 pub fn new_stripe_key() -> String {
@@ -40,7 +38,7 @@ pub fn new_stripe_key() -> String {
 
 impl Store {
     /// Claims an idempotency key for a request whose body hashes to `request_hash`. Keys are kept
-    /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for [`ABANDONED_CLAIM_AFTER`]
+    /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for `lease`
     /// (the server stopped half-way), or released with its outcome unknown, is taken over by the
     /// next request with the same body, with the same Stripe key.
     pub async fn claim_idempotency_key(
@@ -48,7 +46,9 @@ impl Store {
         user_id: &str,
         key: &str,
         request_hash: &str,
+        lease: std::time::Duration,
     ) -> Result<IdempotencyClaim> {
+        let lease = chrono::TimeDelta::from_std(lease).map_err(|e| StoreError::Invalid(format!("lease: {e}")))?;
         on_pool!(self, |pool| {
             sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3")
                 .bind(user_id)
@@ -98,7 +98,7 @@ impl Store {
                 if let (Some(status), Some(body)) = (status, body) {
                     return Ok(IdempotencyClaim::Replay { status: status as u16, body });
                 }
-                if claimed_at >= Timestamp::now() - ABANDONED_CLAIM_AFTER {
+                if claimed_at >= Timestamp::now() - lease {
                     return Ok(IdempotencyClaim::InFlight);
                 }
                 // Compare-and-set on the old claim time: of several takers, one wins.

@@ -30,7 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
-pub use idempotency::{ABANDONED_CLAIM_AFTER, IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
+pub use idempotency::{IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
 pub use ledger::LedgerEntry;
 pub use sessions::{NewSession, SessionRecord, SessionTerms};
 pub use timestamp::Timestamp;

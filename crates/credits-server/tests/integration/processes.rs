@@ -120,3 +120,75 @@ async fn two_processes_on_one_postgres_credit_each_purchase_once() {
     assert_eq!(purchases.len(), 12, "one ledger entry per purchase");
     assert_eq!(purchases.iter().map(|e| e.amount).sum::<i64>(), expected);
 }
+
+/// The double's count of Stripe requests still running under an idempotency key.
+async fn stripe_requests_in_flight(app: &TestApp) -> u64 {
+    let counts: serde_json::Value = reqwest::get(format!("{}_fake/idempotency", app.fake.base_url()))
+        .await
+        .expect("the double answers")
+        .json()
+        .await
+        .expect("counts");
+    counts["in_flight"].as_u64().expect("a count")
+}
+
+/// The server is killed (SIGKILL) after Stripe received the purchase and before the server
+/// stored its answer. A new process takes over; the buyer's retry with the same
+/// `Idempotency-Key` is told the first attempt is still in progress until the dead server's claim
+/// lapses (the Stripe deadline plus a margin), then gets the very session Stripe created: one
+/// session at Stripe, one in the database, one credit when paid.
+async fn a_server_killed_half_way_through_a_purchase_leaves_one_session(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let deadline = ["--stripe-timeout-secs", "1"];
+    let doomed = ServerProcess::start(&app, &app.database_url, &deadline).await;
+    let connect = |base_url: &str| {
+        credits_client::connect(base_url, credits_client::Credentials::Bearer(token.clone())).expect("client")
+    };
+    let buy = |client: credits_client::Client| {
+        let org = org.clone();
+        async move { client.create_checkout_session().org(&org).idempotency_key("crash-me").body(order(2)).send().await }
+    };
+    app.fake.inject_fault(stripe_fake::Fault::Hang { ms: 700 }, 1);
+    let cut_short = tokio::spawn(buy(connect(&doomed.base_url)));
+    crate::helpers::eventually(Duration::from_secs(10), || async { stripe_requests_in_flight(&app).await == 1 }).await;
+    doomed.kill();
+    assert!(cut_short.await.unwrap().is_err(), "the killed server never answered");
+    // Stripe finishes the request it received: the session exists there, not in the database.
+    crate::helpers::eventually(Duration::from_secs(10), || async { stripe_requests_in_flight(&app).await == 0 }).await;
+
+    let successor = ServerProcess::start(&app, &app.database_url, &deadline).await;
+    let client = connect(&successor.base_url);
+    let early = buy(client.clone()).await.expect_err("the dead server's claim is still honoured");
+    assert_eq!(early.status().map(|s| s.as_u16()), Some(409));
+    let mut session = None;
+    for _ in 0..300 {
+        match buy(client.clone()).await {
+            Ok(answer) => {
+                session = Some(answer.into_inner());
+                break;
+            }
+            Err(e) => assert_eq!(e.status().map(|s| s.as_u16()), Some(409), "{e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let session = session.expect("the claim lapses within the deadline and its margin");
+    let at_stripe: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}v1/checkout/sessions?limit=100", app.fake.base_url()))
+        .bearer_auth("sk_test_credits")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = at_stripe["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [session.session_id.as_str()], "no second session at Stripe");
+
+    app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(60)).await.unwrap();
+    let balance = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
+    assert_eq!(balance, 2 * CREDITS_PER_BUNDLE);
+}
+
+crate::on_both_databases!(a_server_killed_half_way_through_a_purchase_leaves_one_session);
