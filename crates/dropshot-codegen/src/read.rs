@@ -337,8 +337,10 @@ fn read_security(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Uns
 }
 
 /// A schema dropshot accepts for a path or query parameter: a value read from one string. That is
-/// a boolean, number, integer or string, an enum of such values, or a composition (`allOf`,
-/// `oneOf`, `anyOf`) of such schemas, possibly behind references.
+/// a boolean, number, integer or string, an enum of such values, or a composition of such
+/// schemas, possibly behind references: a `oneOf` of any number (typify makes an untagged enum,
+/// whose schema the emitter keeps a `oneOf`), an `allOf` (merged by typify), or an `anyOf` of one
+/// schema or of enums only (merged into one enum). dropshot refuses any other `anyOf`.
 fn is_scalar(spec: &Value, schema: &Value) -> bool {
     is_scalar_at(spec, schema, 0)
 }
@@ -363,9 +365,7 @@ fn is_scalar_at(spec: &Value, schema: &Value, depth: usize) -> bool {
             if list.is_empty() || !list.iter().all(|s| is_scalar_at(spec, s, depth + 1)) {
                 return false;
             }
-            // Alternatives that are not all enums become an untagged enum, whose derived schema
-            // (an `anyOf` of several) dropshot refuses for a parameter.
-            if key != "allOf" && list.len() > 1 && !list.iter().all(|s| is_enum(spec, s)) {
+            if key == "anyOf" && list.len() > 1 && !list.iter().all(|s| is_enum(spec, s)) {
                 return false;
             }
             composed = true;

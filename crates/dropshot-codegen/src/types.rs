@@ -100,6 +100,7 @@ impl TypeBuilder {
             .map_err(|e| Error::Internal(format!("typify output does not parse: {e}")))?;
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
+        let mut one_of_impls = Vec::new();
         for item in &mut file.items {
             match item {
                 syn::Item::Struct(item) => {
@@ -126,13 +127,19 @@ impl TypeBuilder {
                     clean_type_docs(&mut item.attrs);
                     let name = item.ident.to_string();
                     if let Some(described) = self.objects.get(&name) {
-                        rename(&mut item.attrs, &name, described);
+                        if is_untagged(&item.attrs) && newtype_variants(item) && described.schema.get("oneOf").is_some()
+                        {
+                            one_of_impls.push(one_of_schema(item, &name, described)?);
+                        } else {
+                            rename(&mut item.attrs, &name, described);
+                        }
                     }
                 }
                 _ => {}
             }
         }
         file.items.extend(twins);
+        file.items.extend(one_of_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
         if !defaults.is_empty() {
             file.items.push(syn::parse_quote! {
@@ -144,6 +151,61 @@ impl TypeBuilder {
         }
         Ok(file.into_token_stream())
     }
+}
+
+/// Whether every variant holds exactly one value (`Name(Name)`), as typify writes the
+/// alternatives of a name-or-id.
+fn newtype_variants(item: &syn::ItemEnum) -> bool {
+    item.variants.iter().all(|v| matches!(&v.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1))
+}
+
+fn is_untagged(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("untagged"))
+}
+
+/// For an enum the spec writes as a `oneOf` and typify makes untagged: the derived schema would
+/// be an `anyOf` (which dropshot refuses for a parameter, and which is not what the spec says), so
+/// the derive is dropped and the schema is the spec's own `oneOf`, its references replaced by the
+/// variants' schemas (`one_of_schema` in the runtime crate).
+fn one_of_schema(item: &mut syn::ItemEnum, rust_name: &str, described: &Described) -> Result<syn::Item, Error> {
+    for attr in &mut item.attrs {
+        if attr.path().is_ident("derive") {
+            let derived = attr
+                .parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+                .map_err(|e| Error::Internal(format!("typify's derive: {e}")))?;
+            let kept = derived.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    item.attrs.retain(|a| !a.path().is_ident("schemars"));
+    let mut alternatives = Vec::new();
+    for variant in &mut item.variants {
+        variant.attrs.retain(|a| !a.path().is_ident("schemars"));
+        for field in &variant.fields {
+            alternatives.push(field.ty.clone());
+        }
+    }
+    let spec_alternatives = described.schema["oneOf"].as_array().map_or(0, Vec::len);
+    if alternatives.len() != spec_alternatives {
+        return Err(Error::Internal(format!(
+            "{rust_name}: typify made {} variants of a oneOf of {spec_alternatives}",
+            alternatives.len()
+        )));
+    }
+    let ident = &item.ident;
+    let name = described.spec_name.clone().unwrap_or_else(|| rust_name.to_string());
+    let json = serde_json::to_string(&described.schema).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(syn::parse_quote! {
+        impl schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::string::String {
+                #name.to_string()
+            }
+            fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                let variants = ::std::vec::Vec::from([#( generator.subschema_for::<#alternatives>() ),*]);
+                support::one_of_schema(#json, variants)
+            }
+        }
+    })
 }
 
 /// Makes raw identifiers of words that later editions reserve: typify writes `schemars::gen`, and

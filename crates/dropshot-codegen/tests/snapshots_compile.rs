@@ -8,6 +8,9 @@ mod fixed_statuses;
 #[path = "snapshots/output/keywords_and_patterns.rs"]
 mod keywords_and_patterns;
 #[rustfmt::skip]
+#[path = "snapshots/output/name_or_id.rs"]
+mod name_or_id;
+#[rustfmt::skip]
 #[path = "snapshots/output/operation_metadata.rs"]
 mod operation_metadata;
 #[rustfmt::skip]
@@ -34,6 +37,9 @@ fn every_snapshot_builds_a_valid_api() {
     if let Err(e) = keywords_and_patterns::keywords_and_patterns_api_mod::stub_api_description() {
         panic!("keywords_and_patterns: {e}");
     }
+    if let Err(e) = name_or_id::name_or_id_parameters_api_mod::stub_api_description() {
+        panic!("name_or_id: {e}");
+    }
     if let Err(e) = operation_metadata::operation_metadata_api_mod::stub_api_description() {
         panic!("operation_metadata: {e}");
     }
@@ -52,4 +58,24 @@ fn every_snapshot_builds_a_valid_api() {
     if let Err(e) = websockets::web_sockets_api_mod::stub_api_description() {
         panic!("websockets: {e}");
     }
+}
+
+/// A name-or-id parameter: dropshot registers it (a `oneOf` of scalars), serves it as the spec's
+/// `oneOf`, and reads either alternative from a path segment.
+#[test]
+fn a_name_or_id_parameter_is_a_one_of_that_reads_either_alternative() {
+    let api = name_or_id::name_or_id_parameters_api_mod::stub_api_description().expect("a valid API");
+    let document = api.openapi("name or id", dropshot::semver::Version::new(1, 0, 0)).json().expect("a document");
+    let parameter = &document["paths"]["/projects/{project}"]["get"]["parameters"][0];
+    assert_eq!(parameter["schema"]["$ref"], "#/components/schemas/NameOrId", "{parameter}");
+    let alternatives = document["components"]["schemas"]["NameOrId"]["oneOf"].as_array().expect("a oneOf");
+    let titles: Vec<&str> = alternatives.iter().map(|a| a["title"].as_str().unwrap_or_default()).collect();
+    assert_eq!(titles, ["id", "name"]);
+    assert_eq!(alternatives[1]["allOf"][0]["type"], "string", "{alternatives:?}");
+
+    let read = |segment: &str| -> name_or_id::NameOrId {
+        serde_json::from_value(serde_json::Value::String(segment.to_string())).expect("either alternative")
+    };
+    assert!(matches!(read("0b6f0bc6-1c8f-4c9e-8d5c-0a3f9f6f2f11"), name_or_id::NameOrId::Id(_)));
+    assert!(matches!(read("my-project"), name_or_id::NameOrId::Name(_)));
 }

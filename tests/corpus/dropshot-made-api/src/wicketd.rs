@@ -758,7 +758,7 @@ impl ::std::convert::TryFrom<::std::string::String> for IgnitionCommand {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum IpNet {
     V4(Ipv4Net),
@@ -782,7 +782,7 @@ impl ::std::convert::From<Ipv6Net> for IpNet {
         Self::V6(value)
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(untagged)]
 pub enum IpRange {
     V4(Ipv4Range),
@@ -4076,6 +4076,40 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for IpNet {
+    fn schema_name() -> ::std::string::String {
+        "IpNet".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let variants = ::std::vec::Vec::from([
+            generator.subschema_for::<Ipv4Net>(),
+            generator.subschema_for::<Ipv6Net>(),
+        ]);
+        support::one_of_schema(
+            "{\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::IpNet\",\"version\":\"0.1.0\"},\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Net\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Net\"}]}]}",
+            variants,
+        )
+    }
+}
+impl schemars::JsonSchema for IpRange {
+    fn schema_name() -> ::std::string::String {
+        "IpRange".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let variants = ::std::vec::Vec::from([
+            generator.subschema_for::<Ipv4Range>(),
+            generator.subschema_for::<Ipv6Range>(),
+        ]);
+        support::one_of_schema(
+            "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
+            variants,
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what
