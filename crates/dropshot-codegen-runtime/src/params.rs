@@ -117,6 +117,54 @@ where
     }
 }
 
+/// The schema of a type the spec writes as a `oneOf` and typify makes an untagged enum of
+/// newtype variants, whose derived schema would be an `anyOf` (which dropshot refuses for a
+/// parameter). `spec` is the spec's schema as JSON text (the generator's copy, so it parses);
+/// `variants` are the schemas of the enum's variants, in the spec's order.
+///
+/// An alternative that names a type (`$ref`, or dropshot's `allOf` of one `$ref` beside a title)
+/// gets its variant's schema in place of the reference: the type may not be a definition of its
+/// own (typify makes a string newtype transparent, and schemars then describes its inner type).
+/// An alternative without references stays as the spec writes it; any other becomes its
+/// variant's schema with the spec's title and description.
+pub fn one_of_schema(spec: &str, variants: Vec<schemars::schema::Schema>) -> schemars::schema::Schema {
+    let mut spec: serde_json::Value = serde_json::from_str(spec).expect("the generator copies the spec's schema");
+    if let Some(alternatives) = spec.get_mut("oneOf").and_then(serde_json::Value::as_array_mut) {
+        for (alternative, variant) in alternatives.iter_mut().zip(variants) {
+            let variant = serde_json::to_value(variant).expect("a schema is JSON");
+            take_variant(alternative, variant);
+        }
+    }
+    serde_json::from_value(spec).expect("a JSON schema")
+}
+
+fn take_variant(alternative: &mut serde_json::Value, variant: serde_json::Value) {
+    let is_reference = |v: &serde_json::Value| v.get("$ref").is_some();
+    if is_reference(alternative) {
+        *alternative = variant;
+        return;
+    }
+    if let Some(all_of) = alternative.get_mut("allOf").and_then(serde_json::Value::as_array_mut)
+        && all_of.len() == 1
+        && is_reference(&all_of[0])
+    {
+        all_of[0] = variant;
+        return;
+    }
+    if !alternative.to_string().contains("\"$ref\"") {
+        return;
+    }
+    let mut replaced = variant;
+    if let Some(map) = replaced.as_object_mut() {
+        for key in ["title", "description"] {
+            if let Some(value) = alternative.get(key) {
+                map.insert(key.to_string(), value.clone());
+            }
+        }
+    }
+    *alternative = replaced;
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::rejection::violations_of;
@@ -208,52 +256,4 @@ mod tests {
         assert_eq!(alternatives[2], serde_json::json!({"type": "integer"}));
         assert_eq!(alternatives[3], serde_json::json!({"type": "object", "description": "nested"}));
     }
-}
-
-/// The schema of a type the spec writes as a `oneOf` and typify makes an untagged enum of
-/// newtype variants, whose derived schema would be an `anyOf` (which dropshot refuses for a
-/// parameter). `spec` is the spec's schema as JSON text (the generator's copy, so it parses);
-/// `variants` are the schemas of the enum's variants, in the spec's order.
-///
-/// An alternative that names a type (`$ref`, or dropshot's `allOf` of one `$ref` beside a title)
-/// gets its variant's schema in place of the reference: the type may not be a definition of its
-/// own (typify makes a string newtype transparent, and schemars then describes its inner type).
-/// An alternative without references stays as the spec writes it; any other becomes its
-/// variant's schema with the spec's title and description.
-pub fn one_of_schema(spec: &str, variants: Vec<schemars::schema::Schema>) -> schemars::schema::Schema {
-    let mut spec: serde_json::Value = serde_json::from_str(spec).expect("the generator copies the spec's schema");
-    if let Some(alternatives) = spec.get_mut("oneOf").and_then(serde_json::Value::as_array_mut) {
-        for (alternative, variant) in alternatives.iter_mut().zip(variants) {
-            let variant = serde_json::to_value(variant).expect("a schema is JSON");
-            take_variant(alternative, variant);
-        }
-    }
-    serde_json::from_value(spec).expect("a JSON schema")
-}
-
-fn take_variant(alternative: &mut serde_json::Value, variant: serde_json::Value) {
-    let is_reference = |v: &serde_json::Value| v.get("$ref").is_some();
-    if is_reference(alternative) {
-        *alternative = variant;
-        return;
-    }
-    if let Some(all_of) = alternative.get_mut("allOf").and_then(serde_json::Value::as_array_mut)
-        && all_of.len() == 1
-        && is_reference(&all_of[0])
-    {
-        all_of[0] = variant;
-        return;
-    }
-    if !alternative.to_string().contains("\"$ref\"") {
-        return;
-    }
-    let mut replaced = variant;
-    if let Some(map) = replaced.as_object_mut() {
-        for key in ["title", "description"] {
-            if let Some(value) = alternative.get(key) {
-                map.insert(key.to_string(), value.clone());
-            }
-        }
-    }
-    *alternative = replaced;
 }
