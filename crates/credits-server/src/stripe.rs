@@ -130,7 +130,6 @@ impl Stripe {
             refunds.extend(page.data.into_iter().map(|r| RefundFacts {
                 id: r.id.to_string(),
                 amount: r.amount,
-                created: r.created,
                 status: r.status.unwrap_or_default(),
             }));
             if !page.has_more || after.is_none() {
@@ -247,8 +246,6 @@ pub struct RefundFacts {
     pub id: String,
     /// Refunded, in minor units.
     pub amount: i64,
-    /// When Stripe created it (Unix seconds).
-    pub created: i64,
     /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
     pub status: String,
 }

@@ -63,7 +63,7 @@ async fn purchase_of_charge(store: &Store, stripe: &Stripe, charge_id: &str) -> 
 }
 
 /// `charge.refunded`: one negative `refund` entry per Stripe refund of the charge. Each entry is
-/// computed from the cumulative amount refunded up to it (refunds in the order Stripe made them),
+/// computed from the cumulative amount refunded up to it (refunds in the order Stripe lists them),
 /// minus what the refunds before it took, so the refunds of a charge never take back more than
 /// it granted. Refunds that failed or were canceled take nothing.
 pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<(), Error> {
@@ -73,7 +73,9 @@ pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<
     };
     let mut refunds = stripe.refunds_of_charge(charge_id).await?;
     refunds.retain(|r| r.status != "failed" && r.status != "canceled");
-    refunds.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    // Stripe lists newest first, in the order it made them (its `created` is only seconds, so
+    // two refunds in one second could not be told apart by it): oldest first is the reverse.
+    refunds.reverse();
     let (mut refunded, mut taken) = (0, 0);
     for refund in refunds {
         refunded += refund.amount;

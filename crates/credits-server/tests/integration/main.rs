@@ -34,4 +34,5 @@ mod helpers;
 mod input_rules;
 mod migrations;
 mod modules;
+mod money;
 mod purchase;
