@@ -318,8 +318,8 @@ pub mod types {
         pub has_receipt: bool,
         ///Transaction ID
         pub id: ::uuid::Uuid,
-        ///Stripe's receipt for the payment behind it (purchases and refunds of a charge with a receipt), else null
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Stripe's receipt for the payment behind it (an https URL: purchases and refunds of a charge with a receipt), else null
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receipt_url: ::std::option::Option<::std::string::String>,
         pub transaction_type: CreditTransactionType,
     }
@@ -996,7 +996,7 @@ pub mod types {
                     description: Ok(Default::default()),
                     has_receipt: Err("no value supplied for has_receipt".to_string()),
                     id: Err("no value supplied for id".to_string()),
-                    receipt_url: Err("no value supplied for receipt_url".to_string()),
+                    receipt_url: Ok(Default::default()),
                     transaction_type: Err(
                         "no value supplied for transaction_type".to_string(),
                     ),
