@@ -20,6 +20,8 @@ pub struct Reconciliation {
     pub paid_here: usize,
     /// Credited by this run.
     pub fulfilled: usize,
+    /// Credited before this run (or meanwhile, by a webhook or a returning buyer).
+    pub already: usize,
 }
 
 impl std::fmt::Display for Reconciliation {
@@ -30,10 +32,7 @@ impl std::fmt::Display for Reconciliation {
         write!(
             f,
             "{} session(s) listed, {} paid here, {} fulfilled by this run, {} already fulfilled",
-            self.listed,
-            self.paid_here,
-            self.fulfilled,
-            self.paid_here - self.fulfilled
+            self.listed, self.paid_here, self.fulfilled, self.already
         )
     }
 }
@@ -51,6 +50,7 @@ pub async fn reconcile(store: &Store, stripe: &Stripe, since: i64) -> Result<Rec
         let Some(terms) = store.session_terms(&session_id).await? else { continue };
         report.paid_here += 1;
         if terms.fulfilled {
+            report.already += 1;
             continue;
         }
         match fulfil(store, stripe, &session_id).await? {
@@ -63,7 +63,7 @@ pub async fn reconcile(store: &Store, stripe: &Stripe, since: i64) -> Result<Rec
                 report.lines.push(format!("{session_id}: paid for nothing at its bundle price; left for a person"))
             }
             // Fulfilled meanwhile by a webhook delivery or a returning buyer: nothing done here.
-            Fulfilment::Granted(false) | Fulfilment::AlreadyFulfilled => {}
+            Fulfilment::Granted(false) | Fulfilment::AlreadyFulfilled => report.already += 1,
             Fulfilment::NotPaid(_) | Fulfilment::Unknown => {}
         }
     }
