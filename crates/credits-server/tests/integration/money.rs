@@ -190,6 +190,39 @@ async fn a_refund_after_spending_leaves_a_negative_balance(db: Db) {
     client.create_checkout_session().org(&org).body(request(1)).send().await.expect("an org in debt may still buy");
 }
 
+/// A refund finds the purchase it reverses however that was recorded: a purchase whose webhook
+/// was lost is fulfilled first, then refunded; a purchase recorded without its payment intent
+/// (credited before payment intents were kept) is found by asking Stripe.
+async fn a_refund_finds_its_purchase(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, client) = buyer(&app).await;
+    app.fake.set_retry_policy(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+    app.fake.set_webhooks_down(true);
+    let missed = pay(&app, &client, &org, 3).await;
+    app.fake.wait_for_deliveries(Duration::from_secs(30)).await.unwrap();
+    app.fake.set_webhooks_down(false);
+    let (charge, _) = charge_of(&app, &missed).await;
+    refund(&app, &charge, BUNDLE_CENTS).await;
+    settle_resent(&app).await;
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Purchase).await, vec![300]);
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-100]);
+
+    let older = pay(&app, &client, &org, 1).await;
+    settle_resent(&app).await;
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query(&format!("UPDATE checkout_sessions SET payment_intent_id = NULL WHERE id = '{older}'"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (charge, _) = charge_of(&app, &older).await;
+    refund(&app, &charge, BUNDLE_CENTS).await;
+    settle_resent(&app).await;
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-100, -100]);
+    assert_eq!(balance(&client, &org).await, 200);
+    assert_ledger_matches(&app, &org, 200).await;
+}
+
 /// Ids of the events of `event_type` emitted so far.
 fn events_of(app: &TestApp, event_type: &str) -> Vec<String> {
     app.fake
@@ -354,6 +387,7 @@ crate::on_both_databases!(
     refunds_and_disputes_move_the_balance_once,
     partial_refunds_add_up_to_the_grant,
     a_refund_after_spending_leaves_a_negative_balance,
+    a_refund_finds_its_purchase,
     a_dispute_closed_before_it_was_opened_ends_even,
     the_buyers_return_fulfils_once,
     the_return_and_the_webhook_race,
