@@ -314,10 +314,13 @@ pub mod types {
         ///What the transaction was for
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        ///Whether a payment receipt exists for it
+        ///Whether Stripe holds a receipt for the payment behind it (its charge has a receipt URL)
         pub has_receipt: bool,
         ///Transaction ID
         pub id: ::uuid::Uuid,
+        ///Stripe's receipt for the payment behind it (an https URL: purchases and refunds of a charge with a receipt), else null
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub receipt_url: ::std::option::Option<::std::string::String>,
         pub transaction_type: CreditTransactionType,
     }
     impl CreditTransaction {
@@ -355,6 +358,10 @@ pub mod types {
         SignupAllocation,
         #[serde(rename = "refund")]
         Refund,
+        #[serde(rename = "dispute")]
+        Dispute,
+        #[serde(rename = "dispute_reversal")]
+        DisputeReversal,
         #[serde(rename = "admin_adjustment")]
         AdminAdjustment,
         #[serde(rename = "web_search")]
@@ -371,6 +378,8 @@ pub mod types {
                 Self::Storage => f.write_str("storage"),
                 Self::SignupAllocation => f.write_str("signup_allocation"),
                 Self::Refund => f.write_str("refund"),
+                Self::Dispute => f.write_str("dispute"),
+                Self::DisputeReversal => f.write_str("dispute_reversal"),
                 Self::AdminAdjustment => f.write_str("admin_adjustment"),
                 Self::WebSearch => f.write_str("web_search"),
             }
@@ -390,6 +399,8 @@ pub mod types {
                 "storage" => Ok(Self::Storage),
                 "signup_allocation" => Ok(Self::SignupAllocation),
                 "refund" => Ok(Self::Refund),
+                "dispute" => Ok(Self::Dispute),
+                "dispute_reversal" => Ok(Self::DisputeReversal),
                 "admin_adjustment" => Ok(Self::AdminAdjustment),
                 "web_search" => Ok(Self::WebSearch),
                 _ => Err("invalid value".into()),
@@ -968,6 +979,10 @@ pub mod types {
             >,
             has_receipt: ::std::result::Result<bool, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            receipt_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             transaction_type: ::std::result::Result<
                 super::CreditTransactionType,
                 ::std::string::String,
@@ -981,6 +996,7 @@ pub mod types {
                     description: Ok(Default::default()),
                     has_receipt: Err("no value supplied for has_receipt".to_string()),
                     id: Err("no value supplied for id".to_string()),
+                    receipt_url: Ok(Default::default()),
                     transaction_type: Err(
                         "no value supplied for transaction_type".to_string(),
                     ),
@@ -1046,6 +1062,18 @@ pub mod types {
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            pub fn receipt_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receipt_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receipt_url: {e}")
+                    });
+                self
+            }
             pub fn transaction_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::CreditTransactionType>,
@@ -1072,6 +1100,7 @@ pub mod types {
                     description: value.description?,
                     has_receipt: value.has_receipt?,
                     id: value.id?,
+                    receipt_url: value.receipt_url?,
                     transaction_type: value.transaction_type?,
                 })
             }
@@ -1084,6 +1113,7 @@ pub mod types {
                     description: Ok(value.description),
                     has_receipt: Ok(value.has_receipt),
                     id: Ok(value.id),
+                    receipt_url: Ok(value.receipt_url),
                     transaction_type: Ok(value.transaction_type),
                 }
             }
@@ -1389,7 +1419,7 @@ let response = client.list_credit_transactions()
     }
     /**Receive Stripe webhook
 
-Receives Stripe events and fulfils purchases: a paid checkout session grants its credits exactly once, counted from the line items Stripe reports (fetched from Stripe, hence 502 and 504). Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
+Receives Stripe events. A paid checkout session grants its credits exactly once, counted from the line items Stripe reports; a refund (`charge.refunded`) takes back credits in proportion to the amount refunded, once per Stripe refund; a dispute (`charge.dispute.*`) holds back the disputed credits and gives them back when Stripe closes it won. What decides money is fetched from Stripe, hence 502 and 504. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
 
 Sends a `POST` request to `/api/v1/webhooks/stripe`
 

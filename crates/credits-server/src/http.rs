@@ -158,6 +158,7 @@ fn transaction(entry: LedgerEntry) -> Result<CreditTransaction, Error> {
             .parse()
             .map_err(|_| Error::Internal(format!("unknown transaction type {:?}", entry.transaction_type)))?,
         description: entry.description,
-        has_receipt: entry.has_receipt,
+        has_receipt: entry.receipt_url.is_some(),
+        receipt_url: entry.receipt_url,
     })
 }

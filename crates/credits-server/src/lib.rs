@@ -7,7 +7,8 @@
 //! The layers, each calling only the ones below it:
 //! - `edge`: what clients connect to; rate limiting, then dropshot on a loopback port;
 //! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
-//! - the domain: `access` (who may call), `purchase` (buying credits: checkout and fulfilment),
+//! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
+//!   reconciliation, refunds and disputes),
 //!   `credits` (reading the balance and the ledger);
 //! - the adapters: `store` (the database, one file per table) and `stripe`;
 //! - shared leaves: `model` (the nouns), `error`, `config`, `hash`.
@@ -34,6 +35,7 @@ use dropshot::{ConfigDropshot, ServerBuilder};
 pub use config::{BundlePrice, Config, Secret, StripeConfig};
 pub use http::api;
 pub use model::Role;
+pub use purchase::{Reconciliation, ReturnChecks, reconcile};
 pub use store::Store;
 
 /// What the handlers share.
@@ -44,6 +46,8 @@ pub struct ServerContext {
     pub store: Store,
     /// The Stripe adapter.
     pub stripe: stripe::Stripe,
+    /// When returning buyers' sessions were last checked at Stripe (this instance only).
+    pub return_checks: ReturnChecks,
 }
 
 /// A running server: the edge clients talk to, and dropshot behind it.
@@ -77,7 +81,7 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let limiter = edge::RateLimiter::new(config.rate_limit_per_minute);
     let bind = config.bind;
     let log_level = config.http_log_level.clone();
-    let context = Arc::new(ServerContext { config, store, stripe });
+    let context = Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default() });
     let log = dropshot::ConfigLogging::StderrTerminal { level: log_level }
         .to_logger("credits-server")
         .map_err(|e| anyhow::anyhow!("logger: {e}"))?;

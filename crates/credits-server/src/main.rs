@@ -1,5 +1,6 @@
 //! `credits-server`: parses flags (each with an environment variable) into a `Config` and runs
-//! `serve`, or one of the `admin` commands against the same database.
+//! `serve`, or one of the `admin` commands against the same database (`admin reconcile` also
+//! against the same Stripe account, with `serve`'s Stripe flags).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -33,6 +34,41 @@ struct DatabaseArgs {
     database_url: String,
 }
 
+/// How to reach Stripe: shared by `serve` and `admin reconcile`.
+#[derive(Args)]
+struct StripeArgs {
+    /// Stripe secret key (`sk_test_...` or `sk_live_...`).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    stripe_secret_key: String,
+    /// Stripe's API base URL (a test double's, in tests and the demo).
+    #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com/")]
+    stripe_api_base: String,
+    /// Seconds to wait for Stripe before answering 504.
+    #[arg(long, env = "CREDITS_STRIPE_TIMEOUT_SECS", default_value_t = 10)]
+    stripe_timeout_secs: u64,
+}
+
+impl StripeArgs {
+    /// The adapter's configuration, with the webhook's signing secret (which only `serve` uses).
+    fn config(self, webhook_secret: Secret) -> anyhow::Result<StripeConfig> {
+        if !self.stripe_secret_key.starts_with("sk_") && !self.stripe_secret_key.starts_with("rk_") {
+            bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
+        }
+        let api_base = if self.stripe_api_base.ends_with('/') {
+            self.stripe_api_base
+        } else {
+            format!("{}/", self.stripe_api_base)
+        };
+        url::Url::parse(&api_base).with_context(|| format!("--stripe-api-base {api_base:?} is not a URL"))?;
+        Ok(StripeConfig {
+            secret_key: Secret::new(self.stripe_secret_key),
+            api_base,
+            webhook_secret,
+            deadline: Duration::from_secs(self.stripe_timeout_secs.max(1)),
+        })
+    }
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
@@ -40,18 +76,11 @@ struct ServeArgs {
     bind: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
-    /// Stripe secret key (`sk_test_...` or `sk_live_...`).
-    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    stripe_secret_key: String,
-    /// Stripe's API base URL (a test double's, in tests and the demo).
-    #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com/")]
-    stripe_api_base: String,
+    #[command(flatten)]
+    stripe: StripeArgs,
     /// Signing secret of the webhook endpoint (`whsec_...`).
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     stripe_webhook_secret: String,
-    /// Seconds to wait for Stripe before answering 504.
-    #[arg(long, env = "CREDITS_STRIPE_TIMEOUT_SECS", default_value_t = 10)]
-    stripe_timeout_secs: u64,
     /// The Stripe Price ID of one credit bundle (or give --bundle-unit-amount).
     #[arg(long, env = "CREDITS_BUNDLE_PRICE_ID", conflicts_with = "bundle_unit_amount")]
     bundle_price_id: Option<String>,
@@ -124,6 +153,17 @@ enum AdminCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Fulfil paid Checkout Sessions created recently whose webhook was missed; safe while
+    /// servers run, and a second run changes nothing.
+    Reconcile {
+        /// How far back to list sessions (`72h`, `7days`, `30m`).
+        #[arg(long, default_value = "72h", value_parser = humantime::parse_duration)]
+        since: Duration,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        stripe: StripeArgs,
+    },
 }
 
 #[tokio::main]
@@ -169,12 +209,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if !args.stripe_webhook_secret.starts_with("whsec_") {
         bail!("--stripe-webhook-secret must be a webhook signing secret (whsec_...)");
     }
-    if !args.stripe_secret_key.starts_with("sk_") && !args.stripe_secret_key.starts_with("rk_") {
-        bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
-    }
-    let api_base =
-        if args.stripe_api_base.ends_with('/') { args.stripe_api_base } else { format!("{}/", args.stripe_api_base) };
-    url::Url::parse(&api_base).with_context(|| format!("--stripe-api-base {api_base:?} is not a URL"))?;
+    let stripe = args.stripe.config(Secret::new(args.stripe_webhook_secret))?;
     let min_client_version = args
         .min_client_version
         .map(|v| {
@@ -192,12 +227,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     Ok(Config {
         bind: args.bind,
         database_url: args.database.database_url,
-        stripe: StripeConfig {
-            secret_key: Secret::new(args.stripe_secret_key),
-            api_base,
-            webhook_secret: Secret::new(args.stripe_webhook_secret),
-            deadline: Duration::from_secs(args.stripe_timeout_secs.max(1)),
-        },
+        stripe,
         bundle_price,
         credits_per_bundle: args.credits_per_bundle,
         min_client_version,
@@ -255,6 +285,16 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
             store.grant(&org, amount, &reason).await?;
             println!("granted {amount} credits to {}; balance {}", org.slug, store.balance(&org).await?);
+        }
+        AdminCommand::Reconcile { since, database, stripe } => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+            let from = now.saturating_sub(since).as_secs() as i64;
+            // Reconciliation reads from Stripe and never receives webhooks: no signing secret.
+            let stripe = credits_server::stripe::Stripe::new(stripe.config(Secret::new(""))?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::connect(&database.database_url).await?;
+            let report = credits_server::reconcile(&store, &stripe, from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{report}");
         }
         AdminCommand::ListOrgs { database } => {
             let store = Store::connect(&database.database_url).await?;

@@ -2,17 +2,23 @@
 //!
 //! It creates Checkout Sessions (with an idempotency key of its own, the org as
 //! `client_reference_id`, the org and bundle count in `metadata`) and reads back what a session
-//! sold. Failures become 502 (Stripe said no, or said something unreadable) or 504 (no answer in
+//! sold, the charge behind it, the charge's refunds, a dispute, and the sessions created since a
+//! moment (for reconciliation). Lists are read page by page to their end. Failures become 502 (Stripe said no, or said something unreadable) or 504 (no answer in
 //! time); the server knows nothing else about where Stripe is.
 
 use std::collections::HashMap;
 
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData, ProductData,
-    RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    ListCheckoutSession, ProductData, RetrieveCheckoutSession,
 };
-use stripe_shared::{CheckoutSession, CheckoutSessionMode};
+use stripe_core::charge::RetrieveCharge;
+use stripe_core::dispute::RetrieveDispute;
+use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_core::refund::ListRefund;
+use stripe_shared::{CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, DisputeStatus};
+use stripe_types::{Expandable, RangeQueryTs};
 
 use crate::config::{BundlePrice, StripeConfig};
 use crate::error::Error;
@@ -91,6 +97,89 @@ impl Stripe {
         self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await
     }
 
+    /// The charge behind a payment intent (its latest), with its receipt; `None` while the intent
+    /// has none.
+    pub async fn charge_of_payment_intent(&self, payment_intent_id: &str) -> Result<Option<ChargeFacts>, Error> {
+        let request = RetrievePaymentIntent::new(payment_intent_id).expand(vec!["latest_charge".to_string()]);
+        let intent = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        match intent.latest_charge {
+            None => Ok(None),
+            Some(Expandable::Object(charge)) => Ok(Some(ChargeFacts::from(*charge))),
+            Some(Expandable::Id(id)) => self.charge(id.as_str()).await.map(Some),
+        }
+    }
+
+    /// A charge as Stripe has it now.
+    pub async fn charge(&self, id: &str) -> Result<ChargeFacts, Error> {
+        let request = RetrieveCharge::new(id);
+        let charge = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        Ok(ChargeFacts::from(charge))
+    }
+
+    /// Every refund of a charge, whatever its status.
+    pub async fn refunds_of_charge(&self, charge_id: &str) -> Result<Vec<RefundFacts>, Error> {
+        let mut refunds = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut request = ListRefund::new().charge(charge_id).limit(PAGE);
+            if let Some(after) = &after {
+                request = request.starting_after(after.clone());
+            }
+            let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+            after = page.data.last().map(|r| r.id.to_string());
+            refunds.extend(page.data.into_iter().map(|r| RefundFacts {
+                id: r.id.to_string(),
+                amount: r.amount,
+                status: r.status.unwrap_or_default(),
+            }));
+            if !page.has_more || after.is_none() {
+                return Ok(refunds);
+            }
+        }
+    }
+
+    /// A dispute as Stripe has it now.
+    pub async fn dispute(&self, id: &str) -> Result<DisputeFacts, Error> {
+        let request = RetrieveDispute::new(id);
+        let dispute = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        Ok(DisputeFacts {
+            id: dispute.id.to_string(),
+            charge_id: dispute.charge.id().to_string(),
+            amount: dispute.amount,
+            status: dispute.status,
+        })
+    }
+
+    /// The id of the Checkout Session that created a payment intent, if any.
+    pub async fn session_of_payment_intent(&self, payment_intent_id: &str) -> Result<Option<String>, Error> {
+        let request = ListCheckoutSession::new().payment_intent(payment_intent_id).limit(1);
+        let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        Ok(page.data.first().map(|s| s.id.to_string()))
+    }
+
+    /// Every Checkout Session created at or after `since` (Unix seconds), newest first: its id and
+    /// whether it is paid.
+    pub async fn sessions_created_since(&self, since: i64) -> Result<Vec<(String, bool)>, Error> {
+        let mut sessions = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut request = ListCheckoutSession::new().created(RangeQueryTs::gte(since)).limit(PAGE);
+            if let Some(after) = &after {
+                request = request.starting_after(after.clone());
+            }
+            let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+            after = page.data.last().map(|s| s.id.to_string());
+            sessions.extend(
+                page.data
+                    .into_iter()
+                    .map(|s| (s.id.to_string(), s.payment_status == CheckoutSessionPaymentStatus::Paid)),
+            );
+            if !page.has_more || after.is_none() {
+                return Ok(sessions);
+            }
+        }
+    }
+
     /// Sends, and again while the failure is worth retrying, until the deadline: 504 if it passes,
     /// 502 if Stripe keeps failing or refuses.
     async fn within_deadline<T, F, Fut>(&self, retry: Retry, send: F) -> Result<T, Error>
@@ -121,6 +210,57 @@ impl Stripe {
         };
         tokio::time::timeout(self.config.deadline, attempts).await.unwrap_or(Err(Error::StripeTimeout))
     }
+}
+
+/// Items per page of a Stripe list (its maximum).
+const PAGE: i64 = 100;
+
+/// What this server reads of a charge.
+#[derive(Debug, Clone)]
+pub struct ChargeFacts {
+    /// `ch_...`.
+    pub id: String,
+    /// What was charged, in minor units.
+    pub amount: i64,
+    /// The payment intent that made it.
+    pub payment_intent_id: Option<String>,
+    /// Stripe's receipt page, when it made one.
+    pub receipt_url: Option<String>,
+}
+
+impl From<stripe_shared::Charge> for ChargeFacts {
+    fn from(charge: stripe_shared::Charge) -> Self {
+        ChargeFacts {
+            id: charge.id.to_string(),
+            amount: charge.amount,
+            payment_intent_id: charge.payment_intent.as_ref().map(|pi| pi.id().to_string()),
+            receipt_url: charge.receipt_url,
+        }
+    }
+}
+
+/// What this server reads of a refund.
+#[derive(Debug, Clone)]
+pub struct RefundFacts {
+    /// `re_...`.
+    pub id: String,
+    /// Refunded, in minor units.
+    pub amount: i64,
+    /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
+    pub status: String,
+}
+
+/// What this server reads of a dispute.
+#[derive(Debug, Clone)]
+pub struct DisputeFacts {
+    /// `dp_...`.
+    pub id: String,
+    /// The disputed charge.
+    pub charge_id: String,
+    /// Disputed, in minor units.
+    pub amount: i64,
+    /// Where the dispute stands.
+    pub status: DisputeStatus,
 }
 
 /// Which failures a call retries (with the same idempotency key).

@@ -10,6 +10,7 @@ use crate::ServerContext;
 use crate::access::Access;
 use crate::error::Error;
 use crate::hash::sha256_hex;
+use crate::model::SessionState;
 use crate::store::{IdempotencyClaim, NewSession, SessionRecord, new_stripe_key};
 
 /// What the buyer asks for (its shape already checked against the spec).
@@ -66,12 +67,17 @@ pub async fn create_checkout_session(
     outcome
 }
 
-/// One of the org's sessions, as the success page asks for it.
+/// One of the org's sessions, as the success page asks for it. While it is still open here, the
+/// buyer may be back from paying before the webhook: Stripe is asked (at most every few seconds
+/// per session) and a paid session is fulfilled before it is read (`docs/purchase.md`).
 pub async fn session(ctx: &ServerContext, access: &Access, session_id: &str) -> Result<SessionRecord, Error> {
-    ctx.store
-        .session(&access.org, session_id)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("Checkout session {session_id:?} not found")))
+    let not_found = || Error::NotFound(format!("Checkout session {session_id:?} not found"));
+    let session = ctx.store.session(&access.org, session_id).await?.ok_or_else(not_found)?;
+    if session.state != SessionState::OPEN {
+        return Ok(session);
+    }
+    super::refresh_on_return(ctx, session_id).await;
+    ctx.store.session(&access.org, session_id).await?.ok_or_else(not_found)
 }
 
 /// The one rule on redirect URLs that the spec cannot state, since it is the deployment's: when

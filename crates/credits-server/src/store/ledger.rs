@@ -1,7 +1,8 @@
 //! The ledger: append-only (rows are inserted, never updated or deleted). Each org's balance is
 //! its sum, kept in `org_balances` by every write in the same transaction, so a balance is one
 //! row to read whatever the ledger's length. A checkout session credits the ledger at most once:
-//! the unique `checkout_session_id` decides.
+//! the unique `checkout_session_id` decides; an entry answering for a Stripe refund or dispute is
+//! written at most once: the unique `source_key` decides.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -30,23 +31,59 @@ pub struct LedgerEntry {
     pub transaction_type: String,
     /// For people.
     pub description: Option<String>,
-    /// Whether Stripe holds a receipt for it (a purchase).
-    pub has_receipt: bool,
+    /// Stripe's receipt for the charge behind it, when the charge has one.
+    pub receipt_url: Option<String>,
     /// When it was written.
     pub created_at: DateTime<Utc>,
+}
+
+/// What Stripe made for a paid session: its payment intent and charge, and the charge's receipt.
+#[derive(Debug, Clone, Default)]
+pub struct Payment {
+    /// `pi_...`, when the session had one.
+    pub payment_intent_id: Option<String>,
+    /// `ch_...`, the payment intent's charge.
+    pub charge_id: Option<String>,
+    /// The charge's receipt page, when Stripe made one.
+    pub receipt_url: Option<String>,
+}
+
+/// An entry answering for one Stripe object (a refund, a dispute, a dispute won).
+pub struct SourcedEntry<'a> {
+    /// The org whose balance changes.
+    pub org_id: &'a str,
+    /// Credits added (positive) or removed (negative).
+    pub amount: i64,
+    /// The API's transaction type (`refund`, `dispute`, `dispute_reversal`).
+    pub transaction_type: &'a str,
+    /// For people.
+    pub description: String,
+    /// What makes it unique: `refund:re_...`, `dispute:dp_...`, `dispute_reversal:dp_...`.
+    pub source_key: String,
+    /// Stripe's receipt for the charge, shown with the entry.
+    pub receipt_url: Option<&'a str>,
 }
 
 impl Store {
     /// Credits a paid session, once: the ledger's unique `checkout_session_id` decides which of
     /// several concurrent deliveries inserts. In the same transaction the session becomes paid
-    /// and fulfilled, with what Stripe sold. Returns whether this call granted the credits.
-    pub async fn fulfil(&self, session_id: &str, org_id: &str, bundles: i64, credits: i64) -> Result<bool> {
+    /// and fulfilled, with what Stripe sold and the payment behind it. Returns whether this call
+    /// granted the credits.
+    pub async fn fulfil(
+        &self,
+        session_id: &str,
+        org_id: &str,
+        bundles: i64,
+        credits: i64,
+        payment: &Payment,
+    ) -> Result<bool> {
         let at = Timestamp::now();
         let inserted = on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             let inserted = sqlx::query(
                 "INSERT INTO ledger (id, org_id, amount, transaction_type, description, checkout_session_id, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (checkout_session_id) DO NOTHING",
+                 created_at, receipt_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (checkout_session_id) DO NOTHING",
             )
             .bind(Uuid::new_v4().to_string())
             .bind(org_id)
@@ -55,6 +92,7 @@ impl Store {
             .bind(format!("{bundles} credit bundle(s) bought through Stripe Checkout"))
             .bind(session_id)
             .bind(at)
+            .bind(&payment.receipt_url)
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -64,16 +102,51 @@ impl Store {
             }
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, payment_status = $2, bundles = $3, credits = $4, \
-                 fulfilled_at = COALESCE(fulfilled_at, $5) WHERE id = $6",
+                 fulfilled_at = COALESCE(fulfilled_at, $5), payment_intent_id = $6, charge_id = $7, \
+                 receipt_url = $8 WHERE id = $9 AND fulfilled_at IS NULL",
             )
             .bind(SessionState::PAID.status.as_str())
             .bind(SessionState::PAID.payment.as_str())
             .bind(bundles)
             .bind(credits)
             .bind(at)
+            .bind(&payment.payment_intent_id)
+            .bind(&payment.charge_id)
+            .bind(&payment.receipt_url)
             .bind(session_id)
             .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
+            inserted
+        });
+        Ok(inserted)
+    }
+
+    /// Writes an entry answering for one Stripe object, once: the ledger's unique `source_key`
+    /// decides which of several concurrent deliveries inserts; the balance moves with it in the
+    /// same transaction. Returns whether this call wrote it.
+    pub async fn insert_sourced_entry(&self, entry: &SourcedEntry<'_>) -> Result<bool> {
+        let inserted = on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO ledger (id, org_id, amount, transaction_type, description, source_key, receipt_url, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_key) DO NOTHING",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(entry.org_id)
+            .bind(entry.amount)
+            .bind(entry.transaction_type)
+            .bind(&entry.description)
+            .bind(&entry.source_key)
+            .bind(entry.receipt_url)
+            .bind(Timestamp::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+            if inserted {
+                sqlx::query(ADD_TO_BALANCE).bind(entry.org_id).bind(entry.amount).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             inserted
         });
@@ -129,7 +202,7 @@ impl Store {
     /// The newest `limit` entries, of the given types (all when empty).
     pub async fn transactions(&self, org: &Org, limit: i64, types: &[String]) -> Result<Vec<LedgerEntry>> {
         let mut sql = String::from(
-            "SELECT id, amount, transaction_type, description, checkout_session_id, created_at FROM ledger \
+            "SELECT id, amount, transaction_type, description, receipt_url, created_at FROM ledger \
              WHERE org_id = $1",
         );
         if !types.is_empty() {
@@ -145,13 +218,12 @@ impl Store {
             let rows = query.bind(limit).fetch_all(pool).await?;
             rows.iter()
                 .map(|r| {
-                    let session: Option<String> = r.try_get(4)?;
                     Ok(LedgerEntry {
                         id: r.try_get(0)?,
                         amount: r.try_get(1)?,
                         transaction_type: r.try_get(2)?,
                         description: r.try_get(3)?,
-                        has_receipt: session.is_some(),
+                        receipt_url: r.try_get(4)?,
                         created_at: r.try_get::<Timestamp, _>(5)?.0,
                     })
                 })

@@ -31,7 +31,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, Connection};
 
 pub use idempotency::{IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
-pub use ledger::LedgerEntry;
+pub use ledger::{LedgerEntry, Payment, SourcedEntry};
 pub use sessions::{NewSession, SessionRecord, SessionTerms};
 pub use timestamp::Timestamp;
 

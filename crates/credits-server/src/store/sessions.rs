@@ -55,6 +55,8 @@ pub struct SessionTerms {
     pub credits_per_bundle: i64,
     /// Whether its credits were already granted.
     pub fulfilled: bool,
+    /// The credits granted, once fulfilled (what refunds and disputes take back from).
+    pub credits: i64,
 }
 
 fn state(status: &str, payment: &str) -> Result<SessionState> {
@@ -124,7 +126,7 @@ impl Store {
     pub async fn session_terms(&self, id: &str) -> Result<Option<SessionTerms>> {
         on_pool!(self, |pool| {
             let row = sqlx::query(
-                "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle, fulfilled_at \
+                "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle, fulfilled_at, credits \
                  FROM checkout_sessions WHERE id = $1",
             )
             .bind(id)
@@ -145,7 +147,19 @@ impl Store {
                 price,
                 credits_per_bundle: r.try_get(4)?,
                 fulfilled: fulfilled_at.is_some(),
+                credits: r.try_get(6)?,
             }))
+        })
+    }
+
+    /// The session this server recorded paying through `payment_intent_id` (known once fulfilled).
+    pub async fn session_by_payment_intent(&self, payment_intent_id: &str) -> Result<Option<String>> {
+        on_pool!(self, |pool| {
+            let row = sqlx::query("SELECT id FROM checkout_sessions WHERE payment_intent_id = $1")
+                .bind(payment_intent_id)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| r.try_get(0)).transpose().map_err(StoreError::from)
         })
     }
 

@@ -37,6 +37,7 @@ mod helpers;
 mod input_rules;
 mod migrations;
 mod modules;
+mod money;
 mod processes;
 mod purchase;
 mod stripe_calls;
