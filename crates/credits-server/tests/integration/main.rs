@@ -29,6 +29,7 @@ macro_rules! on_both_databases {
     };
 }
 
+mod access;
 mod errors;
 mod helpers;
 mod input_rules;
