@@ -36,3 +36,4 @@ mod input_rules;
 mod migrations;
 mod modules;
 mod purchase;
+mod safe_defaults;
