@@ -30,6 +30,7 @@ macro_rules! on_both_databases {
 }
 
 mod access;
+mod bounded_state;
 mod errors;
 mod helpers;
 mod input_rules;
