@@ -33,6 +33,7 @@ mod access;
 mod bounded_state;
 mod errors;
 mod helpers;
+mod hostile_input;
 mod input_rules;
 mod migrations;
 mod modules;
