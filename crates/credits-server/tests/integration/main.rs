@@ -30,6 +30,7 @@ macro_rules! on_both_databases {
 }
 
 mod access;
+mod admin_cli;
 mod bounded_state;
 mod errors;
 mod helpers;
