@@ -29,10 +29,6 @@ pub enum IdempotencyClaim {
     InFlight,
 }
 
-/// How long an idempotency key is remembered by default (Stripe's own rule); the deployment's
-/// `--idempotency-retention` sets it.
-pub const IDEMPOTENCY_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
-
 /// Whose key: the membership of the token that sent it.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyScope<'a> {

@@ -1,6 +1,7 @@
 //! Storage: SQLite (the embedded default) or PostgreSQL (several instances sharing one database).
 //!
-//! One file per table or aggregate: `orgs` (organisations, users, memberships), `tokens`,
+//! One file per table or aggregate: `orgs` (organisations), `tokens` (users, their memberships and
+//! the tokens bound to them),
 //! `sessions` (checkout sessions), `ledger` (the append-only ledger and the balance),
 //! `idempotency` (`Idempotency-Key` records), `events` (Stripe events handled). Each adds its
 //! queries to [`Store`].
@@ -30,7 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
-pub use idempotency::{ABANDONED_CLAIM_AFTER, IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, KeyScope, new_stripe_key};
+pub use idempotency::{ABANDONED_CLAIM_AFTER, IdempotencyClaim, KeyScope, new_stripe_key};
 pub use ledger::LedgerEntry;
 pub use sessions::{NewSession, SessionRecord, SessionTerms};
 pub use timestamp::Timestamp;
