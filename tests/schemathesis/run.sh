@@ -4,8 +4,8 @@
 # made with the admin CLI, the spec *file* as the contract.
 #
 # Every phase (examples, coverage, fuzzing, stateful) and every check run, with schemathesis'
-# default expected statuses (settings in schemathesis.toml). The server is started without
-# `--allowed-redirect-origins`, so any redirect URL the spec's pattern allows is accepted, as
+# default expected statuses (settings in schemathesis.toml). The server is started with
+# `--allow-any-redirect-origin`, so any redirect URL the spec's pattern allows is accepted, as
 # `positive_data_acceptance` requires. hooks.py signs the generated webhook events with the
 # secret below, so the webhook's own handling is fuzzed rather than its signature check alone.
 #
@@ -62,7 +62,7 @@ env -u CREDITS_ALLOWED_REDIRECT_ORIGINS -u CREDITS_MIN_CLIENT_VERSION -u CREDITS
   "$bin/credits-server" serve --bind "127.0.0.1:$server_port" \
   --stripe-secret-key sk_test_schemathesis --stripe-api-base "http://127.0.0.1:$stripe_port/" \
   --stripe-webhook-secret "$secret" --bundle-unit-amount 500 --credits-per-bundle 100 \
-  --rate-limit-per-minute 1000000 --log-level warn >"$work/server.log" 2>&1 &
+  --rate-limit-per-minute 1000000 --allow-any-redirect-origin --log-level warn >"$work/server.log" 2>&1 &
 pids+=($!)
 
 python3 - "$server_port" <<'PY'

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest};
 use credits_client::{Client, Credentials};
-use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use credits_server::store::TokenOptions;
+use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
 use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
 
 const WEBHOOK_SECRET: &str = "whsec_demo";
@@ -37,7 +38,7 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_demo"),
             api_base: fake.base_url(),
-            webhook_secret: Secret::new(WEBHOOK_SECRET),
+            webhook_secrets: vec![Secret::new(WEBHOOK_SECRET)],
             deadline: Duration::from_secs(10),
         },
         bundle_price: BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
@@ -46,6 +47,7 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
         rate_limit_per_minute: 120,
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
+        retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
     };
     let server = credits_server::start_server(config).await?;
@@ -58,7 +60,7 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
 
     let store = Store::connect(&database_url).await?;
     let org = store.create_org("acme", "Acme Corp").await?;
-    let (_, token) = store.create_token(&org, "owner@acme.example", Role::Owner).await?;
+    let token = store.create_token(&org, "owner@acme.example", Role::Owner, TokenOptions::default()).await?.token;
     store.close().await;
     println!("3. created org `acme` and an owner token");
 

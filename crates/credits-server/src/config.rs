@@ -45,10 +45,33 @@ pub struct StripeConfig {
     pub secret_key: Secret,
     /// Stripe's API, or a double; ends with `/`.
     pub api_base: String,
-    /// The webhook endpoint's signing secret (`whsec_...`).
-    pub webhook_secret: Secret,
+    /// The webhook endpoint's signing secrets (`whsec_...`): a delivery verifies when its
+    /// signature matches any one, so a secret can be rotated (add the new, then drop the old).
+    pub webhook_secrets: Vec<Secret>,
     /// How long to wait for Stripe before answering 504.
     pub deadline: Duration,
+}
+
+/// How long stored state is kept before the purge deletes it, and how often the purge runs.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// `Idempotency-Key` records (and how long a key is remembered).
+    pub idempotency_keys: Duration,
+    /// Records of Stripe events handled.
+    pub events: Duration,
+    /// Time between two purges.
+    pub purge_interval: Duration,
+}
+
+impl Default for Retention {
+    /// 24 hours for keys (Stripe's own rule), 30 days for events, a purge every hour.
+    fn default() -> Self {
+        Retention {
+            idempotency_keys: Duration::from_secs(24 * 3600),
+            events: Duration::from_secs(30 * 24 * 3600),
+            purge_interval: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// Everything the server is started with.
@@ -72,6 +95,8 @@ pub struct Config {
     pub allowed_redirect_origins: Vec<String>,
     /// Below this balance `is_low_balance` is true.
     pub low_balance_threshold: i64,
+    /// What is kept how long, and how often the purge runs.
+    pub retention: Retention,
     /// Level of the HTTP log (one line per request, from dropshot).
     pub http_log_level: dropshot::ConfigLoggingLevel,
 }

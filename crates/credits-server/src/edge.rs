@@ -3,7 +3,10 @@
 //! It exists for the per-token rate limit. A 429 must say in a `Retry-After` header when to come
 //! back (`docs/errors.md`), and dropshot 0.18 gives a handler's error type no way to set a
 //! response header; so the limit is applied here, before dropshot, where the answer is ours to
-//! write. It also gives the router's own 404 (a path the API does not have) the API's envelope.
+//! write. It also gives the router's own 404 (a path the API does not have) the API's envelope,
+//! and refuses request heads over its limits (too many header fields, too many header bytes, a
+//! request target too long) with a 400 in the envelope, before anything reads them: hyper's own
+//! answer to an oversized head is a bare 431, which is not one of the API's statuses.
 //! Everything else is passed through unchanged (with `X-Forwarded-For`).
 
 use std::convert::Infallible;
@@ -79,6 +82,35 @@ impl Edge {
     }
 }
 
+/// At most this many header fields (hyper's own default limit, within which dropshot's server
+/// behind the edge also reads them).
+const MAX_HEADER_FIELDS: usize = 100;
+/// At most this many bytes of header names and values together.
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// At most this many bytes of path and query.
+const MAX_TARGET_BYTES: usize = 8 * 1024;
+/// The edge's hyper reads up to this many header fields, so that a head over
+/// [`MAX_HEADER_FIELDS`] reaches [`head_over_limits`] and gets the envelope; beyond it, hyper
+/// answers a bare 431 itself.
+const HYPER_MAX_HEADER_FIELDS: usize = 1000;
+
+/// Why a request's head is over the edge's limits, if it is.
+fn head_over_limits(request: &Request<Incoming>) -> Option<String> {
+    let headers = request.headers();
+    if headers.len() > MAX_HEADER_FIELDS {
+        return Some(format!("Too many header fields: at most {MAX_HEADER_FIELDS}"));
+    }
+    let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Some(format!("Request headers too large: at most {MAX_HEADER_BYTES} bytes"));
+    }
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_TARGET_BYTES {
+        return Some(format!("Request target too long: at most {MAX_TARGET_BYTES} bytes of path and query"));
+    }
+    None
+}
+
 /// How long closing waits for the requests in progress.
 const CLOSE_GRACE: Duration = Duration::from_secs(10);
 
@@ -91,7 +123,8 @@ pub async fn start(bind: SocketAddr, upstream: SocketAddr, limiter: RateLimiter)
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().max_headers(HYPER_MAX_HEADER_FIELDS);
         let mut prune = tokio::time::interval(Duration::from_secs(60));
         loop {
             let (stream, peer) = tokio::select! {
@@ -140,6 +173,10 @@ struct Shared {
 
 impl Shared {
     async fn handle(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        if let Some(problem) = head_over_limits(&request) {
+            tracing::info!(method = %request.method(), problem, "request head over the limits");
+            return envelope(ErrorStatusCode::BAD_REQUEST, &problem);
+        }
         // Counted under the credentials the server will authenticate, found the way it finds them.
         if let Some(credentials) = Credentials::<BearerAuthOrApiKeyAuthSchemes>::find(request.headers())
             && let Err(wait) = self.limiter.check(&credentials.value)

@@ -8,8 +8,8 @@
 //! - `edge`: what clients connect to; rate limiting, then dropshot on a loopback port;
 //! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
 //! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
-//!   reconciliation, refunds and disputes),
-//!   `credits` (reading the balance and the ledger);
+//!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
+//!   `purge` (deleting state past retention);
 //! - the adapters: `store` (the database, one file per table) and `stripe`;
 //! - shared leaves: `model` (the nouns), `error`, `config`, `hash`.
 //!
@@ -25,6 +25,7 @@ mod http;
 pub mod model;
 mod openapi;
 mod purchase;
+pub mod purge;
 pub mod store;
 pub mod stripe;
 
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 use dropshot::{ConfigDropshot, ServerBuilder};
 
-pub use config::{BundlePrice, Config, Secret, StripeConfig};
+pub use config::{BundlePrice, Config, Retention, Secret, StripeConfig};
 pub use http::api;
 pub use model::Role;
 pub use purchase::{Reconciliation, ReturnChecks, reconcile};
@@ -54,6 +55,7 @@ pub struct ServerContext {
 pub struct RunningServer {
     edge: edge::Edge,
     server: dropshot::HttpServer<Arc<ServerContext>>,
+    purge: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -64,23 +66,31 @@ impl RunningServer {
 
     /// Stops accepting requests and waits for the ones in progress.
     pub async fn close(self) -> Result<(), String> {
+        self.purge.abort();
         self.edge.close().await;
         self.server.close().await
     }
 
     /// Waits until the server stops.
     pub async fn wait(self) -> Result<(), String> {
-        self.server.await
+        let outcome = self.server.await;
+        self.purge.abort();
+        outcome
     }
 }
 
-/// Starts the server: storage first (migrations applied), then Stripe, then HTTP.
+/// Starts the server: storage first (migrations applied), then Stripe, then HTTP and the purge.
 pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let store = Store::connect(&config.database_url).await?;
+    for notice in store.notices() {
+        tracing::warn!("{notice}");
+    }
     let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let limiter = edge::RateLimiter::new(config.rate_limit_per_minute);
     let bind = config.bind;
     let log_level = config.http_log_level.clone();
+    let retention = config.retention.clone();
+    let purge_store = store.clone();
     let context = Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default() });
     let log = dropshot::ConfigLogging::StderrTerminal { level: log_level }
         .to_logger("credits-server")
@@ -102,5 +112,6 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
             anyhow::bail!("listening on {bind}: {e}");
         }
     };
-    Ok(RunningServer { edge, server })
+    let purge = purge::spawn(purge_store, retention);
+    Ok(RunningServer { edge, server, purge })
 }

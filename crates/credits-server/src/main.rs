@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use credits_server::store::{Timestamp, TokenListing, TokenOptions};
+use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
 
 const DEFAULT_DATABASE: &str = "sqlite://data/credits.db";
 
@@ -21,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage organisations, tokens and balances.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -49,8 +50,8 @@ struct StripeArgs {
 }
 
 impl StripeArgs {
-    /// The adapter's configuration, with the webhook's signing secret (which only `serve` uses).
-    fn config(self, webhook_secret: Secret) -> anyhow::Result<StripeConfig> {
+    /// The adapter's configuration, with the webhook's signing secrets (which only `serve` uses).
+    fn config(self, webhook_secrets: Vec<Secret>) -> anyhow::Result<StripeConfig> {
         if !self.stripe_secret_key.starts_with("sk_") && !self.stripe_secret_key.starts_with("rk_") {
             bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
         }
@@ -63,7 +64,7 @@ impl StripeArgs {
         Ok(StripeConfig {
             secret_key: Secret::new(self.stripe_secret_key),
             api_base,
-            webhook_secret,
+            webhook_secrets,
             deadline: Duration::from_secs(self.stripe_timeout_secs.max(1)),
         })
     }
@@ -78,9 +79,10 @@ struct ServeArgs {
     database: DatabaseArgs,
     #[command(flatten)]
     stripe: StripeArgs,
-    /// Signing secret of the webhook endpoint (`whsec_...`).
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    stripe_webhook_secret: String,
+    /// Signing secrets of the webhook endpoint (`whsec_...`), comma-separated: a delivery
+    /// verifies when any one matches (give the old and the new while rotating).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',', required = true)]
+    stripe_webhook_secret: Vec<String>,
     /// The Stripe Price ID of one credit bundle (or give --bundle-unit-amount).
     #[arg(long, env = "CREDITS_BUNDLE_PRICE_ID", conflicts_with = "bundle_unit_amount")]
     bundle_price_id: Option<String>,
@@ -99,9 +101,22 @@ struct ServeArgs {
     /// Requests per minute allowed for one token.
     #[arg(long, env = "CREDITS_RATE_LIMIT_PER_MINUTE", default_value_t = 120)]
     rate_limit_per_minute: u32,
-    /// Origins checkout redirect URLs may point at, comma-separated (`https://app.example`); unset allows any.
+    /// Origins checkout redirect URLs may point at, comma-separated (`https://app.example`);
+    /// required unless --allow-any-redirect-origin.
     #[arg(long, env = "CREDITS_ALLOWED_REDIRECT_ORIGINS", value_delimiter = ',')]
     allowed_redirect_origins: Vec<String>,
+    /// Accept redirect URLs to any origin (development and contract testing only).
+    #[arg(long, env = "CREDITS_ALLOW_ANY_REDIRECT_ORIGIN", conflicts_with = "allowed_redirect_origins")]
+    allow_any_redirect_origin: bool,
+    /// How long an Idempotency-Key is remembered before the purge deletes it (`24h`, `2days`).
+    #[arg(long, env = "CREDITS_IDEMPOTENCY_RETENTION", default_value = "24h", value_parser = humantime::parse_duration)]
+    idempotency_retention: Duration,
+    /// How long records of handled Stripe events are kept (`30days`).
+    #[arg(long, env = "CREDITS_EVENT_RETENTION", default_value = "30days", value_parser = humantime::parse_duration)]
+    event_retention: Duration,
+    /// Time between two purges of records past retention.
+    #[arg(long, env = "CREDITS_PURGE_INTERVAL", default_value = "1h", value_parser = humantime::parse_duration)]
+    purge_interval: Duration,
     /// Balance under which `is_low_balance` is true.
     #[arg(long, env = "CREDITS_LOW_BALANCE_THRESHOLD", default_value_t = 100)]
     low_balance_threshold: i64,
@@ -120,7 +135,8 @@ enum AdminCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
-    /// Make EMAIL a member of ORG with ROLE and issue an API token; the token is the last line.
+    /// Issue an API token acting in ORG with ROLE for EMAIL (made a member when they are not);
+    /// the token is the last line. Other tokens are left as they are.
     CreateToken {
         #[arg(long)]
         org: String,
@@ -128,6 +144,44 @@ enum AdminCommand {
         email: String,
         #[arg(long, value_parser = ["owner", "admin", "member"])]
         role: String,
+        /// The token stops working after this long (`90days`, `12h`); unset: never.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<Duration>,
+        /// Set the membership's role to ROLE when it holds another (otherwise ROLE may not
+        /// exceed the membership's role).
+        #[arg(long)]
+        update_role: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// End EMAIL's membership of ORG and revoke its tokens.
+    RemoveMember {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke every token of EMAIL's membership of ORG.
+    RevokeTokens {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the tokens not revoked (never their secrets), of one org or all.
+    ListTokens {
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Copy a SQLite database to FILE, consistently, while the server runs (PostgreSQL: use pg_dump).
+    Backup {
+        file: std::path::PathBuf,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -169,7 +223,7 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() {
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Admin(command) => admin(command).await,
     };
     if let Err(error) = outcome {
@@ -206,10 +260,17 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if args.credits_per_bundle <= 0 {
         bail!("--credits-per-bundle must be positive");
     }
-    if !args.stripe_webhook_secret.starts_with("whsec_") {
-        bail!("--stripe-webhook-secret must be a webhook signing secret (whsec_...)");
+    if args.stripe_webhook_secret.iter().any(|secret| !secret.starts_with("whsec_")) {
+        bail!("--stripe-webhook-secret must be webhook signing secrets (whsec_...), comma-separated");
     }
-    let stripe = args.stripe.config(Secret::new(args.stripe_webhook_secret))?;
+    if args.allowed_redirect_origins.is_empty() && !args.allow_any_redirect_origin {
+        bail!(
+            "refusing to start without --allowed-redirect-origins (CREDITS_ALLOWED_REDIRECT_ORIGINS): give the \
+             origins checkout may redirect buyers to (https://app.example,...), or pass \
+             --allow-any-redirect-origin (CREDITS_ALLOW_ANY_REDIRECT_ORIGIN=true) to accept any, for development only"
+        );
+    }
+    let stripe = args.stripe.config(args.stripe_webhook_secret.into_iter().map(Secret::new).collect())?;
     let min_client_version = args
         .min_client_version
         .map(|v| {
@@ -234,8 +295,39 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         rate_limit_per_minute: args.rate_limit_per_minute.max(1),
         allowed_redirect_origins: args.allowed_redirect_origins,
         low_balance_threshold: args.low_balance_threshold,
+        retention: Retention {
+            idempotency_keys: args.idempotency_retention,
+            events: args.event_retention,
+            purge_interval: args.purge_interval,
+        },
         http_log_level: http_log_level(&args.log_level),
     })
+}
+
+/// Opens the database (migrating it), telling the operator what a migration changed for them.
+async fn open(database: &DatabaseArgs) -> anyhow::Result<Store> {
+    let store = Store::connect(&database.database_url).await?;
+    for notice in store.notices() {
+        eprintln!("notice: {notice}");
+    }
+    Ok(store)
+}
+
+/// One row of `admin list-tokens`, tab-separated; `-` for what is unset.
+fn token_line(token: &TokenListing) -> String {
+    let time = |t: Option<Timestamp>| t.map_or("-".to_string(), |t| t.0.to_rfc3339());
+    [
+        token.id.clone(),
+        token.prefix.clone(),
+        token.org.clone().unwrap_or_else(|| "-".into()),
+        token.email.clone(),
+        token.role.map_or("-", Role::as_str).to_string(),
+        time(Some(token.created_at)),
+        time(token.last_used_at),
+        time(token.expires_at),
+        if token.legacy { "legacy" } else { "-" }.to_string(),
+    ]
+    .join("\t")
 }
 
 /// The level for dropshot's request log: the `--log-level` filter's default level.
@@ -258,30 +350,72 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             if slug.is_empty() || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
                 bail!("the slug must be lowercase letters, digits and dashes, not {slug:?}");
             }
-            let store = Store::connect(&database.database_url).await?;
+            let store = open(&database).await?;
             let org = store
                 .create_org(&slug, name.as_deref().unwrap_or(&slug))
                 .await
                 .context("creating the organisation (is the slug taken?)")?;
             println!("created organisation {} ({})", org.slug, org.name);
         }
-        AdminCommand::CreateToken { org, email, role, database } => {
-            let store = Store::connect(&database.database_url).await?;
+        AdminCommand::CreateToken { org, email, role, expires_in, update_role, database } => {
+            let store = open(&database).await?;
             let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
             let role = Role::parse(&role).expect("clap checked the role");
-            let (id, token) = store.create_token(&org, &email, role).await?;
-            println!("token {id} for {email} ({}) in {}; shown once, keep it:", role.as_str(), org.slug);
-            println!("{token}");
+            let expires_at = expires_in
+                .map(|d| chrono::TimeDelta::from_std(d).map(|d| Timestamp::now() + d))
+                .transpose()
+                .context("--expires-in is too long")?;
+            let issued = store.create_token(&org, &email, role, TokenOptions { expires_at, update_role }).await?;
+            let expiry = expires_at.map_or("never expires".to_string(), |t| format!("expires {}", t.0.to_rfc3339()));
+            println!(
+                "token {} for {email} ({}) in {}, {expiry}; shown once, keep it:",
+                issued.id,
+                role.as_str(),
+                org.slug
+            );
+            println!("{}", issued.token);
+        }
+        AdminCommand::RemoveMember { org, email, database } => {
+            let store = open(&database).await?;
+            let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
+            if !store.remove_member(&org, &email).await? {
+                bail!("{email} is not a member of {}", org.slug);
+            }
+            println!("removed {email} from {}; their tokens there are revoked", org.slug);
+        }
+        AdminCommand::RevokeTokens { org, email, database } => {
+            let store = open(&database).await?;
+            let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
+            let revoked = store.revoke_tokens(&org, &email).await?;
+            println!("revoked {revoked} token(s) of {email} in {}", org.slug);
+        }
+        AdminCommand::ListTokens { org, database } => {
+            let store = open(&database).await?;
+            let org = match org {
+                Some(slug) => {
+                    Some(store.org_by_slug(&slug).await?.with_context(|| format!("no organisation {slug:?}"))?)
+                }
+                None => None,
+            };
+            println!("id\tprefix\torg\temail\trole\tcreated\tlast used\texpires\tlegacy");
+            for token in store.list_tokens(org.as_ref()).await? {
+                println!("{}", token_line(&token));
+            }
+        }
+        AdminCommand::Backup { file, database } => {
+            let store = open(&database).await?;
+            store.backup(&file).await?;
+            println!("backed up to {}", file.display());
         }
         AdminCommand::RevokeToken { token_or_id, database } => {
-            let store = Store::connect(&database.database_url).await?;
+            let store = open(&database).await?;
             if !store.revoke_token(&token_or_id).await? {
                 bail!("no active token matches");
             }
             println!("revoked");
         }
         AdminCommand::Grant { org, amount, reason, database } => {
-            let store = Store::connect(&database.database_url).await?;
+            let store = open(&database).await?;
             let org = store.org_by_slug(&org).await?.with_context(|| format!("no organisation {org:?}"))?;
             store.grant(&org, amount, &reason).await?;
             println!("granted {amount} credits to {}; balance {}", org.slug, store.balance(&org).await?);
@@ -290,14 +424,14 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
             let from = now.saturating_sub(since).as_secs() as i64;
             // Reconciliation reads from Stripe and never receives webhooks: no signing secret.
-            let stripe = credits_server::stripe::Stripe::new(stripe.config(Secret::new(""))?)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let stripe =
+                credits_server::stripe::Stripe::new(stripe.config(Vec::new())?).map_err(|e| anyhow::anyhow!("{e}"))?;
             let store = Store::connect(&database.database_url).await?;
             let report = credits_server::reconcile(&store, &stripe, from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{report}");
         }
         AdminCommand::ListOrgs { database } => {
-            let store = Store::connect(&database.database_url).await?;
+            let store = open(&database).await?;
             for org in store.list_orgs().await? {
                 println!("{}\t{}", org.slug, org.name);
             }

@@ -34,6 +34,20 @@ impl Role {
         }
     }
 
+    /// The role's standing: a role may do what every role of a lesser rank may do.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 3,
+            Role::Admin => 2,
+            Role::Member => 1,
+        }
+    }
+
+    /// This role, limited to what `cap` may do: the lesser of the two.
+    pub fn capped_by(self, cap: Role) -> Role {
+        if self.rank() <= cap.rank() { self } else { cap }
+    }
+
     /// Owners and admins hold billing rights; members may only read.
     pub fn may_buy(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)
@@ -56,7 +70,7 @@ pub struct Org {
 pub struct Caller {
     /// The token presented.
     pub token_id: String,
-    /// Its owner.
+    /// Its holder (the user of the token's membership).
     pub user_id: String,
 }
 

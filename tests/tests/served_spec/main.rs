@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use credits_server::{BundlePrice, Config, RunningServer, Secret, StripeConfig};
+use credits_server::{BundlePrice, Config, Retention, RunningServer, Secret, StripeConfig};
 use serde_json::Value;
 
 /// A server on a fresh SQLite database, removed with it. Serving the document never calls
@@ -32,7 +32,7 @@ async fn spawn_app() -> App {
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_unused"),
             api_base: "http://127.0.0.1:9/".into(),
-            webhook_secret: Secret::new("whsec_unused"),
+            webhook_secrets: vec![Secret::new("whsec_unused")],
             deadline: Duration::from_secs(1),
         },
         bundle_price: BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
@@ -41,6 +41,7 @@ async fn spawn_app() -> App {
         rate_limit_per_minute: 1000,
         allowed_redirect_origins: Vec::new(),
         low_balance_threshold: 100,
+        retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
     };
     let server = credits_server::start_server(config).await.expect("server starts");

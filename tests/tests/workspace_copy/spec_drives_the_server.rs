@@ -61,6 +61,7 @@ async fn changed_bounds_in_the_spec_change_the_servers_answers() {
         Command::new(&binary)
             .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--stripe-secret-key", "sk_test_copy"])
             .args(["--stripe-api-base", &fake.base_url(), "--stripe-webhook-secret", "whsec_copy"])
+            .arg("--allow-any-redirect-origin")
             .args(["--bundle-unit-amount", "500", "--credits-per-bundle", "100", "--log-level", "warn"])
             .env("DATABASE_URL", &database_url)
             .stdout(Stdio::null())

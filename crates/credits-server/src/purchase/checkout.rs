@@ -11,7 +11,7 @@ use crate::access::Access;
 use crate::error::Error;
 use crate::hash::sha256_hex;
 use crate::model::SessionState;
-use crate::store::{IdempotencyClaim, NewSession, SessionRecord, new_stripe_key};
+use crate::store::{IdempotencyClaim, KeyScope, NewSession, SessionRecord, new_stripe_key};
 
 /// What the buyer asks for (its shape already checked against the spec).
 pub struct Order<'a> {
@@ -56,15 +56,19 @@ pub async fn create_checkout_session(
         Err(replay) => return Ok(replay),
     };
     let outcome = create(ctx, buyer, order, &stripe_key).await;
-    let user = &buyer.caller.user_id;
     match &outcome {
         Ok(checkout) => {
             let body = serde_json::to_string(checkout).map_err(|e| Error::Internal(e.to_string()))?;
-            ctx.store.complete_idempotency_key(user, key, 200, &body).await?;
+            ctx.store.complete_idempotency_key(key_scope(buyer), key, 200, &body).await?;
         }
-        Err(error) => ctx.store.release_idempotency_key(user, key, !error.outcome_unknown()).await?,
+        Err(error) => ctx.store.release_idempotency_key(key_scope(buyer), key, !error.outcome_unknown()).await?,
     }
     outcome
+}
+
+/// An `Idempotency-Key` belongs to the membership of the token that sent it.
+fn key_scope(buyer: &Access) -> KeyScope<'_> {
+    KeyScope { org_id: &buyer.org.id, user_id: &buyer.caller.user_id }
 }
 
 /// One of the org's sessions, as the success page asks for it. While it is still open here, the
@@ -115,11 +119,13 @@ async fn claim(
     // The request as JSON: unambiguous, unlike any separator-joined form of its fields.
     let canonical = serde_json::to_vec(&(&buyer.org.slug, order.bundles, order.success_url, order.cancel_url))
         .map_err(|e| Error::Internal(e.to_string()))?;
+    let lifetime = chrono::TimeDelta::from_std(ctx.config.retention.idempotency_keys)
+        .map_err(|e| Error::Internal(format!("idempotency retention: {e}")))?;
     // The claim's holder answers or gives up within the Stripe deadline; the margin covers the
     // database writes around the call. A claim older than that belongs to a server that died
     // half-way (killed, crashed), and the next request with the key takes it over.
     let lease = ctx.config.stripe.deadline + CLAIM_MARGIN;
-    match ctx.store.claim_idempotency_key(&buyer.caller.user_id, key, &sha256_hex(&canonical), lease).await? {
+    match ctx.store.claim_idempotency_key(key_scope(buyer), key, &sha256_hex(&canonical), lifetime, lease).await? {
         IdempotencyClaim::Claimed { stripe_key } => Ok(Ok(stripe_key)),
         IdempotencyClaim::Replay { body, .. } => {
             let replay = serde_json::from_str(&body).map_err(|e| Error::Internal(format!("stored response: {e}")))?;

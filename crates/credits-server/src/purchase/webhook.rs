@@ -13,6 +13,7 @@ use stripe_webhook::{Webhook, WebhookError};
 use super::fulfilment::{EXPIRED, Fulfilment, advance, fulfil};
 use super::reversal;
 use crate::ServerContext;
+use crate::config::Secret;
 use crate::error::Error;
 use crate::model::{PaymentStatus, SessionState, SessionStatus};
 use crate::store::Store;
@@ -42,11 +43,7 @@ struct EnvelopeObject {
 /// `Stripe-Signature` header. 400 when the signature does not verify or the event is unreadable.
 pub async fn receive_webhook(ctx: &ServerContext, body: &[u8], signature: &str) -> Result<(), Error> {
     let payload = std::str::from_utf8(body).map_err(|_| Error::BadRequest("The event is not UTF-8 text".into()))?;
-    match Webhook::construct_event(payload, signature, ctx.config.stripe.webhook_secret.expose()) {
-        // Signature and timestamp verified; the SDK's own parse is not needed (see above).
-        Ok(_) | Err(WebhookError::BadParse(_)) => {}
-        Err(e) => return Err(Error::BadRequest(format!("Webhook signature verification failed: {e}"))),
-    }
+    verify(payload, signature, &ctx.config.stripe.webhook_secrets)?;
     let event: Envelope =
         serde_json::from_str(payload).map_err(|e| Error::BadRequest(format!("The event cannot be read: {e}")))?;
     let object_id = event.data.object.id.as_deref().unwrap_or_default();
@@ -84,4 +81,19 @@ async fn fulfil_paid(store: &Store, stripe: &Stripe, session_id: &str) -> Result
         }
         _ => Ok(()),
     }
+}
+
+/// Checks the signature against each configured secret (several while one is being rotated):
+/// the delivery verifies when any one matches.
+fn verify(payload: &str, signature: &str, secrets: &[Secret]) -> Result<(), Error> {
+    let mut failure = None;
+    for secret in secrets {
+        match Webhook::construct_event(payload, signature, secret.expose()) {
+            // Signature and timestamp verified; the SDK's own parse is not needed (see above).
+            Ok(_) | Err(WebhookError::BadParse(_)) => return Ok(()),
+            Err(e) => failure = Some(e),
+        }
+    }
+    let cause = failure.map_or_else(|| "no signing secret is configured".to_string(), |e| e.to_string());
+    Err(Error::BadRequest(format!("Webhook signature verification failed: {cause}")))
 }

@@ -1,4 +1,5 @@
-//! Stripe events handled, by id.
+//! Stripe events handled, by id, kept for a retention period and then purged. (Handling an event
+//! is idempotent on its own, so a redelivery after its row is purged changes nothing.)
 
 use super::{Result, Store, Timestamp, on_pool};
 
@@ -18,5 +19,17 @@ impl Store {
             .rows_affected()
         });
         Ok(inserted > 0)
+    }
+
+    /// Deletes the events received before `cutoff`; safe on several instances at once (see
+    /// `purge_idempotency_keys`). Returns how many this call deleted.
+    pub async fn purge_events(&self, cutoff: Timestamp) -> Result<u64> {
+        on_pool!(self, |pool| {
+            Ok(sqlx::query("DELETE FROM stripe_events WHERE received_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        })
     }
 }

@@ -1,5 +1,6 @@
-//! `Idempotency-Key` records: one row per (user, key), claimed by the first request, answered
-//! with the response to replay, released after a failure. Whether a request may proceed is
+//! `Idempotency-Key` records: one row per (membership, key), so a key belongs to the org and user
+//! of the token that sent it; claimed by the first request, answered with the response to replay,
+//! released after a failure, deleted by the purge once past retention. Whether a request may proceed is
 //! decided by the insert (`ON CONFLICT DO NOTHING`) and by compare-and-set updates.
 
 use sqlx::Row;
@@ -28,8 +29,14 @@ pub enum IdempotencyClaim {
     InFlight,
 }
 
-/// How long an idempotency key is remembered (Stripe's own rule).
-pub const IDEMPOTENCY_KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+/// Whose key: the membership of the token that sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyScope<'a> {
+    /// The token's org.
+    pub org_id: &'a str,
+    /// The token's user.
+    pub user_id: &'a str,
+}
 
 /// A new idempotency key to send to Stripe.
 pub fn new_stripe_key() -> String {
@@ -38,34 +45,41 @@ pub fn new_stripe_key() -> String {
 
 impl Store {
     /// Claims an idempotency key for a request whose body hashes to `request_hash`. Keys are kept
-    /// for [`IDEMPOTENCY_KEY_LIFETIME`]; a claim left unanswered for `lease`
+    /// for `lifetime`; a claim left unanswered for `lease`
     /// (the server stopped half-way), or released with its outcome unknown, is taken over by the
     /// next request with the same body, with the same Stripe key.
     pub async fn claim_idempotency_key(
         &self,
-        user_id: &str,
+        scope: KeyScope<'_>,
         key: &str,
         request_hash: &str,
+        lifetime: chrono::TimeDelta,
         lease: std::time::Duration,
     ) -> Result<IdempotencyClaim> {
         let lease = chrono::TimeDelta::from_std(lease).map_err(|e| StoreError::Invalid(format!("lease: {e}")))?;
         on_pool!(self, |pool| {
-            sqlx::query("DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 AND created_at < $3")
-                .bind(user_id)
-                .bind(key)
-                .bind(Timestamp::now() - IDEMPOTENCY_KEY_LIFETIME)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
+                 AND created_at < $4",
+            )
+            .bind(scope.org_id)
+            .bind(scope.user_id)
+            .bind(key)
+            .bind(Timestamp::now() - lifetime)
+            .execute(pool)
+            .await?;
             // The row can vanish between the insert and the select (its holder released it after
             // a Stripe error): then claim again.
             for _ in 0..3 {
                 let stripe_key = new_stripe_key();
                 let now = Timestamp::now();
                 let inserted = sqlx::query(
-                    "INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, stripe_key, created_at, \
-                     claimed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id, idempotency_key) DO NOTHING",
+                    "INSERT INTO idempotency_keys (org_id, user_id, idempotency_key, request_hash, stripe_key, \
+                     created_at, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (org_id, user_id, idempotency_key) DO NOTHING",
                 )
-                .bind(user_id)
+                .bind(scope.org_id)
+                .bind(scope.user_id)
                 .bind(key)
                 .bind(request_hash)
                 .bind(&stripe_key)
@@ -80,9 +94,10 @@ impl Store {
                 }
                 let row = sqlx::query(
                     "SELECT request_hash, response_status, response_body, claimed_at, stripe_key \
-                     FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2",
+                     FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3",
                 )
-                .bind(user_id)
+                .bind(scope.org_id)
+                .bind(scope.user_id)
                 .bind(key)
                 .fetch_optional(pool)
                 .await?;
@@ -103,11 +118,12 @@ impl Store {
                 }
                 // Compare-and-set on the old claim time: of several takers, one wins.
                 let taken = sqlx::query(
-                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
-                     AND claimed_at = $4 AND response_status IS NULL",
+                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
+                     AND idempotency_key = $4 AND claimed_at = $5 AND response_status IS NULL",
                 )
                 .bind(Timestamp::now())
-                .bind(user_id)
+                .bind(scope.org_id)
+                .bind(scope.user_id)
                 .bind(key)
                 .bind(claimed_at)
                 .execute(pool)
@@ -121,15 +137,22 @@ impl Store {
     }
 
     /// Stores the answer to replay for a claimed key.
-    pub async fn complete_idempotency_key(&self, user_id: &str, key: &str, status: u16, body: &str) -> Result<()> {
+    pub async fn complete_idempotency_key(
+        &self,
+        scope: KeyScope<'_>,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<()> {
         on_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
-                 WHERE user_id = $3 AND idempotency_key = $4",
+                 WHERE org_id = $3 AND user_id = $4 AND idempotency_key = $5",
             )
             .bind(i64::from(status))
             .bind(body)
-            .bind(user_id)
+            .bind(scope.org_id)
+            .bind(scope.user_id)
             .bind(key)
             .execute(pool)
             .await?;
@@ -145,26 +168,41 @@ impl Store {
     /// connection dropped), the Stripe key is kept and the claim is dated [`Timestamp::EPOCH`],
     /// long abandoned, so the next request with the same body takes it over at once and reaches
     /// whatever Stripe did.
-    pub async fn release_idempotency_key(&self, user_id: &str, key: &str, outcome_known: bool) -> Result<()> {
+    pub async fn release_idempotency_key(&self, scope: KeyScope<'_>, key: &str, outcome_known: bool) -> Result<()> {
         on_pool!(self, |pool| {
             let query = if outcome_known {
                 sqlx::query(
-                    "DELETE FROM idempotency_keys WHERE user_id = $1 AND idempotency_key = $2 \
+                    "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
                      AND response_status IS NULL",
                 )
-                .bind(user_id)
+                .bind(scope.org_id)
+                .bind(scope.user_id)
                 .bind(key)
             } else {
                 sqlx::query(
-                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE user_id = $2 AND idempotency_key = $3 \
-                     AND response_status IS NULL",
+                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
+                     AND idempotency_key = $4 AND response_status IS NULL",
                 )
                 .bind(Timestamp::EPOCH)
-                .bind(user_id)
+                .bind(scope.org_id)
+                .bind(scope.user_id)
                 .bind(key)
             };
             query.execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// Deletes the keys created before `cutoff` (past retention): a plain `DELETE ... WHERE
+    /// created_at < cutoff`, so instances purging at the same time delete each row once between
+    /// them and neither fails. Returns how many this call deleted.
+    pub async fn purge_idempotency_keys(&self, cutoff: Timestamp) -> Result<u64> {
+        on_pool!(self, |pool| {
+            Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Storage: SQLite (the embedded default) or PostgreSQL (several instances sharing one database).
 //!
-//! One file per table or aggregate: `orgs` (organisations, users, memberships), `tokens`,
+//! One file per table or aggregate: `orgs` (organisations), `tokens` (users, their memberships and
+//! the tokens bound to them),
 //! `sessions` (checkout sessions), `ledger` (the append-only ledger and the balance),
 //! `idempotency` (`Idempotency-Key` records), `events` (Stripe events handled). Each adds its
 //! queries to [`Store`].
@@ -30,10 +31,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
-pub use idempotency::{IDEMPOTENCY_KEY_LIFETIME, IdempotencyClaim, new_stripe_key};
+pub use idempotency::{IdempotencyClaim, KeyScope, new_stripe_key};
 pub use ledger::{LedgerEntry, Payment, SourcedEntry};
 pub use sessions::{NewSession, SessionRecord, SessionTerms};
 pub use timestamp::Timestamp;
+pub use tokens::{IssuedToken, TokenGrant, TokenListing, TokenOptions};
 
 /// Storage failures. The message is for logs only: clients get a generic 500.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,9 @@ pub enum StoreError {
     /// The database holds something the code does not understand, or a URL is wrong.
     #[error("{0}")]
     Invalid(String),
+    /// An administrator's request contradicts what is stored; the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 // Implemented by hand (not `#[from]`) so that the cause is in the message once, not again as a
@@ -88,7 +93,11 @@ use on_pool;
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    notices: Vec<String>,
 }
+
+/// The migration that bound tokens to one membership (`0005_scoped_tokens`).
+const SCOPED_TOKENS_MIGRATION: i64 = 5;
 
 impl Store {
     /// Connects and applies the migrations. A `sqlite:` URL's file and folder are created (unless
@@ -111,16 +120,58 @@ impl Store {
             }
             options.connect().await?.close().await?;
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
             Pool::Sqlite(pool)
         } else {
             let options = PgConnectOptions::from_str(url)?;
             options.connect().await?.close().await?;
             let pool = PgPoolOptions::new().max_connections(10).connect_with(options).await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             Pool::Postgres(pool)
         };
-        Ok(Store { pool })
+        let mut store = Store { pool, notices: Vec::new() };
+        let scoped_before = store.migration_applied(SCOPED_TOKENS_MIGRATION).await;
+        match &store.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        if !scoped_before {
+            store.notices = store.tokens_revoked_by_migration().await?;
+        }
+        Ok(store)
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` (`VACUUM INTO`: one read
+    /// transaction, so writers may go on meanwhile), which must not exist yet. PostgreSQL is
+    /// refused: it is backed up with its own tools (`pg_dump`, see the README).
+    pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Err(StoreError::Refused(
+                "admin backup copies SQLite databases only; back up PostgreSQL with pg_dump (see the README)".into(),
+            ));
+        };
+        if path.exists() {
+            return Err(StoreError::Refused(format!("{} exists already; give a new file", path.display())));
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::Invalid(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(pool).await?;
+        Ok(())
+    }
+
+    /// Whether the migration `version` had been applied (false for a new database, which has no
+    /// migrations table yet).
+    async fn migration_applied(&self, version: i64) -> bool {
+        on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_one(pool)
+                .await
+                .is_ok_and(|count| count > 0)
+        })
+    }
+
+    /// What opening the database changed that an operator must hear about (tokens a migration
+    /// revoked), one message each; empty on an ordinary start.
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     /// Closes the pool, waiting for connections in use.

@@ -30,6 +30,13 @@ impl std::ops::Sub<chrono::TimeDelta> for Timestamp {
     }
 }
 
+impl std::ops::Add<chrono::TimeDelta> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, delta: chrono::TimeDelta) -> Timestamp {
+        Timestamp(self.0 + delta)
+    }
+}
+
 impl Type<Sqlite> for Timestamp {
     fn type_info() -> SqliteTypeInfo {
         <String as Type<Sqlite>>::type_info()

@@ -99,7 +99,11 @@ async fn postgres_cut_off_mid_run_is_a_prompt_500_and_the_server_recovers_by_its
     let base_url = format!("http://{}", server.local_addr());
     let store = credits_server::Store::connect(&direct_url).await.unwrap();
     let org = store.create_org("acme", "Acme").await.unwrap();
-    let (_, token) = store.create_token(&org, "o@acme.example", Role::Owner).await.unwrap();
+    let token = store
+        .create_token(&org, "o@acme.example", Role::Owner, credits_server::store::TokenOptions::default())
+        .await
+        .unwrap()
+        .token;
     store.grant(&org, 70, "before the outage").await.unwrap();
     assert_eq!(read_balance(&base_url, &token, "acme").await.0, 200);
 

@@ -52,7 +52,7 @@ async fn paid_session_with_items(app: &TestApp, org: &str, token: &str, price: B
     let session = stripe_post(app, "checkout/sessions", &form).await;
     let id = session["id"].as_str().expect("a session id").to_string();
     let org_record = app.store.org_by_slug(org).await.unwrap().expect("org");
-    let owner = app.store.authenticate(token).await.unwrap().expect("caller");
+    let owner = app.store.token_grant(token).await.unwrap().expect("caller").caller;
     app.store
         .insert_session(&credits_server::store::NewSession {
             id: &id,

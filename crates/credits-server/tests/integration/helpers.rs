@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use credits_client::{Client, Credentials};
-use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use credits_server::store::TokenOptions;
+use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
 use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
 
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
@@ -116,7 +117,7 @@ pub fn config(database_url: &str, fake: &StripeFake) -> Config {
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_credits"),
             api_base: fake.base_url(),
-            webhook_secret: Secret::new(WEBHOOK_SECRET),
+            webhook_secrets: vec![Secret::new(WEBHOOK_SECRET)],
             deadline: Duration::from_secs(5),
         },
         bundle_price: BundlePrice::Amount { unit_amount: 500, currency: "usd".into() },
@@ -125,6 +126,7 @@ pub fn config(database_url: &str, fake: &StripeFake) -> Config {
         rate_limit_per_minute: 1000,
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
+        retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
     }
 }
@@ -177,9 +179,9 @@ impl TestApp {
     pub async fn org_with_token(&self, role: Role) -> (String, String) {
         let slug = format!("org-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let org = self.store.create_org(&slug, "Test Org").await.expect("org");
-        let (_, token) =
-            self.store.create_token(&org, &format!("{}@example.com", role.as_str()), role).await.expect("token");
-        (slug, token)
+        let email = format!("{}@example.com", role.as_str());
+        let issued = self.store.create_token(&org, &email, role, TokenOptions::default()).await.expect("token");
+        (slug, issued.token)
     }
 
     pub fn client(&self, token: &str) -> Client {

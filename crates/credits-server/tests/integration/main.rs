@@ -29,15 +29,20 @@ macro_rules! on_both_databases {
     };
 }
 
+mod access;
 mod admin;
+mod admin_cli;
+mod bounded_state;
 mod database_faults;
 mod deployment;
 mod errors;
 mod helpers;
+mod hostile_input;
 mod input_rules;
 mod migrations;
 mod modules;
 mod money;
 mod processes;
 mod purchase;
+mod safe_defaults;
 mod stripe_calls;

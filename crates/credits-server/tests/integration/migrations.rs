@@ -1,9 +1,11 @@
 //! Migrations carry existing data forward: a PostgreSQL database made by `0001_initial` (its
 //! timestamps RFC 3339 text) opens with the current code, which converts them to `timestamptz`
 //! (`0002_timestamptz`) and reads them back as the same moments. SQLite keeps its timestamps as
-//! text, so it has no such migration to check.
+//! text, so it has no such migration to check. On both databases, user-wide tokens become tokens
+//! of one membership or are revoked (`0005_scoped_tokens`).
 
-use credits_server::Store;
+use credits_server::store::{IdempotencyClaim, KeyScope};
+use credits_server::{Role, Store};
 use sqlx::Connection;
 
 use crate::helpers::{Db, drop_postgres_database, fresh_database, postgres_available};
@@ -90,3 +92,96 @@ async fn existing_ledgers_get_their_balance_kept_in_step() {
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A database at the migration before `0005_scoped_tokens`, for `db`: its URL, and its
+/// PostgreSQL name. Every migration numbered below 5 of that database's folder is applied.
+async fn database_before_scoped_tokens(db: Db, dir: &std::path::Path) -> (String, Option<String>) {
+    let folder = match db {
+        Db::Sqlite => "sqlite",
+        Db::Postgres => "postgres",
+    };
+    let old = dir.join("migrations");
+    std::fs::create_dir_all(&old).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder);
+    for entry in std::fs::read_dir(source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0005" {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let (url, name) = fresh_database(db, dir).await;
+    let url = if db == Db::Sqlite { format!("{url}?mode=rwc") } else { url };
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&mut connection).await.unwrap();
+    connection.close().await.unwrap();
+    (url, name)
+}
+
+/// `0005_scoped_tokens`: a user-wide token of a user with one membership is bound to it (with its
+/// role, flagged legacy); the tokens of a user in several orgs, or in none, are revoked and the
+/// operator is told whom to issue new ones; idempotency keys follow the only membership.
+async fn user_wide_tokens_are_bound_or_revoked(db: Db) {
+    let dir = std::env::temp_dir().join(format!("credits-migrations-{}", uuid::Uuid::new_v4().simple()));
+    let (url, name) = database_before_scoped_tokens(db, &dir).await;
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let when = "'2026-01-02T03:04:05Z'";
+    for statement in [
+        format!("INSERT INTO orgs VALUES ('o1', 'acme', 'Acme', {when})"),
+        format!("INSERT INTO orgs VALUES ('o2', 'beta', 'Beta', {when})"),
+        format!("INSERT INTO users VALUES ('u1', 'solo@example.com', {when})"),
+        format!("INSERT INTO users VALUES ('u2', 'multi@example.com', {when})"),
+        format!("INSERT INTO users VALUES ('u3', 'nobody@example.com', {when})"),
+        "INSERT INTO memberships VALUES ('o1', 'u1', 'admin')".into(),
+        "INSERT INTO memberships VALUES ('o1', 'u2', 'owner')".into(),
+        "INSERT INTO memberships VALUES ('o2', 'u2', 'member')".into(),
+        format!("INSERT INTO api_tokens VALUES ('t1', 'u1', '{}', {when}, NULL)", sha256("solo-token")),
+        format!("INSERT INTO api_tokens VALUES ('t2', 'u2', '{}', {when}, NULL)", sha256("multi-token")),
+        format!("INSERT INTO api_tokens VALUES ('t3', 'u3', '{}', {when}, NULL)", sha256("nobody-token")),
+        format!(
+            "INSERT INTO idempotency_keys VALUES ('u1', 'k1', 'hash-1', 'credits-1', 200, '{{\"x\":1}}', {now}, {now})",
+            now = format!("'{}'", chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        ),
+    ] {
+        sqlx::query(&statement).execute(&mut connection).await.unwrap();
+    }
+    connection.close().await.unwrap();
+
+    let store = Store::connect(&url).await.expect("the current code opens the old database");
+    let notices = store.notices().join("\n");
+    assert!(notices.contains("multi@example.com") && notices.contains("nobody@example.com"), "{notices}");
+    assert!(!notices.contains("solo@example.com"), "{notices}");
+
+    let solo = store.token_grant("solo-token").await.unwrap().expect("bound to the only membership");
+    assert_eq!((solo.org.slug.as_str(), solo.token_role, solo.membership_role), ("acme", Role::Admin, Role::Admin));
+    assert!(store.token_grant("multi-token").await.unwrap().is_none(), "revoked: no single org was meant");
+    assert!(store.token_grant("nobody-token").await.unwrap().is_none(), "revoked: a member of nothing");
+    let listed = store.list_tokens(None).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].legacy && listed[0].id == "t1", "{listed:?}");
+
+    let acme = store.org_by_slug("acme").await.unwrap().expect("acme");
+    let scope = KeyScope { org_id: &acme.id, user_id: "u1" };
+    let claim = store
+        .claim_idempotency_key(scope, "k1", "hash-1", chrono::TimeDelta::hours(24), std::time::Duration::from_secs(15))
+        .await
+        .unwrap();
+    assert!(matches!(claim, IdempotencyClaim::Replay { status: 200, .. }), "the key followed: {claim:?}");
+
+    // Opened again: the migration has run, nothing more to say.
+    store.close().await;
+    let again = Store::connect(&url).await.unwrap();
+    assert!(again.notices().is_empty(), "{:?}", again.notices());
+    again.close().await;
+    if let Some(name) = name {
+        drop_postgres_database(name);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+crate::on_both_databases!(user_wide_tokens_are_bound_or_revoked);

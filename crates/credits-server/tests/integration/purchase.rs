@@ -128,7 +128,7 @@ async fn credits_follow_what_stripe_sold(db: Db) {
         .unwrap();
     let direct_id = direct["id"].as_str().expect("a session id").to_string();
     let org_record = app.store.org_by_slug(&org).await.unwrap().expect("org");
-    let owner = app.store.authenticate(&token).await.unwrap().expect("caller");
+    let owner = app.store.token_grant(&token).await.unwrap().expect("caller").caller;
     app.store
         .insert_session(&credits_server::store::NewSession {
             id: &direct_id,
