@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest};
 use credits_client::{Client, Credentials};
-use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Role, Secret, Store, StripeConfig};
 use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
 
 const WEBHOOK_SECRET: &str = "whsec_demo";
@@ -47,6 +47,8 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
+        edge: EdgeConfig::defaults(Duration::from_secs(10)),
+        shutdown_grace: Duration::from_secs(15),
     };
     let server = credits_server::start_server(config).await?;
     let base_url = format!("http://{}", server.local_addr());

@@ -1,12 +1,14 @@
 //! `credits-server`: parses flags (each with an environment variable) into a `Config` and runs
 //! `serve`, or one of the `admin` commands against the same database.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use credits_server::{BundlePrice, Config, Role, Secret, Store, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Role, Secret, Store, StripeConfig};
 
 const DEFAULT_DATABASE: &str = "sqlite://data/credits.db";
 
@@ -40,15 +42,26 @@ struct ServeArgs {
     bind: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
-    /// Stripe secret key (`sk_test_...` or `sk_live_...`).
-    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    stripe_secret_key: String,
+    /// Stripe secret key (`sk_test_...` or `sk_live_...`); or give --stripe-secret-key-file.
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true, required_unless_present = "stripe_secret_key_file")]
+    stripe_secret_key: Option<String>,
+    /// A file holding the Stripe secret key (a Docker or Kubernetes secret), instead of --stripe-secret-key.
+    #[arg(long, env = "STRIPE_SECRET_KEY_FILE", conflicts_with = "stripe_secret_key")]
+    stripe_secret_key_file: Option<PathBuf>,
     /// Stripe's API base URL (a test double's, in tests and the demo).
     #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com/")]
     stripe_api_base: String,
-    /// Signing secret of the webhook endpoint (`whsec_...`).
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    stripe_webhook_secret: String,
+    /// Signing secret of the webhook endpoint (`whsec_...`); or give --stripe-webhook-secret-file.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        required_unless_present = "stripe_webhook_secret_file"
+    )]
+    stripe_webhook_secret: Option<String>,
+    /// A file holding the webhook signing secret, instead of --stripe-webhook-secret.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET_FILE", conflicts_with = "stripe_webhook_secret")]
+    stripe_webhook_secret_file: Option<PathBuf>,
     /// Seconds to wait for Stripe before answering 504.
     #[arg(long, env = "CREDITS_STRIPE_TIMEOUT_SECS", default_value_t = 10)]
     stripe_timeout_secs: u64,
@@ -79,6 +92,48 @@ struct ServeArgs {
     /// Log filter (`info`, `debug`, `credits_server=debug,warn`...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
+    /// Log lines as JSON objects or as text; default JSON unless stderr is a terminal.
+    #[arg(long, env = "CREDITS_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Seconds a client has to send a request's headers (and, on a kept-alive connection, to
+    /// start the next request); then the connection is closed without an answer.
+    #[arg(long, env = "CREDITS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body; then the connection is closed.
+    #[arg(long, env = "CREDITS_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    body_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in progress.
+    #[arg(long, env = "CREDITS_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Seconds the server has to answer a request once read (then 504); default the Stripe
+    /// timeout + 5.
+    #[arg(long, env = "CREDITS_REQUEST_TIMEOUT_SECS")]
+    request_timeout_secs: Option<u64>,
+    /// Connections open at once; more are answered 429 and closed.
+    #[arg(long, env = "CREDITS_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Requests in progress at once; more are answered 429.
+    #[arg(long, env = "CREDITS_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
+    /// Requests per minute per client address without a token or with a failing one.
+    #[arg(long, env = "CREDITS_RATE_LIMIT_PER_ADDRESS_PER_MINUTE", default_value_t = 300)]
+    rate_limit_per_address_per_minute: u32,
+    /// Proxies (CIDRs, comma-separated) whose `X-Forwarded-For` names the client's address.
+    #[arg(long, env = "CREDITS_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in progress; default the request
+    /// timeout + 5.
+    #[arg(long, env = "CREDITS_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<u64>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines.
+    Text,
 }
 
 #[derive(Subcommand)]
@@ -139,14 +194,45 @@ async fn main() {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?)
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?;
+    let format =
+        args.log_format.unwrap_or(if std::io::stderr().is_terminal() { LogFormat::Text } else { LogFormat::Json });
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => logs.init(),
+    }
     let config = config_from(args)?;
     let server = credits_server::start_server(config).await?;
     tracing::info!(address = %server.local_addr(), "credits-server listening");
-    server.wait().await.map_err(|e| anyhow::anyhow!(e))
+    let signal = shutdown_signal().await?;
+    tracing::info!(signal, "shutting down: no new connections; waiting for requests in progress");
+    server.close().await.map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM (what orchestrators send) or SIGINT (Ctrl-C); returns which came.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
+}
+
+/// A secret given directly or in a file (whose trailing newline is not part of it).
+fn secret_from(value: Option<String>, file: Option<PathBuf>, flag: &str) -> anyhow::Result<String> {
+    match (value, file) {
+        (Some(value), _) => Ok(value),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("{flag}-file {}", path.display()))?;
+            Ok(text.trim_end_matches(['\r', '\n']).to_string())
+        }
+        (None, None) => bail!("give {flag} or {flag}-file"),
+    }
 }
 
 fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
@@ -166,10 +252,13 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if args.credits_per_bundle <= 0 {
         bail!("--credits-per-bundle must be positive");
     }
-    if !args.stripe_webhook_secret.starts_with("whsec_") {
+    let stripe_secret_key = secret_from(args.stripe_secret_key, args.stripe_secret_key_file, "--stripe-secret-key")?;
+    let stripe_webhook_secret =
+        secret_from(args.stripe_webhook_secret, args.stripe_webhook_secret_file, "--stripe-webhook-secret")?;
+    if !stripe_webhook_secret.starts_with("whsec_") {
         bail!("--stripe-webhook-secret must be a webhook signing secret (whsec_...)");
     }
-    if !args.stripe_secret_key.starts_with("sk_") && !args.stripe_secret_key.starts_with("rk_") {
+    if !stripe_secret_key.starts_with("sk_") && !stripe_secret_key.starts_with("rk_") {
         bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
     }
     let api_base =
@@ -189,14 +278,31 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
             bail!("--allowed-redirect-origins: {origin:?} is not an origin (scheme://host[:port])");
         }
     }
+    let stripe_deadline = Duration::from_secs(args.stripe_timeout_secs.max(1));
+    let request_timeout = args
+        .request_timeout_secs
+        .map(|s| Duration::from_secs(s.max(1)))
+        .unwrap_or(stripe_deadline + Duration::from_secs(5));
+    let edge = EdgeConfig {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        body_read_timeout: Duration::from_secs(args.body_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        request_timeout,
+        max_connections: args.max_connections.max(1),
+        max_in_flight: args.max_in_flight.max(1),
+        rate_limit_per_address_per_minute: args.rate_limit_per_address_per_minute.max(1),
+        trusted_proxies: args.trusted_proxies,
+    };
+    let shutdown_grace =
+        args.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(request_timeout + Duration::from_secs(5));
     Ok(Config {
         bind: args.bind,
         database_url: args.database.database_url,
         stripe: StripeConfig {
-            secret_key: Secret::new(args.stripe_secret_key),
+            secret_key: Secret::new(stripe_secret_key),
             api_base,
-            webhook_secret: Secret::new(args.stripe_webhook_secret),
-            deadline: Duration::from_secs(args.stripe_timeout_secs.max(1)),
+            webhook_secret: Secret::new(stripe_webhook_secret),
+            deadline: stripe_deadline,
         },
         bundle_price,
         credits_per_bundle: args.credits_per_bundle,
@@ -205,6 +311,8 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         allowed_redirect_origins: args.allowed_redirect_origins,
         low_balance_threshold: args.low_balance_threshold,
         http_log_level: http_log_level(&args.log_level),
+        edge,
+        shutdown_grace,
     })
 }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use credits_server::{BundlePrice, Config, RunningServer, Secret, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, RunningServer, Secret, StripeConfig};
 use serde_json::Value;
 
 /// A server on a fresh SQLite database, removed with it. Serving the document never calls
@@ -42,6 +42,8 @@ async fn spawn_app() -> App {
         allowed_redirect_origins: Vec::new(),
         low_balance_threshold: 100,
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
+        edge: EdgeConfig::defaults(Duration::from_secs(1)),
+        shutdown_grace: Duration::from_secs(15),
     };
     let server = credits_server::start_server(config).await.expect("server starts");
     let base_url = format!("http://{}", server.local_addr());

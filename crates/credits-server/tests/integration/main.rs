@@ -29,9 +29,12 @@ macro_rules! on_both_databases {
     };
 }
 
+mod edge;
 mod errors;
+mod health;
 mod helpers;
 mod input_rules;
 mod migrations;
 mod modules;
 mod purchase;
+mod shutdown;
