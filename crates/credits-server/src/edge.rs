@@ -399,7 +399,7 @@ impl Shared {
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Result<Response<Body>, Dropped> {
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
-        let client = self.client_address(peer.ip(), request.headers());
+        let client = client_address(&self.config.trusted_proxies, peer.ip(), request.headers());
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let outcome = self.answer(request, client, &request_id).await;
@@ -474,31 +474,6 @@ impl Shared {
             None if path == WEBHOOK_PATH => Ok(()),
             None => self.limits.check_address(client),
         }
-    }
-
-    /// The client's address: the peer's, or, when the peer is a trusted proxy, the last address
-    /// in `X-Forwarded-For` that is not one (the ones before it could be made up by the client).
-    fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let trusted = |ip: &IpAddr| self.config.trusted_proxies.iter().any(|net| net.contains(ip));
-        if !trusted(&peer) {
-            return rate_key(peer);
-        }
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect::<Vec<_>>();
-        let mut client = peer;
-        for hop in forwarded.iter().rev() {
-            match hop.parse::<IpAddr>() {
-                Ok(ip) if trusted(&ip) => client = ip,
-                Ok(ip) => return rate_key(ip),
-                Err(_) => break,
-            }
-        }
-        rate_key(client)
     }
 
     /// The request as dropshot gets it: HTTP/1.1 whatever the client spoke, its body read in
@@ -594,6 +569,31 @@ impl Shared {
     }
 }
 
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the last address in
+/// `X-Forwarded-For` that is not one (the ones before it could be made up by the client).
+fn client_address(trusted_proxies: &[IpNet], peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return rate_key(peer);
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted(&ip) => client = ip,
+            Ok(ip) => return rate_key(ip),
+            Err(_) => break,
+        }
+    }
+    rate_key(client)
+}
+
 /// IPv6 clients are counted per /64, the block one subscriber usually gets: counting single
 /// addresses would give each of them billions of buckets.
 fn rate_key(ip: IpAddr) -> IpAddr {
@@ -687,5 +687,117 @@ impl dropshot::DynamicVersionPolicy for EdgeOnly {
                 "this port serves only the server's own edge".to_string(),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edge_config() -> EdgeConfig {
+        EdgeConfig::defaults(Duration::from_secs(1))
+    }
+
+    async fn start_edge(upstream: SocketAddr) -> Edge {
+        start("127.0.0.1:0".parse().unwrap(), upstream, "secret".into(), edge_config(), RateLimits::new(100, 100))
+            .await
+            .expect("the edge starts")
+    }
+
+    #[tokio::test]
+    async fn a_failed_upstream_is_502_in_the_envelope_with_the_request_id() {
+        // A port nothing listens on any more.
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let edge = start_edge(gone).await;
+        let response = reqwest::get(format!("http://{}/healthz", edge.local_addr())).await.unwrap();
+        assert_eq!(response.status(), 502);
+        let id = response.headers()[REQUEST_ID_HEADER].to_str().unwrap().to_string();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["type"], "bad_gateway_error");
+        assert!(body["detail"].as_str().unwrap().ends_with(&format!("(request id {id})")), "{body}");
+    }
+
+    #[tokio::test]
+    async fn dropshot_gets_http1_with_the_edge_headers_and_no_hop_by_hop_ones() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let received = tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                stream.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive, x-hop\r\n\
+                          keep-alive: timeout=5\r\nx-hop: 1\r\nx-kept: 1\r\n\r\nok";
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8(head).unwrap().to_lowercase()
+        });
+        let edge = start_edge(upstream_addr).await;
+        let response = reqwest::Client::new()
+            .get(format!("http://{}/x?y=1", edge.local_addr()))
+            .header("connection", "x-private")
+            .header("x-private", "1")
+            .header("x-forwarded-for", "203.0.113.1")
+            .header(INNER_SECRET_HEADER, "forged")
+            .header("x-passed", "1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers().contains_key("x-kept"));
+        for hop in ["keep-alive", "x-hop"] {
+            assert!(!response.headers().contains_key(hop), "{hop} is not passed back");
+        }
+        let head = received.await.unwrap();
+        assert!(head.starts_with("get /x?y=1 http/1.1\r\n"), "{head}");
+        assert!(head.contains("x-credits-edge: secret\r\n") && !head.contains("forged"), "{head}");
+        // The peer (loopback) is not a trusted proxy: its X-Forwarded-For is replaced.
+        assert!(head.contains("x-forwarded-for: 127.0.0.1\r\n"), "{head}");
+        assert!(head.contains("x-passed: 1\r\n") && head.contains("x-request-id: "), "{head}");
+        assert!(!head.contains("x-private"), "a header named by Connection is not forwarded: {head}");
+    }
+
+    #[test]
+    fn forwarded_for_is_read_from_trusted_proxies_only() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 198.51.100.7, 10.1.1.1"));
+        let from_proxy = client_address(&proxies, "10.0.0.2".parse().unwrap(), &headers);
+        assert_eq!(from_proxy, "198.51.100.7".parse::<IpAddr>().unwrap(), "the last untrusted hop");
+        let direct = client_address(&proxies, "192.0.2.5".parse().unwrap(), &headers);
+        assert_eq!(direct, "192.0.2.5".parse::<IpAddr>().unwrap());
+        let v6 = client_address(&[], "2001:db8:1:2:3:4:5:6".parse().unwrap(), &headers);
+        assert_eq!(v6, "2001:db8:1:2::".parse::<IpAddr>().unwrap(), "IPv6 counted per /64");
+    }
+
+    #[test]
+    fn limiter_memory_is_given_back_for_keys_whose_quota_refilled() {
+        // 60,000 a minute: a used cell is back after a millisecond.
+        let limits = RateLimits::new(60_000, 60_000);
+        for n in 0..1_000 {
+            limits.check_token(&format!("made-up-{n}")).unwrap();
+            limits.check_address(IpAddr::from([192, 0, 2, (n % 250) as u8])).unwrap();
+        }
+        assert_eq!(limits.tokens.len(), 1_000);
+        std::thread::sleep(Duration::from_millis(20));
+        limits.prune();
+        assert_eq!((limits.tokens.len(), limits.addresses.len()), (0, 0));
+    }
+
+    #[test]
+    fn an_address_failing_authentication_is_blocked_once_out_of_quota() {
+        let limits = RateLimits::new(100, 2);
+        let address = IpAddr::from([192, 0, 2, 1]);
+        for _ in 0..2 {
+            limits.record_failed_authentication(address);
+            assert_eq!(limits.check_blocked(address), Ok(()));
+        }
+        limits.record_failed_authentication(address);
+        let wait = limits.check_blocked(address).expect_err("blocked");
+        assert!((1..=30).contains(&wait), "{wait}");
+        assert_eq!(limits.check_blocked(IpAddr::from([192, 0, 2, 2])), Ok(()), "others are not");
     }
 }

@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage organisations, tokens and balances.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -184,7 +184,7 @@ enum AdminCommand {
 #[tokio::main]
 async fn main() {
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Admin(command) => admin(command).await,
     };
     if let Err(error) = outcome {
