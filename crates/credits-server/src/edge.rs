@@ -9,7 +9,7 @@
 //!
 //! dropshot listens on a loopback port that only this process should use: every forwarded
 //! request carries a secret made at start (`inner_secret`), and dropshot's version policy
-//! (`http::EdgeOnly`) refuses requests without it, so the edge's limits cannot be bypassed by a
+//! ([`EdgeOnly`], below) refuses requests without it, so the edge's limits cannot be bypassed by a
 //! local process talking to that port directly.
 
 use std::collections::HashMap;
