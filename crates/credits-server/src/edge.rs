@@ -303,9 +303,17 @@ async fn refuse_connection(builder: &auto::Builder<TokioExecutor>, stream: TcpSt
 struct ConnectionActivity {
     in_flight: AtomicUsize,
     last_active: Mutex<Instant>,
+    any_request: std::sync::atomic::AtomicBool,
 }
 
 impl ConnectionActivity {
+    /// Whether the connection has yet to deliver a whole request head, `limit` after it opened.
+    /// hyper's header deadline does not run before it knows the protocol (the first 24 bytes),
+    /// so a client sending fewer is caught here.
+    fn silent_beyond(&self, opened: Instant, limit: Duration) -> bool {
+        !self.any_request.load(Ordering::SeqCst) && opened.elapsed() >= limit
+    }
+
     fn idle_for(&self) -> Option<Duration> {
         (self.in_flight.load(Ordering::SeqCst) == 0).then(|| self.last_active.lock().expect("not poisoned").elapsed())
     }
@@ -316,6 +324,7 @@ struct ActiveRequest(Arc<ConnectionActivity>);
 
 impl ActiveRequest {
     fn start(activity: &Arc<ConnectionActivity>) -> Self {
+        activity.any_request.store(true, Ordering::SeqCst);
         activity.in_flight.fetch_add(1, Ordering::SeqCst);
         ActiveRequest(activity.clone())
     }
@@ -335,8 +344,13 @@ async fn serve_connection(
     peer: SocketAddr,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let activity =
-        Arc::new(ConnectionActivity { in_flight: AtomicUsize::new(0), last_active: Mutex::new(Instant::now()) });
+    let opened = Instant::now();
+    let activity = Arc::new(ConnectionActivity {
+        in_flight: AtomicUsize::new(0),
+        last_active: Mutex::new(opened),
+        any_request: std::sync::atomic::AtomicBool::new(false),
+    });
+    let header_read_timeout = shared.config.header_read_timeout;
     let service_activity = activity.clone();
     let idle_timeout = shared.config.idle_timeout;
     let service = service_fn(move |request| {
@@ -350,7 +364,7 @@ async fn serve_connection(
     });
     let connection = builder.serve_connection(TokioIo::new(stream), service);
     let mut connection = pin!(connection);
-    let mut tick = tokio::time::interval(idle_timeout.min(Duration::from_secs(1)));
+    let mut tick = tokio::time::interval(idle_timeout.min(header_read_timeout).min(Duration::from_secs(1)));
     let mut closing = *stopped.borrow();
     if closing {
         connection.as_mut().graceful_shutdown();
@@ -368,7 +382,8 @@ async fn serve_connection(
                 connection.as_mut().graceful_shutdown();
             }
             _ = tick.tick(), if !closing => {
-                if activity.idle_for().is_some_and(|idle| idle >= idle_timeout) {
+                let idle = activity.idle_for().is_some_and(|idle| idle >= idle_timeout);
+                if idle || activity.silent_beyond(opened, header_read_timeout) {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }

@@ -89,6 +89,26 @@ async fn slow_headers_are_dropped_without_an_answer_and_others_are_served() {
 }
 
 #[tokio::test]
+async fn connections_that_never_finish_the_first_bytes_are_dropped_too() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.edge.header_read_timeout = Duration::from_secs(1)).await;
+    let (org, token) = app.org_with_token(Role::Member).await;
+    // Fewer bytes than the server needs to tell HTTP/1.1 from HTTP/2, or none at all.
+    let mut slow = Vec::new();
+    for n in 0..50 {
+        let mut stream = TcpStream::connect(host(&app)).await.expect("connects");
+        if n % 2 == 0 {
+            stream.write_all(b"GET / HTT").await.expect("writes");
+        }
+        slow.push(stream);
+    }
+    assert!(served(&app, &org, &token).await);
+    for stream in &mut slow {
+        let received = read_until_closed(stream, Duration::from_secs(4)).await.expect("closed by the server");
+        assert!(received.is_empty(), "no answer: {:?}", String::from_utf8_lossy(&received));
+    }
+}
+
+#[tokio::test]
 async fn a_slow_body_is_dropped_without_an_answer() {
     let app = spawn_app_with(Db::Sqlite, |c| c.edge.body_read_timeout = Duration::from_secs(1)).await;
     let (org, token) = app.org_with_token(Role::Owner).await;
