@@ -72,7 +72,9 @@ pub struct Config {
     pub allowed_redirect_origins: Vec<String>,
     /// Below this balance `is_low_balance` is true.
     pub low_balance_threshold: i64,
-    /// Level of dropshot's own log (its lines carry the edge's request id).
+    /// How much of dropshot's own log is passed on (its lines carry the edge's request id):
+    /// `Debug` or `Trace` add its debug records; anything else keeps `info` and above, which the
+    /// `tracing` filter then sorts (`logging`).
     pub http_log_level: dropshot::ConfigLoggingLevel,
     /// The limits of the HTTP edge clients connect to.
     pub edge: EdgeConfig,

@@ -92,7 +92,7 @@ struct ServeArgs {
     /// Log filter (`info`, `debug`, `credits_server=debug,warn`...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
-    /// Log lines as JSON objects or as text; default JSON unless stderr is a terminal.
+    /// Log lines (on stderr) as JSON objects or as text; default JSON unless stdout is a terminal.
     #[arg(long, env = "CREDITS_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
     /// Seconds a client has to send a request's headers (and, on a kept-alive connection, to
@@ -195,8 +195,9 @@ async fn main() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?;
-    let format =
-        args.log_format.unwrap_or(if std::io::stderr().is_terminal() { LogFormat::Text } else { LogFormat::Json });
+    // Run by hand in a terminal: text; under a supervisor (Docker, systemd, Kubernetes): JSON.
+    let interactive = std::io::stdout().is_terminal();
+    let format = args.log_format.unwrap_or(if interactive { LogFormat::Text } else { LogFormat::Json });
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
