@@ -231,7 +231,13 @@ async fn accept_loop(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // The timer is what makes the header deadline run at all; hyper also applies it between
     // requests on a kept-alive HTTP/1.1 connection.
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(shared.config.header_read_timeout);
+    // The read buffer is capped at the body limit: a connection's headers cannot hold more
+    // memory than a body may (hyper's default is about 400 KiB; more is a 431).
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_read_timeout)
+        .max_buf_size(BODY_LIMIT);
     builder
         .http2()
         .timer(TokioTimer::new())
