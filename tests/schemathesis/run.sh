@@ -62,7 +62,7 @@ env -u CREDITS_ALLOWED_REDIRECT_ORIGINS -u CREDITS_MIN_CLIENT_VERSION -u CREDITS
   "$bin/credits-server" serve --bind "127.0.0.1:$server_port" \
   --stripe-secret-key sk_test_schemathesis --stripe-api-base "http://127.0.0.1:$stripe_port/" \
   --stripe-webhook-secret "$secret" --bundle-unit-amount 500 --credits-per-bundle 100 \
-  --rate-limit-per-minute 1000000 --allow-any-redirect-origin --log-level warn >"$work/server.log" 2>&1 &
+  --rate-limit-per-minute 1000000 --rate-limit-per-address-per-minute 1000000 --allow-any-redirect-origin --log-level warn >"$work/server.log" 2>&1 &
 pids+=($!)
 
 python3 - "$server_port" <<'PY'

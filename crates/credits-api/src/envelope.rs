@@ -23,6 +23,7 @@ pub fn error_type_for_status(status: u16) -> ApiErrorPayloadType {
         426 => ApiErrorPayloadType::UpgradeRequiredError,
         429 => ApiErrorPayloadType::RateLimitError,
         502 => ApiErrorPayloadType::BadGatewayError,
+        503 => ApiErrorPayloadType::ServiceUnavailableError,
         504 => ApiErrorPayloadType::GatewayTimeoutError,
         s if s >= 500 => ApiErrorPayloadType::InternalServerError,
         _ => ApiErrorPayloadType::InvalidRequestError,

@@ -12,7 +12,7 @@ pub const SKIPPED: &[(&str, &str)] = &[];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
 /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
 /// to declare them again.
-pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
+pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"receive_stripe_webhook\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_openapi_document\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_liveness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_readiness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
 /// The links of responses, which dropshot cannot declare, as JSON:
 /// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
 /// document to declare them again.
@@ -20,7 +20,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{\"create_checkout_session\":{\"200\":{\"
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
-pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[]}}";
+pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[],\"get_liveness\":[],\"get_readiness\":[]}}";
 ///Canonical API error envelope returned by the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[schemars(rename = "APIErrorPayload")]
@@ -73,6 +73,8 @@ pub enum ApiErrorPayloadType {
     BadGatewayError,
     #[serde(rename = "gateway_timeout_error")]
     GatewayTimeoutError,
+    #[serde(rename = "service_unavailable_error")]
+    ServiceUnavailableError,
 }
 impl ::std::fmt::Display for ApiErrorPayloadType {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -88,6 +90,7 @@ impl ::std::fmt::Display for ApiErrorPayloadType {
             Self::InternalServerError => f.write_str("internal_server_error"),
             Self::BadGatewayError => f.write_str("bad_gateway_error"),
             Self::GatewayTimeoutError => f.write_str("gateway_timeout_error"),
+            Self::ServiceUnavailableError => f.write_str("service_unavailable_error"),
         }
     }
 }
@@ -108,6 +111,7 @@ impl ::std::str::FromStr for ApiErrorPayloadType {
             "internal_server_error" => Ok(Self::InternalServerError),
             "bad_gateway_error" => Ok(Self::BadGatewayError),
             "gateway_timeout_error" => Ok(Self::GatewayTimeoutError),
+            "service_unavailable_error" => Ok(Self::ServiceUnavailableError),
             _ => Err("invalid value".into()),
         }
     }
@@ -462,6 +466,64 @@ pub struct GetCreditBalancePath {
     ///Organization slug
     pub org: ::std::string::String,
 }
+///The state of this server instance
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct HealthStatus {
+    ///`ok` when the check passed
+    pub status: HealthStatusStatus,
+}
+///`ok` when the check passed
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd,
+    schemars::JsonSchema
+)]
+pub enum HealthStatusStatus {
+    #[serde(rename = "ok")]
+    Ok,
+}
+impl ::std::fmt::Display for HealthStatusStatus {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::Ok => f.write_str("ok"),
+        }
+    }
+}
+impl ::std::str::FromStr for HealthStatusStatus {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "ok" => Ok(Self::Ok),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for HealthStatusStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for HealthStatusStatus {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ListCreditTransactionsPath {
     ///Organization slug
@@ -609,7 +671,7 @@ pub mod support {
     }
     /// The document's named schemas as JSON Schema 2020-12 (`#/$defs/<name>` in the schemas
     /// requests are validated against).
-    pub const SCHEMA_DEFINITIONS: &str = "{\"APIErrorPayload\":{\"type\":\"object\",\"description\":\"Canonical API error envelope returned by the API.\",\"properties\":{\"code\":{\"type\":\"integer\",\"description\":\"HTTP status code\"},\"detail\":{\"type\":\"string\",\"description\":\"Human-readable error message\"},\"type\":{\"type\":\"string\",\"description\":\"Stable machine-readable error type\",\"enum\":[\"invalid_request_error\",\"authentication_error\",\"permission_error\",\"not_found_error\",\"conflict_error\",\"validation_error\",\"upgrade_required_error\",\"rate_limit_error\",\"internal_server_error\",\"bad_gateway_error\",\"gateway_timeout_error\"]},\"errors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ValidationErrorItem\"},\"description\":\"One item per validation problem (422 only)\"}},\"required\":[\"code\",\"detail\",\"type\"]},\"ValidationErrorItem\":{\"type\":\"object\",\"description\":\"One validation problem.\",\"properties\":{\"loc\":{\"type\":\"array\",\"description\":\"Where the validation error occurred\",\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}},\"msg\":{\"type\":\"string\",\"description\":\"Human-readable validation message\"},\"type\":{\"type\":\"string\",\"description\":\"Machine-readable validation error type\"}},\"required\":[\"loc\",\"msg\",\"type\"]},\"CreateCheckoutSessionRequest\":{\"type\":\"object\",\"description\":\"Request schema for creating a Stripe Checkout session.\",\"properties\":{\"cancel_url\":{\"type\":\"string\",\"description\":\"Redirect URL after canceling\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"},\"quantity\":{\"type\":\"integer\",\"description\":\"Quantity of credit bundles to purchase (1-10)\",\"default\":1,\"minimum\":1,\"maximum\":10},\"success_url\":{\"type\":\"string\",\"description\":\"Redirect URL after successful purchase\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"}},\"required\":[\"cancel_url\",\"success_url\"]},\"CheckoutSessionResponse\":{\"type\":\"object\",\"description\":\"Response schema for a Stripe Checkout session.\",\"properties\":{\"checkout_url\":{\"type\":\"string\",\"description\":\"Stripe Checkout URL\"},\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"}},\"required\":[\"checkout_url\",\"session_id\"]},\"CheckoutSessionStatus\":{\"type\":\"object\",\"description\":\"The state of a checkout session and of the credits it grants.\",\"properties\":{\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"},\"status\":{\"$ref\":\"#/$defs/CheckoutStatus\"},\"payment_status\":{\"$ref\":\"#/$defs/CheckoutPaymentStatus\"},\"bundles\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credit bundles bought\"},\"credits\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits the purchase grants once paid\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the session was created\"},\"fulfilled_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\",\"description\":\"When the credits were granted; absent until then\"}},\"required\":[\"session_id\",\"status\",\"payment_status\",\"bundles\",\"credits\",\"created_at\"]},\"CheckoutStatus\":{\"type\":\"string\",\"description\":\"Whether the checkout session is still open, was completed by the buyer, or expired.\",\"enum\":[\"open\",\"complete\",\"expired\"]},\"CheckoutPaymentStatus\":{\"type\":\"string\",\"description\":\"Whether the payment has arrived: `failed` when a delayed payment method was declined.\",\"enum\":[\"unpaid\",\"paid\",\"failed\"]},\"CreditBalanceResponse\":{\"type\":\"object\",\"description\":\"An organization's credit balance.\",\"properties\":{\"balance\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits available: the sum of the ledger\"},\"is_low_balance\":{\"type\":\"boolean\",\"description\":\"Whether the balance is below the server's low-balance threshold\"},\"auto_refill_enabled\":{\"type\":\"boolean\",\"description\":\"Whether credits are bought automatically when the balance is low (not offered by this server: always false)\"}},\"required\":[\"balance\",\"is_low_balance\"]},\"CreditTransaction\":{\"type\":\"object\",\"description\":\"One entry of the append-only credit ledger.\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Transaction ID\"},\"amount\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits added (positive) or taken (negative)\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the transaction was recorded\"},\"transaction_type\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":{\"type\":[\"string\",\"null\"],\"description\":\"What the transaction was for\"},\"has_receipt\":{\"type\":\"boolean\",\"description\":\"Whether Stripe holds a receipt for the payment behind it (its charge has a receipt URL)\"},\"receipt_url\":{\"type\":[\"string\",\"null\"],\"description\":\"Stripe's receipt for the payment behind it (an https URL: purchases and refunds of a charge with a receipt), else null\"}},\"required\":[\"id\",\"amount\",\"created_at\",\"transaction_type\",\"has_receipt\"]},\"CreditTransactionType\":{\"type\":\"string\",\"description\":\"The kind of a credit transaction.\",\"enum\":[\"purchase\",\"auto_refill\",\"usage\",\"inference\",\"span_ingestion\",\"storage\",\"signup_allocation\",\"refund\",\"dispute\",\"dispute_reversal\",\"admin_adjustment\",\"web_search\"]},\"WebhookReceipt\":{\"type\":\"object\",\"description\":\"Acknowledgement of a Stripe event.\",\"properties\":{\"received\":{\"type\":\"boolean\",\"description\":\"Always true: the event was verified and handled (or deliberately ignored)\"}},\"required\":[\"received\"]}}";
+    pub const SCHEMA_DEFINITIONS: &str = "{\"APIErrorPayload\":{\"type\":\"object\",\"description\":\"Canonical API error envelope returned by the API.\",\"properties\":{\"code\":{\"type\":\"integer\",\"description\":\"HTTP status code\"},\"detail\":{\"type\":\"string\",\"description\":\"Human-readable error message\"},\"type\":{\"type\":\"string\",\"description\":\"Stable machine-readable error type\",\"enum\":[\"invalid_request_error\",\"authentication_error\",\"permission_error\",\"not_found_error\",\"conflict_error\",\"validation_error\",\"upgrade_required_error\",\"rate_limit_error\",\"internal_server_error\",\"bad_gateway_error\",\"gateway_timeout_error\",\"service_unavailable_error\"]},\"errors\":{\"type\":[\"array\",\"null\"],\"items\":{\"$ref\":\"#/$defs/ValidationErrorItem\"},\"description\":\"One item per validation problem (422 only)\"}},\"required\":[\"code\",\"detail\",\"type\"]},\"ValidationErrorItem\":{\"type\":\"object\",\"description\":\"One validation problem.\",\"properties\":{\"loc\":{\"type\":\"array\",\"description\":\"Where the validation error occurred\",\"items\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}},\"msg\":{\"type\":\"string\",\"description\":\"Human-readable validation message\"},\"type\":{\"type\":\"string\",\"description\":\"Machine-readable validation error type\"}},\"required\":[\"loc\",\"msg\",\"type\"]},\"CreateCheckoutSessionRequest\":{\"type\":\"object\",\"description\":\"Request schema for creating a Stripe Checkout session.\",\"properties\":{\"cancel_url\":{\"type\":\"string\",\"description\":\"Redirect URL after canceling\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"},\"quantity\":{\"type\":\"integer\",\"description\":\"Quantity of credit bundles to purchase (1-10)\",\"default\":1,\"minimum\":1,\"maximum\":10},\"success_url\":{\"type\":\"string\",\"description\":\"Redirect URL after successful purchase\",\"maxLength\":2048,\"pattern\":\"^(https://(([A-Za-z0-9]+(-[A-Za-z0-9]+)*\\\\.)*[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127(\\\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|\\\\[::1\\\\]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9][0-9]|6[0-4][0-9][0-9][0-9]|[1-5][0-9][0-9][0-9][0-9]|[1-9][0-9]{0,3}))?([/?#][!-~]*)?$\"}},\"required\":[\"cancel_url\",\"success_url\"]},\"CheckoutSessionResponse\":{\"type\":\"object\",\"description\":\"Response schema for a Stripe Checkout session.\",\"properties\":{\"checkout_url\":{\"type\":\"string\",\"description\":\"Stripe Checkout URL\"},\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"}},\"required\":[\"checkout_url\",\"session_id\"]},\"CheckoutSessionStatus\":{\"type\":\"object\",\"description\":\"The state of a checkout session and of the credits it grants.\",\"properties\":{\"session_id\":{\"type\":\"string\",\"description\":\"Stripe Checkout session ID\"},\"status\":{\"$ref\":\"#/$defs/CheckoutStatus\"},\"payment_status\":{\"$ref\":\"#/$defs/CheckoutPaymentStatus\"},\"bundles\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credit bundles bought\"},\"credits\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits the purchase grants once paid\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the session was created\"},\"fulfilled_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\",\"description\":\"When the credits were granted; absent until then\"}},\"required\":[\"session_id\",\"status\",\"payment_status\",\"bundles\",\"credits\",\"created_at\"]},\"CheckoutStatus\":{\"type\":\"string\",\"description\":\"Whether the checkout session is still open, was completed by the buyer, or expired.\",\"enum\":[\"open\",\"complete\",\"expired\"]},\"CheckoutPaymentStatus\":{\"type\":\"string\",\"description\":\"Whether the payment has arrived: `failed` when a delayed payment method was declined.\",\"enum\":[\"unpaid\",\"paid\",\"failed\"]},\"CreditBalanceResponse\":{\"type\":\"object\",\"description\":\"An organization's credit balance.\",\"properties\":{\"balance\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits available: the sum of the ledger\"},\"is_low_balance\":{\"type\":\"boolean\",\"description\":\"Whether the balance is below the server's low-balance threshold\"},\"auto_refill_enabled\":{\"type\":\"boolean\",\"description\":\"Whether credits are bought automatically when the balance is low (not offered by this server: always false)\"}},\"required\":[\"balance\",\"is_low_balance\"]},\"CreditTransaction\":{\"type\":\"object\",\"description\":\"One entry of the append-only credit ledger.\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Transaction ID\"},\"amount\":{\"type\":\"integer\",\"format\":\"int64\",\"description\":\"Credits added (positive) or taken (negative)\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"When the transaction was recorded\"},\"transaction_type\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":{\"type\":[\"string\",\"null\"],\"description\":\"What the transaction was for\"},\"has_receipt\":{\"type\":\"boolean\",\"description\":\"Whether Stripe holds a receipt for the payment behind it (its charge has a receipt URL)\"},\"receipt_url\":{\"type\":[\"string\",\"null\"],\"description\":\"Stripe's receipt for the payment behind it (an https URL: purchases and refunds of a charge with a receipt), else null\"}},\"required\":[\"id\",\"amount\",\"created_at\",\"transaction_type\",\"has_receipt\"]},\"CreditTransactionType\":{\"type\":\"string\",\"description\":\"The kind of a credit transaction.\",\"enum\":[\"purchase\",\"auto_refill\",\"usage\",\"inference\",\"span_ingestion\",\"storage\",\"signup_allocation\",\"refund\",\"dispute\",\"dispute_reversal\",\"admin_adjustment\",\"web_search\"]},\"WebhookReceipt\":{\"type\":\"object\",\"description\":\"Acknowledgement of a Stripe event.\",\"properties\":{\"received\":{\"type\":\"boolean\",\"description\":\"Always true: the event was verified and handled (or deliberately ignored)\"}},\"required\":[\"received\"]},\"HealthStatus\":{\"type\":\"object\",\"description\":\"The state of this server instance\",\"properties\":{\"status\":{\"type\":\"string\",\"description\":\"`ok` when the check passed\",\"enum\":[\"ok\"]}},\"required\":[\"status\"]}}";
 }
 impl support::Schema for CreateCheckoutSessionPath {
     fn validator() -> &'static support::SchemaValidator {
@@ -781,6 +843,32 @@ for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
         )
     }
 }
+///The 200 response of `get_liveness`: The process is alive
+pub struct GetLivenessResponse(pub HealthStatus);
+impl dropshot::HttpCodedResponse for GetLivenessResponse {
+    type Body = HealthStatus;
+    const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
+    const DESCRIPTION: &'static str = "The process is alive";
+}
+impl From<GetLivenessResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    fn from(response: GetLivenessResponse) -> Self {
+        <GetLivenessResponse as dropshot::HttpCodedResponse>::for_object(response.0)
+    }
+}
+///The 200 response of `get_readiness`: The instance is ready
+pub struct GetReadinessResponse(pub HealthStatus);
+impl dropshot::HttpCodedResponse for GetReadinessResponse {
+    type Body = HealthStatus;
+    const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
+    const DESCRIPTION: &'static str = "The instance is ready";
+}
+impl From<GetReadinessResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    fn from(response: GetReadinessResponse) -> Self {
+        <GetReadinessResponse as dropshot::HttpCodedResponse>::for_object(response.0)
+    }
+}
 ///The API of the document: implement it, then serve `credits_api_mod::api_description::<YourImpl>()`.
 #[dropshot::api_description]
 pub trait CreditsApi {
@@ -856,4 +944,22 @@ pub trait CreditsApi {
     async fn get_openapi_document(
         rqctx: dropshot::RequestContext<Self::Context>,
     ) -> Result<GetOpenapiDocumentResponse, support::ApiError<ApiErrorPayload>>;
+    /// Liveness
+    ///
+    /// Whether the process is alive and serving HTTP. Touches neither the database nor Stripe, so a failing dependency never gets a healthy instance restarted. Not rate-limited per token
+    #[endpoint{method = GET,
+    path = "/healthz",
+    tags = ["health"]}]
+    async fn get_liveness(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<GetLivenessResponse, support::ApiError<ApiErrorPayload>>;
+    /// Readiness
+    ///
+    /// Whether this instance can serve the API: its database answers and every migration this build knows is applied. Stripe is not checked (an outage there affects purchases only, and every instance alike). Not rate-limited per token
+    #[endpoint{method = GET,
+    path = "/readyz",
+    tags = ["health"]}]
+    async fn get_readiness(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<GetReadinessResponse, support::ApiError<ApiErrorPayload>>;
 }

@@ -62,6 +62,8 @@ pub mod types {
         BadGatewayError,
         #[serde(rename = "gateway_timeout_error")]
         GatewayTimeoutError,
+        #[serde(rename = "service_unavailable_error")]
+        ServiceUnavailableError,
     }
     impl ::std::fmt::Display for ApiErrorPayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -77,6 +79,7 @@ pub mod types {
                 Self::InternalServerError => f.write_str("internal_server_error"),
                 Self::BadGatewayError => f.write_str("bad_gateway_error"),
                 Self::GatewayTimeoutError => f.write_str("gateway_timeout_error"),
+                Self::ServiceUnavailableError => f.write_str("service_unavailable_error"),
             }
         }
     }
@@ -97,6 +100,7 @@ pub mod types {
                 "internal_server_error" => Ok(Self::InternalServerError),
                 "bad_gateway_error" => Ok(Self::BadGatewayError),
                 "gateway_timeout_error" => Ok(Self::GatewayTimeoutError),
+                "service_unavailable_error" => Ok(Self::ServiceUnavailableError),
                 _ => Err("invalid value".into()),
             }
         }
@@ -416,6 +420,68 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for CreditTransactionType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The state of this server instance
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct HealthStatus {
+        ///`ok` when the check passed
+        pub status: HealthStatusStatus,
+    }
+    impl HealthStatus {
+        pub fn builder() -> builder::HealthStatus {
+            Default::default()
+        }
+    }
+    ///`ok` when the check passed
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum HealthStatusStatus {
+        #[serde(rename = "ok")]
+        Ok,
+    }
+    impl ::std::fmt::Display for HealthStatusStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Ok => f.write_str("ok"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for HealthStatusStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "ok" => Ok(Self::Ok),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HealthStatusStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HealthStatusStatus {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1119,6 +1185,47 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct HealthStatus {
+            status: ::std::result::Result<
+                super::HealthStatusStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HealthStatus {
+            fn default() -> Self {
+                Self {
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl HealthStatus {
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HealthStatusStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HealthStatus> for super::HealthStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HealthStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { status: value.status? })
+            }
+        }
+        impl ::std::convert::From<super::HealthStatus> for HealthStatus {
+            fn from(value: super::HealthStatus) -> Self {
+                Self { status: Ok(value.status) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ValidationErrorItem {
             loc: ::std::result::Result<
                 ::std::vec::Vec<super::ValidationErrorItemLocItem>,
@@ -1449,6 +1556,34 @@ let response = client.get_openapi_document()
 ```*/
     pub fn get_openapi_document(&self) -> builder::GetOpenapiDocument<'_> {
         builder::GetOpenapiDocument::new(self)
+    }
+    /**Liveness
+
+Whether the process is alive and serving HTTP. Touches neither the database nor Stripe, so a failing dependency never gets a healthy instance restarted. Not rate-limited per token
+
+Sends a `GET` request to `/healthz`
+
+```ignore
+let response = client.get_liveness()
+    .send()
+    .await;
+```*/
+    pub fn get_liveness(&self) -> builder::GetLiveness<'_> {
+        builder::GetLiveness::new(self)
+    }
+    /**Readiness
+
+Whether this instance can serve the API: its database answers and every migration this build knows is applied. Stripe is not checked (an outage there affects purchases only, and every instance alike). Not rate-limited per token
+
+Sends a `GET` request to `/readyz`
+
+```ignore
+let response = client.get_readiness()
+    .send()
+    .await;
+```*/
+    pub fn get_readiness(&self) -> builder::GetReadiness<'_> {
+        builder::GetReadiness::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -2176,6 +2311,13 @@ pub mod builder {
                         ),
                     )
                 }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -2255,7 +2397,159 @@ pub mod builder {
                         ),
                     )
                 }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_liveness`]
+
+[`Client::get_liveness`]: super::Client::get_liveness*/
+    #[derive(Debug, Clone)]
+    pub struct GetLiveness<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetLiveness<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/healthz`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::HealthStatus>, Error<types::ApiErrorPayload>> {
+            let Self { client } = self;
+            let url = format!("{}/healthz", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_liveness",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_readiness`]
+
+[`Client::get_readiness`]: super::Client::get_readiness*/
+    #[derive(Debug, Clone)]
+    pub struct GetReadiness<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetReadiness<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/readyz`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::HealthStatus>, Error<types::ApiErrorPayload>> {
+            let Self { client } = self;
+            let url = format!("{}/readyz", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_readiness",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                503u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest};
 use credits_client::{Client, Credentials};
 use credits_server::store::TokenOptions;
-use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Retention, Role, Secret, Store, StripeConfig};
 use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
 
 const WEBHOOK_SECRET: &str = "whsec_demo";
@@ -49,6 +49,8 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
         low_balance_threshold: 100,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
+        edge: EdgeConfig::defaults(Duration::from_secs(10)),
+        shutdown_grace: Duration::from_secs(15),
     };
     let server = credits_server::start_server(config).await?;
     let base_url = format!("http://{}", server.local_addr());

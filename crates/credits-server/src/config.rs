@@ -97,6 +97,54 @@ pub struct Config {
     pub low_balance_threshold: i64,
     /// What is kept how long, and how often the purge runs.
     pub retention: Retention,
-    /// Level of the HTTP log (one line per request, from dropshot).
+    /// How much of dropshot's own log is passed on (its lines carry the edge's request id):
+    /// `Debug` or `Trace` add its debug records; anything else keeps `info` and above, which the
+    /// `tracing` filter then sorts (`logging`).
     pub http_log_level: dropshot::ConfigLoggingLevel,
+    /// The limits of the HTTP edge clients connect to.
+    pub edge: EdgeConfig,
+    /// How long a shutdown waits for requests in progress; longer than the Stripe deadline, so
+    /// a checkout in flight gets its answer.
+    pub shutdown_grace: Duration,
+}
+
+/// What the edge allows a client: deadlines for slow ones, caps for many, rate limits for those
+/// without a working token, and which proxies may name the client's address.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Time for a request's headers to arrive (also the longest wait between HTTP/1.1 requests on
+    /// a kept-alive connection); a connection that misses it is closed without an answer.
+    pub header_read_timeout: Duration,
+    /// Time for a request's body to arrive once its headers have; missed, the connection is
+    /// closed without an answer.
+    pub body_read_timeout: Duration,
+    /// A connection with no request in progress for this long is closed.
+    pub idle_timeout: Duration,
+    /// Time for the server to answer a request once read; then 504. Longer than the Stripe
+    /// deadline, so the handler's own 504 comes first.
+    pub request_timeout: Duration,
+    /// Connections open at once; more are answered 429 and closed.
+    pub max_connections: usize,
+    /// Requests in progress at once; more are answered 429.
+    pub max_in_flight: usize,
+    /// Requests per minute per client address without a token, or with one that failed.
+    pub rate_limit_per_address_per_minute: u32,
+    /// Peers (load balancers, TLS terminators) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl EdgeConfig {
+    /// The defaults, for a Stripe deadline of `stripe_deadline`.
+    pub fn defaults(stripe_deadline: Duration) -> Self {
+        EdgeConfig {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: stripe_deadline + Duration::from_secs(5),
+            max_connections: 1024,
+            max_in_flight: 256,
+            rate_limit_per_address_per_minute: 300,
+            trusted_proxies: Vec::new(),
+        }
+    }
 }

@@ -42,6 +42,10 @@ pub enum Error {
     /// is unknown.
     #[error("stripe unreachable: {0}")]
     StripeUnreachable(String),
+    /// 503: this instance cannot serve now (its database is unreachable or not migrated); the
+    /// cause is logged, not returned.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// 504: Stripe did not answer in time.
     #[error("Stripe did not answer in time")]
     StripeTimeout,
@@ -70,6 +74,7 @@ pub const ERROR_STATUSES: &[(u16, &str)] = &[
     (429, "Rate limited"),
     (500, "Internal server error"),
     (502, "Bad gateway"),
+    (503, "Service unavailable"),
     (504, "Gateway timeout"),
 ];
 
@@ -102,6 +107,8 @@ impl From<Error> for ErrorResponse {
                 ErrorResponse::from_status(S::BAD_GATEWAY, "The payment provider could not be reached")
                     .with_internal_message(format!("stripe unreachable: {cause}"))
             }
+            Error::Unavailable(cause) => ErrorResponse::from_status(S::SERVICE_UNAVAILABLE, "The service is not ready")
+                .with_internal_message(cause),
             Error::StripeTimeout => {
                 ErrorResponse::from_status(S::GATEWAY_TIMEOUT, "The payment provider did not answer in time")
                     .with_internal_message("stripe did not answer within the deadline")

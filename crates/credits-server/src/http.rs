@@ -13,9 +13,9 @@ use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
     CreditTransaction, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse, GetCreditBalancePath,
-    GetCreditBalanceResponse, GetOpenapiDocumentResponse, ListCreditTransactionsPath, ListCreditTransactionsQuery,
-    ListCreditTransactionsQueryDeclared, ListCreditTransactionsResponse, ReceiveStripeWebhookHeader,
-    ReceiveStripeWebhookResponse, WebhookReceipt,
+    GetCreditBalanceResponse, GetLivenessResponse, GetOpenapiDocumentResponse, GetReadinessResponse, HealthStatus,
+    HealthStatusStatus, ListCreditTransactionsPath, ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared,
+    ListCreditTransactionsResponse, ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, WebhookReceipt,
 };
 use dropshot::{RequestContext, UntypedBody};
 
@@ -24,7 +24,7 @@ use crate::access::{self, Access};
 use crate::error::{Error, ErrorResponse};
 use crate::model::{PaymentStatus, SessionStatus};
 use crate::store::{LedgerEntry, SessionRecord};
-use crate::{credits, openapi, purchase};
+use crate::{credits, health, openapi, purchase};
 
 /// The implementation of the generated trait.
 pub enum CreditsServer {}
@@ -123,6 +123,15 @@ impl CreditsApi for CreditsServer {
         static DOCUMENT: std::sync::OnceLock<Result<openapi::Document, String>> = std::sync::OnceLock::new();
         let document = DOCUMENT.get_or_init(|| openapi::served_document(&api())).clone().map_err(Error::Internal)?;
         Ok(GetOpenapiDocumentResponse(document))
+    }
+
+    async fn get_liveness(_rqctx: RequestContext<Ctx>) -> Result<GetLivenessResponse, ErrorResponse> {
+        Ok(GetLivenessResponse(HealthStatus { status: HealthStatusStatus::Ok }))
+    }
+
+    async fn get_readiness(rqctx: RequestContext<Ctx>) -> Result<GetReadinessResponse, ErrorResponse> {
+        health::ready(rqctx.context()).await?;
+        Ok(GetReadinessResponse(HealthStatus { status: HealthStatusStatus::Ok }))
     }
 }
 

@@ -5,13 +5,15 @@
 //! on port 0.
 //!
 //! The layers, each calling only the ones below it:
-//! - `edge`: what clients connect to; rate limiting, then dropshot on a loopback port;
+//! - `edge`: what clients connect to; deadlines, caps and rate limits, then dropshot on a
+//!   loopback port that answers only the edge;
 //! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
 //! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
 //!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
-//!   `purge` (deleting state past retention);
+//!   `purge` (deleting state past retention), `health` (whether to send this instance traffic);
 //! - the adapters: `store` (the database, one file per table) and `stripe`;
-//! - shared leaves: `model` (the nouns), `error`, `config`, `hash`.
+//! - shared leaves: `model` (the nouns), `error`, `config`, `hash`, `logging` (dropshot's log
+//!   into `tracing`).
 //!
 //! The product rules they implement are in the repository's `docs/`.
 
@@ -21,7 +23,9 @@ mod credits;
 mod edge;
 pub mod error;
 mod hash;
+mod health;
 mod http;
+mod logging;
 pub mod model;
 mod openapi;
 mod purchase;
@@ -33,7 +37,7 @@ use std::sync::Arc;
 
 use dropshot::{ConfigDropshot, ServerBuilder};
 
-pub use config::{BundlePrice, Config, Retention, Secret, StripeConfig};
+pub use config::{BundlePrice, Config, EdgeConfig, Retention, Secret, StripeConfig};
 pub use http::api;
 pub use model::Role;
 pub use purchase::{Reconciliation, ReturnChecks, reconcile};
@@ -56,6 +60,7 @@ pub struct RunningServer {
     edge: edge::Edge,
     server: dropshot::HttpServer<Arc<ServerContext>>,
     purge: tokio::task::JoinHandle<()>,
+    grace: std::time::Duration,
 }
 
 impl RunningServer {
@@ -64,18 +69,19 @@ impl RunningServer {
         self.edge.local_addr()
     }
 
-    /// Stops accepting requests and waits for the ones in progress.
-    pub async fn close(self) -> Result<(), String> {
-        self.purge.abort();
-        self.edge.close().await;
-        self.server.close().await
+    /// Where dropshot listens (loopback): it refuses any request that did not come through the
+    /// edge. Public so a test can prove it.
+    pub fn inner_addr(&self) -> std::net::SocketAddr {
+        self.server.local_addr()
     }
 
-    /// Waits until the server stops.
-    pub async fn wait(self) -> Result<(), String> {
-        let outcome = self.server.await;
+    /// Shuts down gracefully: stops accepting connections, lets the requests in progress finish
+    /// (for at most the configured grace, `Config::shutdown_grace`), then stops dropshot, which
+    /// waits for any handler still running. The purge stops first (it holds no request).
+    pub async fn close(self) -> Result<(), String> {
         self.purge.abort();
-        outcome
+        self.edge.close(self.grace).await;
+        self.server.close().await
     }
 }
 
@@ -86,26 +92,29 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
         tracing::warn!("{notice}");
     }
     let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let limiter = edge::RateLimiter::new(config.rate_limit_per_minute);
-    let bind = config.bind;
-    let log_level = config.http_log_level.clone();
+    let limits = edge::RateLimits::new(config.rate_limit_per_minute, config.edge.rate_limit_per_address_per_minute);
+    let (bind, edge_config, grace) = (config.bind, config.edge.clone(), config.shutdown_grace);
+    let log = logging::dropshot_logger(config.http_log_level.clone());
     let retention = config.retention.clone();
     let purge_store = store.clone();
     let context = Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default() });
-    let log = dropshot::ConfigLogging::StderrTerminal { level: log_level }
-        .to_logger("credits-server")
-        .map_err(|e| anyhow::anyhow!("logger: {e}"))?;
-    // dropshot listens on loopback only; clients reach it through the edge (see `edge`).
+    let inner_secret = hex::encode(rand::random::<[u8; 32]>());
+    // dropshot listens on loopback only, and answers only requests carrying the edge's secret.
     let internal = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let server = ServerBuilder::new(api(), context, log)
         .config(ConfigDropshot {
             bind_address: internal,
-            default_request_body_max_bytes: 64 * 1024,
+            default_request_body_max_bytes: edge::BODY_LIMIT,
+            log_headers: vec![edge::REQUEST_ID_HEADER.to_string()],
+            // A handler runs to its end even when the edge stops waiting (its deadline passed):
+            // a checkout is then recorded, and its idempotency claim settled, all the same.
+            default_handler_task_mode: dropshot::HandlerTaskMode::Detached,
             ..Default::default()
         })
+        .version_policy(dropshot::VersionPolicy::Dynamic(Box::new(edge::EdgeOnly::new(inner_secret.clone()))))
         .start()
         .map_err(|e| anyhow::anyhow!("starting the HTTP server: {e}"))?;
-    let edge = match edge::start(bind, server.local_addr(), limiter).await {
+    let edge = match edge::start(bind, server.local_addr(), inner_secret, edge_config, limits).await {
         Ok(edge) => edge,
         Err(e) => {
             let _ = server.close().await;
@@ -113,5 +122,5 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
         }
     };
     let purge = purge::spawn(purge_store, retention);
-    Ok(RunningServer { edge, server, purge })
+    Ok(RunningServer { edge, server, purge, grace })
 }

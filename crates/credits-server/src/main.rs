@@ -2,13 +2,15 @@
 //! `serve`, or one of the `admin` commands against the same database (`admin reconcile` also
 //! against the same Stripe account, with `serve`'s Stripe flags).
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use credits_server::store::{Timestamp, TokenListing, TokenOptions};
-use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Retention, Role, Secret, Store, StripeConfig};
 
 const DEFAULT_DATABASE: &str = "sqlite://data/credits.db";
 
@@ -38,9 +40,12 @@ struct DatabaseArgs {
 /// How to reach Stripe: shared by `serve` and `admin reconcile`.
 #[derive(Args)]
 struct StripeArgs {
-    /// Stripe secret key (`sk_test_...` or `sk_live_...`).
-    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    stripe_secret_key: String,
+    /// Stripe secret key (`sk_test_...` or `sk_live_...`); or give --stripe-secret-key-file.
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true, required_unless_present = "stripe_secret_key_file")]
+    stripe_secret_key: Option<String>,
+    /// A file holding the Stripe secret key (a Docker or Kubernetes secret), instead of --stripe-secret-key.
+    #[arg(long, env = "STRIPE_SECRET_KEY_FILE", conflicts_with = "stripe_secret_key")]
+    stripe_secret_key_file: Option<PathBuf>,
     /// Stripe's API base URL (a test double's, in tests and the demo).
     #[arg(long, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com/")]
     stripe_api_base: String,
@@ -52,7 +57,8 @@ struct StripeArgs {
 impl StripeArgs {
     /// The adapter's configuration, with the webhook's signing secrets (which only `serve` uses).
     fn config(self, webhook_secrets: Vec<Secret>) -> anyhow::Result<StripeConfig> {
-        if !self.stripe_secret_key.starts_with("sk_") && !self.stripe_secret_key.starts_with("rk_") {
+        let secret_key = secret_from(self.stripe_secret_key, self.stripe_secret_key_file, "--stripe-secret-key")?;
+        if !secret_key.starts_with("sk_") && !secret_key.starts_with("rk_") {
             bail!("--stripe-secret-key must be a Stripe secret key (sk_... or rk_...)");
         }
         let api_base = if self.stripe_api_base.ends_with('/') {
@@ -62,7 +68,7 @@ impl StripeArgs {
         };
         url::Url::parse(&api_base).with_context(|| format!("--stripe-api-base {api_base:?} is not a URL"))?;
         Ok(StripeConfig {
-            secret_key: Secret::new(self.stripe_secret_key),
+            secret_key: Secret::new(secret_key),
             api_base,
             webhook_secrets,
             deadline: Duration::from_secs(self.stripe_timeout_secs.max(1)),
@@ -80,9 +86,18 @@ struct ServeArgs {
     #[command(flatten)]
     stripe: StripeArgs,
     /// Signing secrets of the webhook endpoint (`whsec_...`), comma-separated: a delivery
-    /// verifies when any one matches (give the old and the new while rotating).
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',', required = true)]
-    stripe_webhook_secret: Vec<String>,
+    /// verifies when any one matches (give the old and the new while rotating); or give
+    /// --stripe-webhook-secret-file.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        hide_env_values = true,
+        required_unless_present = "stripe_webhook_secret_file"
+    )]
+    stripe_webhook_secret: Option<String>,
+    /// A file holding the webhook signing secrets (comma-separated), instead of --stripe-webhook-secret.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET_FILE", conflicts_with = "stripe_webhook_secret")]
+    stripe_webhook_secret_file: Option<PathBuf>,
     /// The Stripe Price ID of one credit bundle (or give --bundle-unit-amount).
     #[arg(long, env = "CREDITS_BUNDLE_PRICE_ID", conflicts_with = "bundle_unit_amount")]
     bundle_price_id: Option<String>,
@@ -123,6 +138,48 @@ struct ServeArgs {
     /// Log filter (`info`, `debug`, `credits_server=debug,warn`...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
+    /// Log lines (on stderr) as JSON objects or as text; default JSON unless stdout is a terminal.
+    #[arg(long, env = "CREDITS_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Seconds a client has to send a request's headers (and, on a kept-alive connection, to
+    /// start the next request); then the connection is closed without an answer.
+    #[arg(long, env = "CREDITS_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body; then the connection is closed.
+    #[arg(long, env = "CREDITS_BODY_READ_TIMEOUT_SECS", default_value_t = 10)]
+    body_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in progress.
+    #[arg(long, env = "CREDITS_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Seconds the server has to answer a request once read (then 504); default the Stripe
+    /// timeout + 5.
+    #[arg(long, env = "CREDITS_REQUEST_TIMEOUT_SECS")]
+    request_timeout_secs: Option<u64>,
+    /// Connections open at once; more are answered 429 and closed.
+    #[arg(long, env = "CREDITS_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Requests in progress at once; more are answered 429.
+    #[arg(long, env = "CREDITS_MAX_IN_FLIGHT", default_value_t = 256)]
+    max_in_flight: usize,
+    /// Requests per minute per client address without a token or with a failing one.
+    #[arg(long, env = "CREDITS_RATE_LIMIT_PER_ADDRESS_PER_MINUTE", default_value_t = 300)]
+    rate_limit_per_address_per_minute: u32,
+    /// Proxies (CIDRs, comma-separated) whose `X-Forwarded-For` names the client's address.
+    #[arg(long, env = "CREDITS_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in progress; default the request
+    /// timeout + 5.
+    #[arg(long, env = "CREDITS_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<u64>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line, for log collectors.
+    Json,
+    /// Human-readable lines.
+    Text,
 }
 
 #[derive(Subcommand)]
@@ -233,14 +290,49 @@ async fn main() {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?)
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level).context("--log-level")?;
+    // Run by hand in a terminal: text; under a supervisor (Docker, systemd, Kubernetes): JSON.
+    let interactive = std::io::stdout().is_terminal();
+    let format = args.log_format.unwrap_or(if interactive { LogFormat::Text } else { LogFormat::Json });
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => logs.init(),
+    }
     let config = config_from(args)?;
     let server = credits_server::start_server(config).await?;
     tracing::info!(address = %server.local_addr(), "credits-server listening");
-    server.wait().await.map_err(|e| anyhow::anyhow!(e))
+    let signal = shutdown_signal().await?;
+    tracing::info!(signal, "shutting down: no new connections; waiting for requests in progress");
+    server.close().await.map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM (what orchestrators send) or SIGINT (Ctrl-C); returns which came.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    })
+}
+
+/// A secret given directly or in a file (whose trailing newline is not part of it).
+fn secret_from(value: Option<String>, file: Option<PathBuf>, flag: &str) -> anyhow::Result<String> {
+    match (value, file) {
+        (Some(value), _) => Ok(value),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("{flag}-file {}", path.display()))?;
+            Ok(text.trim_end_matches(['\r', '\n']).to_string())
+        }
+        (None, None) => bail!("give {flag} or {flag}-file"),
+    }
 }
 
 fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
@@ -260,7 +352,13 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
     if args.credits_per_bundle <= 0 {
         bail!("--credits-per-bundle must be positive");
     }
-    if args.stripe_webhook_secret.iter().any(|secret| !secret.starts_with("whsec_")) {
+    let webhook_secrets: Vec<String> =
+        secret_from(args.stripe_webhook_secret, args.stripe_webhook_secret_file, "--stripe-webhook-secret")?
+            .split(',')
+            .map(|secret| secret.trim().to_string())
+            .filter(|secret| !secret.is_empty())
+            .collect();
+    if webhook_secrets.is_empty() || webhook_secrets.iter().any(|secret| !secret.starts_with("whsec_")) {
         bail!("--stripe-webhook-secret must be webhook signing secrets (whsec_...), comma-separated");
     }
     if args.allowed_redirect_origins.is_empty() && !args.allow_any_redirect_origin {
@@ -270,7 +368,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
              --allow-any-redirect-origin (CREDITS_ALLOW_ANY_REDIRECT_ORIGIN=true) to accept any, for development only"
         );
     }
-    let stripe = args.stripe.config(args.stripe_webhook_secret.into_iter().map(Secret::new).collect())?;
+    let stripe = args.stripe.config(webhook_secrets.into_iter().map(Secret::new).collect())?;
     let min_client_version = args
         .min_client_version
         .map(|v| {
@@ -285,6 +383,23 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
             bail!("--allowed-redirect-origins: {origin:?} is not an origin (scheme://host[:port])");
         }
     }
+    let stripe_deadline = stripe.deadline;
+    let request_timeout = args
+        .request_timeout_secs
+        .map(|s| Duration::from_secs(s.max(1)))
+        .unwrap_or(stripe_deadline + Duration::from_secs(5));
+    let edge = EdgeConfig {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+        body_read_timeout: Duration::from_secs(args.body_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        request_timeout,
+        max_connections: args.max_connections.max(1),
+        max_in_flight: args.max_in_flight.max(1),
+        rate_limit_per_address_per_minute: args.rate_limit_per_address_per_minute.max(1),
+        trusted_proxies: args.trusted_proxies,
+    };
+    let shutdown_grace =
+        args.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(request_timeout + Duration::from_secs(5));
     Ok(Config {
         bind: args.bind,
         database_url: args.database.database_url,
@@ -301,6 +416,8 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
             purge_interval: args.purge_interval,
         },
         http_log_level: http_log_level(&args.log_level),
+        edge,
+        shutdown_grace,
     })
 }
 

@@ -43,9 +43,12 @@ fn error_statuses(operation_id: &str) -> Vec<u16> {
     let mut statuses: Vec<u16> = match operation_id {
         "create_checkout_session" => [AUTHENTICATED, READ, BUY].concat(),
         // Fulfilment reads the session's line items from Stripe.
-        "receive_stripe_webhook" => vec![400, 500, 502, 504],
-        // The edge refuses a request head over its limits (400) before any operation runs.
-        "get_openapi_document" => vec![400, 500],
+        // The edge refuses a request head over its limits (400) before any operation runs, limits
+        // what comes without a token per client address, and caps requests in flight for every
+        // operation (429).
+        "receive_stripe_webhook" => vec![400, 429, 500, 502, 504],
+        "get_openapi_document" | "get_liveness" => vec![400, 429, 500],
+        "get_readiness" => vec![400, 429, 500, 503],
         _ => [AUTHENTICATED, READ].concat(),
     };
     statuses.sort_unstable();

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use credits_server::{BundlePrice, Config, Retention, RunningServer, Secret, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Retention, RunningServer, Secret, StripeConfig};
 use serde_json::Value;
 
 /// A server on a fresh SQLite database, removed with it. Serving the document never calls
@@ -43,6 +43,8 @@ async fn spawn_app() -> App {
         low_balance_threshold: 100,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
+        edge: EdgeConfig::defaults(Duration::from_secs(1)),
+        shutdown_grace: Duration::from_secs(15),
     };
     let server = credits_server::start_server(config).await.expect("server starts");
     let base_url = format!("http://{}", server.local_addr());

@@ -324,6 +324,13 @@ impl Stack {
                 CREDITS_PER_BUNDLE.to_string(),
                 "--rate-limit-per-minute".into(),
                 "1000000000".into(),
+                // The load is the point: the edge's caps and per-address limit must not refuse it.
+                "--rate-limit-per-address-per-minute".into(),
+                "1000000000".into(),
+                "--max-connections".into(),
+                "100000".into(),
+                "--max-in-flight".into(),
+                "100000".into(),
                 "--allowed-redirect-origins".into(),
                 "https://app.example".into(),
                 "--log-level".into(),

@@ -174,6 +174,20 @@ impl Store {
         &self.notices
     }
 
+    /// Whether the database answers and has applied every migration this build carries (an
+    /// instance of an older build shares the database with a newer one during a rollout; a
+    /// newer build must not take traffic on a database it has not migrated).
+    pub async fn migrations_applied(&self) -> Result<bool> {
+        let applied: Vec<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?
+        });
+        let known: Vec<i64> = match &self.pool {
+            Pool::Sqlite(_) => sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect(),
+            Pool::Postgres(_) => sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect(),
+        };
+        Ok(known.iter().all(|version| applied.contains(version)))
+    }
+
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)

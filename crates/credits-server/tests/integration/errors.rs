@@ -57,6 +57,14 @@ fn assert_error(result: CheckoutResult, status: u16, type_: ApiErrorPayloadType)
     payload
 }
 
+/// A 5xx envelope's detail without the request id it ends with (which it must).
+fn detail_of_5xx(payload: &ApiErrorPayload) -> &str {
+    let (detail, id) = payload.detail.rsplit_once(" (request id ").expect("a 5xx names its request id");
+    let id = id.strip_suffix(')').expect("the request id in parentheses");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "the request id is a UUID: {payload:?}");
+    detail
+}
+
 fn locs(payload: &ApiErrorPayload) -> Vec<Vec<String>> {
     let items = payload.errors.as_ref().expect("a 422 lists its problems");
     let mut locs: Vec<Vec<String>> = items.iter().map(|i| i.loc.iter().map(ToString::to_string).collect()).collect();
@@ -370,7 +378,7 @@ async fn broken_database_is_a_generic_500(db: Db) {
         500,
         ApiErrorPayloadType::InternalServerError,
     );
-    assert_eq!(payload.detail, "Internal server error");
+    assert_eq!(detail_of_5xx(&payload), "Internal server error");
     let body = serde_json::to_string(&payload).unwrap().to_lowercase();
     for leak in ["checkout_sessions", "no such table", "sqlite", "database", "sqlx", "error returned"] {
         assert!(!body.contains(leak), "the 500 leaks {leak:?}: {body}");
@@ -408,7 +416,7 @@ async fn stripe_failing_is_502_and_not_repeated(db: Db) {
     app.fake.inject_fault(Fault::ServerError, 1);
     let payload =
         assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
-    assert_eq!(payload.detail, "The payment provider answered with an error");
+    assert_eq!(detail_of_5xx(&payload), "The payment provider answered with an error");
     checkout(&client, &org, valid_request()).await.expect("the next request goes through");
 }
 
@@ -423,7 +431,7 @@ async fn an_unreachable_stripe_is_retried_then_502(db: Db) {
     app.fake.inject_fault(Fault::DropConnection, 20);
     let payload =
         assert_error(checkout(&client, &org, valid_request()).await, 502, ApiErrorPayloadType::BadGatewayError);
-    assert_eq!(payload.detail, "The payment provider could not be reached");
+    assert_eq!(detail_of_5xx(&payload), "The payment provider could not be reached");
 }
 
 /// Stripe's sessions, as the double lists them.

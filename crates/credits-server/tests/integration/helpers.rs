@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use credits_client::{Client, Credentials};
 use credits_server::store::TokenOptions;
-use credits_server::{BundlePrice, Config, Retention, Role, Secret, Store, StripeConfig};
+use credits_server::{BundlePrice, Config, EdgeConfig, Retention, Role, Secret, Store, StripeConfig};
 use stripe_fake::{FakeConfig, StripeFake, WebhookEndpoint};
 
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
@@ -128,6 +128,8 @@ pub fn config(database_url: &str, fake: &StripeFake) -> Config {
         low_balance_threshold: 100,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
+        edge: EdgeConfig::defaults(Duration::from_secs(5)),
+        shutdown_grace: Duration::from_secs(15),
     }
 }
 
@@ -168,7 +170,12 @@ impl TestApp {
         second
     }
 
-    /// Stops the server (the double and the database stay).
+    /// Where the server's dropshot listens, behind the edge.
+    pub fn inner_addr(&self) -> std::net::SocketAddr {
+        self.server.as_ref().expect("the server runs").inner_addr()
+    }
+
+    /// Stops the server gracefully (the double and the database stay).
     pub async fn stop_server(&mut self) {
         if let Some(server) = self.server.take() {
             server.close().await.expect("the server stops");
