@@ -38,6 +38,10 @@ pub enum Error {
     /// 502: Stripe answered with an error, or with something unreadable.
     #[error("stripe error: {0}")]
     Stripe(String),
+    /// 502: Stripe has no such object (404): asked about an id an event named, it means the
+    /// event is not about this account's objects, which callers may then ignore.
+    #[error("stripe has no such object: {0}")]
+    StripeNoSuchObject(String),
     /// 502: Stripe could not be reached (the connection failed or dropped): whether it acted
     /// is unknown.
     #[error("stripe unreachable: {0}")]
@@ -99,7 +103,7 @@ impl From<Error> for ErrorResponse {
             Error::UpgradeRequired(m) => ErrorResponse::from_status(S::UPGRADE_REQUIRED, m),
             // The causes of 5xx go to the request log (dropshot logs the error's `Display`, which
             // shows `internal_message`), on the same line as the request id; never to the client.
-            Error::Stripe(cause) => {
+            Error::Stripe(cause) | Error::StripeNoSuchObject(cause) => {
                 ErrorResponse::from_status(S::BAD_GATEWAY, "The payment provider answered with an error")
                     .with_internal_message(format!("stripe: {cause}"))
             }

@@ -199,6 +199,7 @@ impl Stripe {
                 if attempt >= MAX_ATTEMPTS || !retry.covers(&error) {
                     return Err(match error {
                         StripeError::ClientError(cause) => Error::StripeUnreachable(cause),
+                        error @ StripeError::Stripe(_, 404) => Error::StripeNoSuchObject(error.to_string()),
                         other => Error::Stripe(other.to_string()),
                     });
                 }

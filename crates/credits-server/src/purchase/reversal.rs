@@ -42,7 +42,12 @@ struct Purchase {
 /// overtake a lost `checkout.session.completed`). `None`: not a purchase this server made, or
 /// nothing was granted for it.
 async fn purchase_of_charge(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<Option<Purchase>, Error> {
-    let charge = stripe.charge(charge_id).await?;
+    let charge = match stripe.charge(charge_id).await {
+        Ok(charge) => charge,
+        // Signed with our secret, yet about a charge Stripe does not have: nothing of ours.
+        Err(Error::StripeNoSuchObject(_)) => return Ok(None),
+        Err(other) => return Err(other),
+    };
     let Some(intent) = charge.payment_intent_id.as_deref() else { return Ok(None) };
     let session_id = match store.session_by_payment_intent(intent).await? {
         Some(id) => id,
@@ -106,7 +111,14 @@ pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<
 /// whenever Stripe says won, so a `closed` that overtakes `created` still ends with the credits
 /// taken once and given back once. Inquiries (`warning_*`) move no money and hold nothing.
 pub async fn dispute(store: &Store, stripe: &Stripe, dispute_id: &str) -> Result<(), Error> {
-    let dispute = stripe.dispute(dispute_id).await?;
+    let dispute = match stripe.dispute(dispute_id).await {
+        Ok(dispute) => dispute,
+        Err(Error::StripeNoSuchObject(_)) => {
+            tracing::info!(dispute = %dispute_id, "a dispute Stripe does not have; ignored");
+            return Ok(());
+        }
+        Err(other) => return Err(other),
+    };
     if matches!(
         dispute.status,
         DisputeStatus::WarningNeedsResponse | DisputeStatus::WarningUnderReview | DisputeStatus::WarningClosed

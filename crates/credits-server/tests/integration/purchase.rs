@@ -8,7 +8,7 @@ use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest,
 use credits_server::Role;
 use stripe_fake::PaymentOutcome;
 
-use crate::helpers::{CREDITS_PER_BUNDLE, Db, eventually, spawn_app};
+use crate::helpers::{CREDITS_PER_BUNDLE, Db, WEBHOOK_SECRET, eventually, spawn_app};
 
 /// A valid request for `bundles` bundles, redirecting to the allowed origin.
 fn request(bundles: u64) -> CreateCheckoutSessionRequest {
@@ -92,6 +92,36 @@ async fn a_bad_signature_changes_nothing(db: Db) {
     assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
 }
 
+/// Signed events about objects Stripe does not have (another account's, or made up): each is
+/// acknowledged with 200 (a retry could not change the answer) and changes nothing.
+async fn signed_events_about_unknown_objects_are_acknowledged_and_ignored(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let events = [
+        ("charge.refunded", serde_json::json!({"id": "ch_unknown", "object": "charge"})),
+        ("charge.dispute.created", serde_json::json!({"id": "dp_unknown", "object": "dispute"})),
+        ("charge.dispute.closed", serde_json::json!({"id": "dp_unknown", "object": "dispute"})),
+        ("checkout.session.completed", serde_json::json!({"id": "cs_unknown", "payment_status": "paid"})),
+    ];
+    for (i, (event_type, object)) in events.into_iter().enumerate() {
+        let event = serde_json::json!({"id": format!("evt_unknown_{i}"), "object": "event", "type": event_type,
+            "data": {"object": object}})
+        .to_string();
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
+            .header("Stripe-Signature", stripe_fake::signature_header(WEBHOOK_SECRET, chrono_now(), &event))
+            .header("content-type", "application/json")
+            .body(event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{event_type}");
+    }
+    assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+    assert!(client.list_credit_transactions().org(&org).send().await.unwrap().into_inner().is_empty());
+}
+
 fn chrono_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs() as i64
 }
@@ -171,6 +201,7 @@ crate::on_both_databases!(
     buy_three_bundles_with_duplicate_deliveries,
     two_instances_share_one_database,
     a_bad_signature_changes_nothing,
+    signed_events_about_unknown_objects_are_acknowledged_and_ignored,
     credits_follow_what_stripe_sold,
     async_payments_are_granted_only_when_they_succeed,
     expired_sessions_are_recorded,
