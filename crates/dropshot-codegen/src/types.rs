@@ -101,6 +101,7 @@ impl TypeBuilder {
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
+        let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
                 syn::Item::Struct(item) => {
@@ -108,10 +109,19 @@ impl TypeBuilder {
                     let name = item.ident.to_string();
                     if let Some(described) = self.objects.get(&name) {
                         rename(&mut item.attrs, &name, described);
-                        if let syn::Fields::Named(fields) = &mut item.fields {
-                            for field in &mut fields.named {
-                                describe_field(field, &described.schema);
+                        match &mut item.fields {
+                            syn::Fields::Named(fields) => {
+                                for field in &mut fields.named {
+                                    describe_field(field, &described.schema);
+                                }
                             }
+                            // A newtype of a bounded string or integer: the bounds are its own.
+                            syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                                if let Some(schema) = described.schema.as_object() {
+                                    fields.unnamed[0].attrs.extend(constraint_attrs(schema));
+                                }
+                            }
+                            _ => {}
                         }
                     }
                     if let syn::Fields::Named(fields) = &mut item.fields {
@@ -119,6 +129,7 @@ impl TypeBuilder {
                             defaults.extend(plain_default(&name, field));
                         }
                     }
+                    converted_not_transparent(item, &conversions);
                     if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
                         twins.push(syn::Item::Struct(scalar_twin(item, twin)));
                     }
@@ -157,6 +168,46 @@ impl TypeBuilder {
 /// alternatives of a name-or-id.
 fn newtype_variants(item: &syn::ItemEnum) -> bool {
     item.variants.iter().all(|v| matches!(&v.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1))
+}
+
+/// Every `impl From<Source> for Target` of the file, as (target, source) type strings.
+fn from_impls(file: &syn::File) -> std::collections::BTreeSet<(String, String)> {
+    let mut found = std::collections::BTreeSet::new();
+    for item in &file.items {
+        let syn::Item::Impl(item) = item else { continue };
+        let Some((path, _)) = &item.trait_ else { continue };
+        let Some(last) = path.segments.last().filter(|s| s.ident == "From") else { continue };
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else { continue };
+        if let Some(syn::GenericArgument::Type(source)) = args.args.first() {
+            found.insert((type_key(&item.self_ty), type_key(source)));
+        }
+    }
+    found
+}
+
+fn type_key(ty: &syn::Type) -> String {
+    ty.to_token_stream().to_string().replace(' ', "").trim_start_matches("::").to_string()
+}
+
+/// typify makes a newtype `#[serde(transparent)]`, which schemars then describes as its inner
+/// type: the newtype's name, description and bounds (a string's pattern and lengths) are lost
+/// from the document dropshot emits. Converted through its inner type instead (typify writes
+/// both conversions), it serializes the same and keeps its own schema.
+fn converted_not_transparent(item: &mut syn::ItemStruct, conversions: &std::collections::BTreeSet<(String, String)>) {
+    let syn::Fields::Unnamed(fields) = &item.fields else { return };
+    if fields.unnamed.len() != 1 {
+        return;
+    }
+    let is_transparent =
+        |a: &syn::Attribute| a.path().is_ident("serde") && a.meta.to_token_stream().to_string().contains("transparent");
+    let Some(index) = item.attrs.iter().position(is_transparent) else { return };
+    let name = item.ident.to_string();
+    let inner = type_key(&fields.unnamed[0].ty);
+    if !conversions.contains(&(name.clone(), inner.clone())) || !conversions.contains(&(inner.clone(), name)) {
+        return;
+    }
+    let inner = fields.unnamed[0].ty.to_token_stream().to_string().replace(' ', "");
+    item.attrs[index] = syn::parse_quote!(#[serde(from = #inner, into = #inner)]);
 }
 
 fn is_untagged(attrs: &[syn::Attribute]) -> bool {
@@ -325,6 +376,22 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
+    field.attrs.extend(constraint_attrs(prop));
+    let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
+    if !nullable && let Some(inner) = option_inner(&field.ty) {
+        let inner = inner.to_token_stream().to_string();
+        field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
+        // Described as its inner type, the field would look required without a default.
+        if !has_serde_default(field) {
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+        }
+    }
+}
+
+/// The bounds typify does not carry into its types, as schemars attributes: an integer's range,
+/// a string's lengths and pattern.
+fn constraint_attrs(prop: &serde_json::Map<String, Value>) -> Vec<syn::Attribute> {
+    let mut attrs = Vec::new();
     if schema::is_integer(prop) {
         let min = prop.get("minimum").and_then(Value::as_i64);
         let max = prop.get("maximum").and_then(Value::as_i64);
@@ -335,7 +402,7 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
             (None, None) => None,
         };
         if let Some(range) = range {
-            field.attrs.push(syn::parse_quote!(#[schemars(#range)]));
+            attrs.push(syn::parse_quote!(#[schemars(#range)]));
         }
     }
     if schema::is_string(prop) {
@@ -348,21 +415,13 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
             (None, None) => None,
         };
         if let Some(length) = length {
-            field.attrs.push(syn::parse_quote!(#[schemars(#length)]));
+            attrs.push(syn::parse_quote!(#[schemars(#length)]));
         }
         if let Some(pattern) = prop.get("pattern").and_then(Value::as_str) {
-            field.attrs.push(syn::parse_quote!(#[schemars(regex(pattern = #pattern))]));
+            attrs.push(syn::parse_quote!(#[schemars(regex(pattern = #pattern))]));
         }
     }
-    let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    if !nullable && let Some(inner) = option_inner(&field.ty) {
-        let inner = inner.to_token_stream().to_string();
-        field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
-        // Described as its inner type, the field would look required without a default.
-        if !has_serde_default(field) {
-            field.attrs.push(syn::parse_quote!(#[serde(default)]));
-        }
-    }
+    attrs
 }
 
 fn has_serde_default(field: &syn::Field) -> bool {

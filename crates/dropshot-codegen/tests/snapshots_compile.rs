@@ -71,7 +71,10 @@ fn a_name_or_id_parameter_is_a_one_of_that_reads_either_alternative() {
     let alternatives = document["components"]["schemas"]["NameOrId"]["oneOf"].as_array().expect("a oneOf");
     let titles: Vec<&str> = alternatives.iter().map(|a| a["title"].as_str().unwrap_or_default()).collect();
     assert_eq!(titles, ["id", "name"]);
-    assert_eq!(alternatives[1]["allOf"][0]["type"], "string", "{alternatives:?}");
+    assert_eq!(alternatives[1]["allOf"][0]["$ref"], "#/components/schemas/Name", "{alternatives:?}");
+    let name = &document["components"]["schemas"]["Name"];
+    assert_eq!((name["type"].as_str(), name["maxLength"].as_u64()), (Some("string"), Some(63)), "{name}");
+    assert!(name["pattern"].as_str().is_some_and(|p| p.starts_with("^(?!")), "{name}");
 
     let read = |segment: &str| -> name_or_id::NameOrId {
         serde_json::from_value(serde_json::Value::String(segment.to_string())).expect("either alternative")

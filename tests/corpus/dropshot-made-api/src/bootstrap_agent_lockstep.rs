@@ -451,8 +451,15 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv4Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv4Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -501,8 +508,15 @@ pub struct Ipv4Range {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv6Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv6Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -801,8 +815,8 @@ pub enum LldpdReconcilerStatus {
     },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct MaxPathConfig(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct MaxPathConfig(#[schemars(range(min = 1i64, max = 32i64))] pub u8);
 impl ::std::ops::Deref for MaxPathConfig {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -1079,7 +1093,7 @@ pub enum MultirackJoinServiceState {
     TaskPanicked,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MultirackJoinUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MultirackJoinUuid {
     type Target = ::uuid::Uuid;
@@ -1133,8 +1147,16 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1175,7 +1197,7 @@ impl ::std::str::FromStr for Name {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct NewPasswordHash(pub ::std::string::String);
 impl ::std::ops::Deref for NewPasswordHash {
     type Target = ::std::string::String;
@@ -1205,7 +1227,7 @@ impl ::std::str::FromStr for NewPasswordHash {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
     type Target = ::uuid::Uuid;
@@ -1274,7 +1296,7 @@ pub struct PortConfig {
     pub uplink_port_speed: LinkSpeed,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
     type Target = ::uuid::Uuid;
@@ -1398,7 +1420,7 @@ pub enum RackOperationStatus {
     MultirackJoinPanicked { id: MultirackJoinUuid },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackUuid {
     type Target = ::uuid::Uuid;
@@ -1751,8 +1773,8 @@ pub struct RouteConfig {
 }
 ///Router lifetime in seconds for unnumbered BGP peers
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct RouterLifetimeConfig(pub u16);
+#[serde(from = "u16", into = "u16")]
+pub struct RouterLifetimeConfig(#[schemars(range(min = 0i64, max = 9000i64))] pub u16);
 impl ::std::ops::Deref for RouterLifetimeConfig {
     type Target = u16;
     fn deref(&self) -> &u16 {
@@ -1981,7 +2003,7 @@ pub enum SledAgentStartState {
     Failed { reason: ::std::string::String },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
     type Target = ::uuid::Uuid;
@@ -2129,7 +2151,7 @@ pub struct UplinkAddressConfig {
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
 pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
@@ -2176,8 +2198,16 @@ pub enum UplinkdReconcilerStatus {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct UserId(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct UserId(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for UserId {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {

@@ -83,8 +83,8 @@ impl ::std::convert::From<KeeperConfig> for GenerateConfigResult {
 }
 ///Generation numbers stored in the database, used for optimistic concurrency control
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Generation(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Generation(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Generation {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -267,8 +267,8 @@ pub struct KeeperCoordinationSettings {
 }
 ///A unique ID for a ClickHouse Keeper
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct KeeperId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct KeeperId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for KeeperId {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -554,8 +554,8 @@ pub struct ReplicaConfig {
 }
 ///A unique ID for a Clickhouse Server
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ServerId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct ServerId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for ServerId {
     type Target = u64;
     fn deref(&self) -> &u64 {

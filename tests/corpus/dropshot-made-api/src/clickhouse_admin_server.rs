@@ -77,8 +77,8 @@ pub struct DatabaseUsageResult {
     pub last_success: ::std::option::Option<DatabaseUsage>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Days(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct Days(#[schemars(range(min = 1i64, max = 30i64))] pub u8);
 impl ::std::ops::Deref for Days {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -190,8 +190,8 @@ impl ::std::convert::From<KeeperConfig> for GenerateConfigResult {
 }
 ///Generation numbers stored in the database, used for optimistic concurrency control
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Generation(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Generation(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Generation {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -270,8 +270,8 @@ pub struct KeeperCoordinationSettings {
 }
 ///A unique ID for a ClickHouse Keeper
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct KeeperId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct KeeperId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for KeeperId {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -455,8 +455,8 @@ pub struct ServerConfigurableSettings {
 }
 ///A unique ID for a Clickhouse Server
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ServerId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct ServerId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for ServerId {
     type Target = u64;
     fn deref(&self) -> &u64 {

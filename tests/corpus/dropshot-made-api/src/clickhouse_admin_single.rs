@@ -58,8 +58,8 @@ pub struct DatabaseUsageResult {
     pub last_success: ::std::option::Option<DatabaseUsage>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Days(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct Days(#[schemars(range(min = 1i64, max = 30i64))] pub u8);
 impl ::std::ops::Deref for Days {
     type Target = u8;
     fn deref(&self) -> &u8 {

@@ -89,8 +89,8 @@ pub struct Error {
 }
 ///Generation numbers stored in the database, used for optimistic concurrency control
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Generation(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Generation(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Generation {
     type Target = u64;
     fn deref(&self) -> &u64 {

@@ -46,8 +46,8 @@ pub struct Duration {
 }
 ///An Error Numeric Association (ENA)
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Ena(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Ena(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Ena {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -94,7 +94,7 @@ pub struct Ereport {
     pub ena: Ena,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct EreporterRestartUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for EreporterRestartUuid {
     type Target = ::uuid::Uuid;
@@ -496,7 +496,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MeasurementKind {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateUuid {
     type Target = ::uuid::Uuid;

@@ -71,7 +71,7 @@ pub struct GetArtifactByHashPath {
     pub kind: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateUuid {
     type Target = ::uuid::Uuid;

@@ -6,6 +6,10 @@
 // Hand-written: the conversions into the documents' own error bodies.
 mod errors;
 
+/// Generated from `tests/corpus/dropshot-made/constructs.json`.
+#[rustfmt::skip]
+pub mod constructs;
+
 /// Generated from `tests/corpus/omicron/bootstrap-agent-lockstep.json`.
 #[rustfmt::skip]
 pub mod bootstrap_agent_lockstep;
@@ -70,6 +74,15 @@ pub mod wicketd;
 /// what the generator recorded beside it.
 pub fn documents() -> Vec<Document> {
     vec![
+        Document {
+            spec: "tests/corpus/dropshot-made/constructs.json",
+            title: constructs::API_TITLE,
+            version: constructs::API_VERSION,
+            security_json: constructs::SECURITY_JSON,
+            links_json: constructs::RESPONSE_LINKS_JSON,
+            skipped: constructs::SKIPPED,
+            description: constructs::constructs_api_mod::stub_api_description,
+        },
         Document {
             spec: "tests/corpus/omicron/bootstrap-agent-lockstep.json",
             title: bootstrap_agent_lockstep::API_TITLE,

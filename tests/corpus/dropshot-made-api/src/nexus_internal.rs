@@ -31,8 +31,8 @@ pub struct Baseboard {
 }
 ///Byte count to express memory or storage capacity.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ByteCount(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct ByteCount(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for ByteCount {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -372,7 +372,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DownstairsClientStoppedR
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DownstairsRegionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DownstairsRegionUuid {
     type Target = ::uuid::Uuid;
@@ -419,7 +419,7 @@ pub struct DownstairsUnderRepair {
     pub target_addr: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DownstairsUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DownstairsUuid {
     type Target = ::uuid::Uuid;
@@ -479,8 +479,8 @@ pub struct Error {
 }
 ///Generation numbers stored in the database, used for optimistic concurrency control
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Generation(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Generation(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Generation {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -622,8 +622,15 @@ pub struct Ipv4NatChangesetQuery {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv4Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv4Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -664,8 +671,15 @@ impl ::std::str::FromStr for Ipv4Net {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv6Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv6Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -706,8 +720,12 @@ impl ::std::str::FromStr for Ipv6Net {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct MacAddr(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct MacAddr(
+    #[schemars(length(min = 5usize, max = 17usize))]
+    #[schemars(regex(pattern = "^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$"))]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for MacAddr {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -826,8 +844,16 @@ impl ::std::convert::TryFrom<::std::string::String> for MigrationState {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1179,7 +1205,7 @@ Producers are required to periodically re-register with Nexus, to ensure that th
     pub lease_duration: Duration,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct PropolisUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for PropolisUuid {
     type Target = ::uuid::Uuid;
@@ -1412,7 +1438,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SledRole {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
     type Target = ::uuid::Uuid;
@@ -1473,7 +1499,10 @@ pub struct SwitchPutRequest {
     pub rack_id: ::uuid::Uuid,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(
+    from = "::serde_json::Map<::std::string::String,::serde_json::Value>",
+    into = "::serde_json::Map<::std::string::String,::serde_json::Value>"
+)]
 pub struct SwitchPutResponse(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -1553,7 +1582,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpstairsRepairType {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsRepairUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsRepairUuid {
     type Target = ::uuid::Uuid;
@@ -1595,7 +1624,7 @@ impl ::std::convert::TryFrom<String> for UpstairsRepairUuid {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsSessionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsSessionUuid {
     type Target = ::uuid::Uuid;
@@ -1637,7 +1666,7 @@ impl ::std::convert::TryFrom<String> for UpstairsSessionUuid {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsUuid {
     type Target = ::uuid::Uuid;
@@ -1779,8 +1808,8 @@ impl ::std::convert::TryFrom<::std::string::String> for VmmState {
 }
 ///A Geneve Virtual Network Identifier
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Vni(pub u32);
+#[serde(from = "u32", into = "u32")]
+pub struct Vni(#[schemars(range(min = 0i64))] pub u32);
 impl ::std::ops::Deref for Vni {
     type Target = u32;
     fn deref(&self) -> &u32 {
@@ -1821,7 +1850,7 @@ impl ::std::convert::TryFrom<String> for Vni {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct VolumeUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for VolumeUuid {
     type Target = ::uuid::Uuid;

@@ -121,8 +121,11 @@ The exact pattern accepted is `^[a-zA-Z0-9._+-]{1,63}$`.
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct ArtifactVersion(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct ArtifactVersion(
+    #[schemars(regex(pattern = "^[a-zA-Z0-9._+-]{1,63}$"))]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for ArtifactVersion {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -405,7 +408,10 @@ Once an operator sets a new target release, its generation will be 6 or higher. 
 }
 ///This is a private inner type to ensure the measurement set is always non-empty
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(
+    from = "::std::vec::Vec<BlueprintSingleMeasurement>",
+    into = "::std::vec::Vec<BlueprintSingleMeasurement>"
+)]
 pub struct BlueprintArtifactMeasurements(
     pub ::std::vec::Vec<BlueprintSingleMeasurement>,
 );
@@ -777,7 +783,7 @@ pub struct BlueprintTargetSet {
     pub target_id: BlueprintUuid,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct BlueprintUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for BlueprintUuid {
     type Target = ::uuid::Uuid;
@@ -943,8 +949,8 @@ For the DNS service, which exists outside the sleds's typical subnet - adding an
 }
 ///Byte count to express memory or storage capacity.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ByteCount(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct ByteCount(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for ByteCount {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -1057,7 +1063,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CabooseWhich {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct CaseUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for CaseUuid {
     type Target = ::uuid::Uuid;
@@ -1339,7 +1345,7 @@ pub struct CurrentStatusRunning {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct DatasetKind(pub ::std::string::String);
 impl ::std::ops::Deref for DatasetKind {
     type Target = ::std::string::String;
@@ -1369,7 +1375,7 @@ impl ::std::str::FromStr for DatasetKind {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DatasetUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DatasetUuid {
     type Target = ::uuid::Uuid;
@@ -1417,7 +1423,7 @@ pub struct DemoSaga {
     pub saga_id: ::uuid::Uuid,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DemoSagaUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DemoSagaUuid {
     type Target = ::uuid::Uuid;
@@ -1563,7 +1569,7 @@ impl ::std::convert::From<ArtifactVersion> for ExpectedVersion {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ExternalIpUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ExternalIpUuid {
     type Target = ::uuid::Uuid;
@@ -1874,8 +1880,8 @@ pub struct FmConfigView {
 }
 ///Generation numbers stored in the database, used for optimistic concurrency control
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Generation(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct Generation(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for Generation {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -1916,8 +1922,8 @@ impl ::std::convert::TryFrom<String> for Generation {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct GzipLevel(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct GzipLevel(#[schemars(range(min = 0i64))] pub u8);
 impl ::std::ops::Deref for GzipLevel {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -2190,8 +2196,8 @@ impl ::std::convert::TryFrom<::std::string::String> for InstanceAutoRestartPolic
 }
 ///The number of CPUs in an Instance
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct InstanceCpuCount(pub u16);
+#[serde(from = "u16", into = "u16")]
+pub struct InstanceCpuCount(#[schemars(range(min = 0i64))] pub u16);
 impl ::std::ops::Deref for InstanceCpuCount {
     type Target = u16;
     fn deref(&self) -> &u16 {
@@ -2419,7 +2425,7 @@ impl ::std::convert::TryFrom<::std::string::String> for InstanceState {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct InstanceUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for InstanceUuid {
     type Target = ::uuid::Uuid;
@@ -2513,8 +2519,15 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv4Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv4Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -2563,8 +2576,15 @@ pub struct Ipv4Range {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv6Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv6Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -2607,8 +2627,8 @@ pub struct Ipv6Subnet {
 }
 ///A unique ID for a ClickHouse Keeper
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct KeeperId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct KeeperId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for KeeperId {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -2987,8 +3007,12 @@ impl ::std::convert::TryFrom<::std::string::String> for M2Slot {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct MacAddr(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct MacAddr(
+    #[schemars(length(min = 5usize, max = 17usize))]
+    #[schemars(regex(pattern = "^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$"))]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for MacAddr {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -3017,8 +3041,8 @@ impl ::std::str::FromStr for MacAddr {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct MaxPathConfig(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct MaxPathConfig(#[schemars(range(min = 1i64, max = 32i64))] pub u8);
 impl ::std::ops::Deref for MaxPathConfig {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -3074,7 +3098,7 @@ pub struct MgsUpdateDriverStatus {
     pub waiting: ::std::vec::Vec<WaitingStatus>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateOverrideUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateOverrideUuid {
     type Target = ::uuid::Uuid;
@@ -3128,8 +3152,16 @@ impl ::std::convert::TryFrom<String> for MupdateOverrideUuid {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -3197,7 +3229,7 @@ pub enum NetworkInterfaceKind {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct NewPasswordHash(pub ::std::string::String);
 impl ::std::ops::Deref for NewPasswordHash {
     type Target = ::std::string::String;
@@ -3313,7 +3345,7 @@ Each node requires a string name that's unique within its DAG.  The name is used
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct NodeName(pub ::std::string::String);
 impl ::std::ops::Deref for NodeName {
     type Target = ::std::string::String;
@@ -3446,7 +3478,7 @@ For the DNS service, which exists outside the sleds's typical subnet - adding an
     Oximeter { address: ::std::string::String },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
     type Target = ::uuid::Uuid;
@@ -3723,7 +3755,7 @@ pub struct PhysicalDiskPutRequest {
     pub vendor: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct PhysicalDiskUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for PhysicalDiskUuid {
     type Target = ::uuid::Uuid;
@@ -3821,7 +3853,10 @@ impl ::std::convert::TryFrom<::std::string::String> for PingStatus {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(
+    from = "::serde_json::Map<::std::string::String,::serde_json::Value>",
+    into = "::serde_json::Map<::std::string::String,::serde_json::Value>"
+)]
 pub struct PlannerConfig(
     pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 );
@@ -4376,7 +4411,7 @@ pub struct RackNetworkConfig {
     pub rack_subnet: Ipv6Net,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackUuid {
     type Target = ::uuid::Uuid;
@@ -4600,8 +4635,8 @@ pub struct RouteConfig {
 }
 ///Router lifetime in seconds for unnumbered BGP peers
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct RouterLifetimeConfig(pub u16);
+#[serde(from = "u16", into = "u16")]
+pub struct RouterLifetimeConfig(#[schemars(range(min = 0i64, max = 9000i64))] pub u16);
 impl ::std::ops::Deref for RouterLifetimeConfig {
     type Target = u16;
     fn deref(&self) -> &u16 {
@@ -4853,8 +4888,8 @@ impl ::std::convert::TryFrom<::std::string::String> for SagasAllowed {
 }
 ///A unique ID for a Clickhouse Server
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ServerId(pub u64);
+#[serde(from = "u64", into = "u64")]
+pub struct ServerId(#[schemars(range(min = 0i64))] pub u64);
 impl ::std::ops::Deref for ServerId {
     type Target = u64;
     fn deref(&self) -> &u64 {
@@ -5053,7 +5088,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SledState {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
     type Target = ::uuid::Uuid;
@@ -6007,7 +6042,7 @@ pub struct UplinkAddressConfig {
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
 pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
@@ -6038,8 +6073,16 @@ impl ::std::convert::From<::std::vec::Vec<PortConfig>> for UplinkPorts {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct UserId(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct UserId(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for UserId {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -6069,8 +6112,8 @@ impl ::std::str::FromStr for UserId {
 }
 ///A Geneve Virtual Network Identifier
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct Vni(pub u32);
+#[serde(from = "u32", into = "u32")]
+pub struct Vni(#[schemars(range(min = 0i64))] pub u32);
 impl ::std::ops::Deref for Vni {
     type Target = u32;
     fn deref(&self) -> &u32 {
@@ -6406,8 +6449,15 @@ impl ::std::convert::From<Generation> for ZoneWaitingToExpunge {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct ZpoolName(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct ZpoolName(
+    #[schemars(
+        regex(
+            pattern = "^ox[ip]_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for ZpoolName {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -6443,7 +6493,7 @@ pub struct ZpoolPutRequest {
     pub sled_id: ::uuid::Uuid,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ZpoolUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ZpoolUuid {
     type Target = ::uuid::Uuid;

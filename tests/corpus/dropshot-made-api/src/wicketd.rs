@@ -104,8 +104,11 @@ The exact pattern accepted is `^[a-zA-Z0-9._+-]{1,63}$`.
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct ArtifactVersion(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct ArtifactVersion(
+    #[schemars(regex(pattern = "^[a-zA-Z0-9._+-]{1,63}$"))]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for ArtifactVersion {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -209,7 +212,7 @@ pub struct BaseboardId {
 }
 ///The key identifier for authentication to use with a BGP peer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "Name", into = "Name")]
 pub struct BgpAuthKeyId(pub Name);
 impl ::std::ops::Deref for BgpAuthKeyId {
     type Target = Name;
@@ -551,7 +554,7 @@ pub struct EventReportForWicketdEngineSpec {
     pub step_events: ::std::vec::Vec<StepEventForWicketdEngineSpec>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ExecutionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ExecutionUuid {
     type Target = ::uuid::Uuid;
@@ -593,8 +596,8 @@ impl ::std::convert::TryFrom<String> for ExecutionUuid {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct ExtendedStatus(pub u32);
+#[serde(from = "u32", into = "u32")]
+pub struct ExtendedStatus(#[schemars(range(min = 0i64))] pub u32);
 impl ::std::ops::Deref for ExtendedStatus {
     type Target = u32;
     fn deref(&self) -> &u32 {
@@ -811,8 +814,15 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv4Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv4Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -861,8 +871,15 @@ pub struct Ipv4Range {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv6Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv6Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1223,8 +1240,8 @@ pub struct ManualPortConfig {
     pub uplink_port_speed: LinkSpeed,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct MaxPathConfig(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct MaxPathConfig(#[schemars(range(min = 1i64, max = 32i64))] pub u8);
 impl ::std::ops::Deref for MaxPathConfig {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -1331,7 +1348,7 @@ pub struct MultirackJoinConfigBaseUserInput {
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MultirackJoinUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MultirackJoinUuid {
     type Target = ::uuid::Uuid;
@@ -1385,8 +1402,16 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1416,7 +1441,7 @@ impl ::std::str::FromStr for Name {
 }
 ///An Organization Unique Identifier.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "[u8;3usize]", into = "[u8;3usize]")]
 pub struct Oui(pub [u8; 3usize]);
 impl ::std::ops::Deref for Oui {
     type Target = [u8; 3usize];
@@ -1920,7 +1945,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct ProgressUnits(pub ::std::string::String);
 impl ::std::ops::Deref for ProgressUnits {
     type Target = ::std::string::String;
@@ -1950,7 +1975,7 @@ impl ::std::str::FromStr for ProgressUnits {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
     type Target = ::uuid::Uuid;
@@ -2277,8 +2302,8 @@ pub struct RouteConfig {
 }
 ///Router lifetime in seconds for unnumbered BGP peers
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct RouterLifetimeConfig(pub u16);
+#[serde(from = "u16", into = "u16")]
+pub struct RouterLifetimeConfig(#[schemars(range(min = 0i64, max = 9000i64))] pub u16);
 impl ::std::ops::Deref for RouterLifetimeConfig {
     type Target = u16;
     fn deref(&self) -> &u16 {
@@ -3693,7 +3718,7 @@ impl ::std::convert::From<PowerState> for UpdateStepId {
 }
 ///A non-empty set of service processors to act on.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
 pub struct UpdateTargets(pub ::std::vec::Vec<SpIdentifier>);
 impl ::std::ops::Deref for UpdateTargets {
     type Target = ::std::vec::Vec<SpIdentifier>;
@@ -3886,7 +3911,10 @@ pub struct UserSpecifiedBgpPeerConfig {
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(
+    from = "::std::option::Option<::std::vec::Vec<IpNet>>",
+    into = "::std::option::Option<::std::vec::Vec<IpNet>>"
+)]
 pub struct UserSpecifiedImportExportPolicy(
     pub ::std::option::Option<::std::vec::Vec<IpNet>>,
 );
@@ -3970,7 +3998,7 @@ pub struct UserSpecifiedRackNetworkConfig {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct UserSpecifiedRouterPeerAddr(pub ::std::string::String);
 impl ::std::ops::Deref for UserSpecifiedRouterPeerAddr {
     type Target = ::std::string::String;

@@ -60,7 +60,7 @@ pub enum BgpAuthKey {
 }
 ///The key identifier for authentication to use with a BGP peer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "Name", into = "Name")]
 pub struct BgpAuthKeyId(pub Name);
 impl ::std::ops::Deref for BgpAuthKeyId {
     type Target = Name;
@@ -199,7 +199,7 @@ The `SIGN` caboose key is read separately from the rest of the caboose, and a fa
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct CertificatePem(pub ::std::string::String);
 impl ::std::ops::Deref for CertificatePem {
     type Target = ::std::string::String;
@@ -645,8 +645,15 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv4Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv4Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -695,8 +702,15 @@ pub struct Ipv4Range {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Ipv6Net(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Ipv6Net(
+    #[schemars(
+        regex(
+            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1027,8 +1041,8 @@ pub struct ManualPortConfig {
     pub uplink_port_speed: LinkSpeed,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct MaxPathConfig(pub u8);
+#[serde(from = "u8", into = "u8")]
+pub struct MaxPathConfig(#[schemars(range(min = 1i64, max = 32i64))] pub u8);
 impl ::std::ops::Deref for MaxPathConfig {
     type Target = u8;
     fn deref(&self) -> &u8 {
@@ -1081,8 +1095,16 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(min = 1usize, max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1184,7 +1206,7 @@ The key material is redacted from the `Debug` output.*/
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct PrivateKeyPem(pub ::std::string::String);
 impl ::std::ops::Deref for PrivateKeyPem {
     type Target = ::std::string::String;
@@ -1255,7 +1277,7 @@ wicketd maps these back to sleds with the correct identifiers based on the boots
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
     type Target = ::uuid::Uuid;
@@ -1680,8 +1702,8 @@ pub struct RouteConfig {
 }
 ///Router lifetime in seconds for unnumbered BGP peers
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
-pub struct RouterLifetimeConfig(pub u16);
+#[serde(from = "u16", into = "u16")]
+pub struct RouterLifetimeConfig(#[schemars(range(min = 0i64, max = 9000i64))] pub u16);
 impl ::std::ops::Deref for RouterLifetimeConfig {
     type Target = u16;
     fn deref(&self) -> &u16 {
@@ -2501,7 +2523,7 @@ pub enum UpdateStepStatus {
 }
 ///A non-empty set of service processors to act on.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
 pub struct UpdateTargets(pub ::std::vec::Vec<SpIdentifier>);
 impl ::std::ops::Deref for UpdateTargets {
     type Target = ::std::vec::Vec<SpIdentifier>;
@@ -2594,7 +2616,10 @@ pub struct UserSpecifiedBgpPeerConfig {
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[serde(transparent)]
+#[serde(
+    from = "::std::option::Option<::std::vec::Vec<IpNet>>",
+    into = "::std::option::Option<::std::vec::Vec<IpNet>>"
+)]
 pub struct UserSpecifiedImportExportPolicy(
     pub ::std::option::Option<::std::vec::Vec<IpNet>>,
 );
@@ -2678,7 +2703,7 @@ pub struct UserSpecifiedRackNetworkConfig {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct UserSpecifiedRouterPeerAddr(pub ::std::string::String);
 impl ::std::ops::Deref for UserSpecifiedRouterPeerAddr {
     type Target = ::std::string::String;

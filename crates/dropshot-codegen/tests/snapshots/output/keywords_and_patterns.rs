@@ -70,8 +70,12 @@ pub struct Keywords {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(max = 63usize))]
+    #[schemars(regex(pattern = "^[a-z]+$"))]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -111,7 +115,7 @@ impl ::std::str::FromStr for Name {
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
+#[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct Op(pub ::std::string::String);
 impl ::std::ops::Deref for Op {
     type Target = ::std::string::String;

@@ -34,8 +34,16 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
     PartialOrd,
     schemars::JsonSchema
 )]
-#[serde(transparent)]
-pub struct Name(pub ::std::string::String);
+#[serde(from = "::std::string::String", into = "::std::string::String")]
+pub struct Name(
+    #[schemars(length(max = 63usize))]
+    #[schemars(
+        regex(
+            pattern = "^(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$)^[a-z]([a-zA-Z0-9-]*[a-zA-Z0-9]+)?$"
+        )
+    )]
+    pub ::std::string::String,
+);
 impl ::std::ops::Deref for Name {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
