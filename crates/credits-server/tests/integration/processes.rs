@@ -29,6 +29,17 @@ impl ServerProcess {
     /// Starts `serve` on a free port against `database_url` and the app's Stripe double, with
     /// `extra` flags; registers its webhook with the double; waits until it answers.
     pub async fn start(app: &TestApp, database_url: &str, extra: &[&str]) -> ServerProcess {
+        let process = ServerProcess::start_unregistered(app, database_url, extra).await;
+        app.fake.add_webhook(WebhookEndpoint {
+            url: format!("{}/api/v1/webhooks/stripe", process.base_url),
+            secret: WEBHOOK_SECRET.into(),
+        });
+        process
+    }
+
+    /// Like [`ServerProcess::start`], but Stripe's events are not sent to it directly (a load
+    /// balancer in front receives them).
+    pub async fn start_unregistered(app: &TestApp, database_url: &str, extra: &[&str]) -> ServerProcess {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let bind = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_credits-server"))
@@ -46,11 +57,7 @@ impl ServerProcess {
         let process = ServerProcess { child, base_url: format!("http://{bind}") };
         let http = reqwest::Client::new();
         for _ in 0..200 {
-            if http.get(format!("{}/api/v1/unknown", process.base_url)).send().await.is_ok() {
-                app.fake.add_webhook(WebhookEndpoint {
-                    url: format!("{}/api/v1/webhooks/stripe", process.base_url),
-                    secret: WEBHOOK_SECRET.into(),
-                });
+            if http.get(format!("{}/healthz", process.base_url)).send().await.is_ok() {
                 return process;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -119,6 +126,97 @@ async fn two_processes_on_one_postgres_credit_each_purchase_once() {
     let purchases: Vec<_> = entries.iter().filter(|e| e.transaction_type == CreditTransactionType::Purchase).collect();
     assert_eq!(purchases.len(), 12, "one ledger entry per purchase");
     assert_eq!(purchases.iter().map(|e| e.amount).sum::<i64>(), expected);
+}
+
+fn free_address() -> String {
+    format!("127.0.0.1:{}", TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port())
+}
+
+/// HAProxy with `deploy/haproxy.cfg` (the file compose.yaml uses), killed when dropped.
+struct LoadBalancer(Child);
+
+impl Drop for LoadBalancer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Whether HAProxy is installed; when not, says so loudly (the test then checks nothing), or
+/// fails when `CREDITS_REQUIRE_HAPROXY` is set (as CI does, after installing it).
+fn haproxy_available() -> bool {
+    if Command::new("haproxy").arg("-v").output().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CREDITS_REQUIRE_HAPROXY").is_none(),
+        "HAProxy is required (CREDITS_REQUIRE_HAPROXY) but `haproxy` is not installed"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n!!! haproxy not installed: the load-balancer test is SKIPPED !!!\n");
+    false
+}
+
+/// The deployment of compose.yaml, as processes: PostgreSQL, two server processes, and HAProxy
+/// in front with the same configuration file. A buyer and Stripe's events go through the one
+/// address; every purchase is credited once, and an instance stopped is routed around.
+#[tokio::test]
+async fn two_processes_behind_haproxy_serve_purchases_through_one_address() {
+    if !postgres_available().await || !haproxy_available() {
+        return;
+    }
+    let app = spawn_app(Db::Postgres).await;
+    let trusted = ["--trusted-proxies", "127.0.0.1/32"];
+    let first = ServerProcess::start_unregistered(&app, &app.database_url, &trusted).await;
+    let second = ServerProcess::start_unregistered(&app, &app.database_url, &trusted).await;
+    let listen = free_address();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/haproxy.cfg");
+    let balancer = LoadBalancer(
+        Command::new("haproxy")
+            .args(["-f", config, "-db"])
+            .env("LISTEN", &listen)
+            .env("CREDITS_1", first.base_url.trim_start_matches("http://"))
+            .env("CREDITS_2", second.base_url.trim_start_matches("http://"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("haproxy starts"),
+    );
+    let front = format!("http://{listen}");
+    let http = reqwest::Client::new();
+    crate::helpers::eventually(Duration::from_secs(20), || async {
+        http.get(format!("{front}/readyz")).send().await.is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    app.fake
+        .add_webhook(WebhookEndpoint { url: format!("{front}/api/v1/webhooks/stripe"), secret: WEBHOOK_SECRET.into() });
+    app.fake.set_delivery_copies(2);
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = credits_client::connect(&front, credits_client::Credentials::Bearer(token.clone())).expect("client");
+    let buy = |bundles| {
+        let client = client.clone();
+        let org = org.clone();
+        async move { client.create_checkout_session().org(&org).body(order(bundles)).send().await }
+    };
+    for bundles in [1, 2, 3, 4] {
+        let session = buy(bundles).await.expect("a checkout through the balancer").into_inner();
+        app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
+    }
+    app.fake.wait_for_deliveries(Duration::from_secs(60)).await.unwrap();
+    let balance = client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance;
+    assert_eq!(balance, 10 * CREDITS_PER_BUNDLE);
+
+    // One instance gone: the balancer's health check takes it out, and buying goes on.
+    first.kill();
+    crate::helpers::eventually(Duration::from_secs(20), || async {
+        let mut served = 0;
+        for _ in 0..4 {
+            served += usize::from(buy(1).await.is_ok());
+        }
+        served == 4
+    })
+    .await;
+    drop(balancer);
 }
 
 /// The double's count of Stripe requests still running under an idempotency key.
