@@ -41,6 +41,7 @@ mod health;
 mod helpers;
 mod hostile_input;
 mod input_rules;
+mod metrics;
 mod migrations;
 mod modules;
 mod money;
