@@ -7,7 +7,8 @@
 //! The layers, each calling only the ones below it:
 //! - `edge`: what clients connect to; deadlines, caps and rate limits, then dropshot on a
 //!   loopback port that answers only the edge;
-//! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
+//! - `http`: the trait's handlers (extract, call, map), `openapi` (the served document) and
+//!   `docs` (the reference page of that document);
 //! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
 //!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
 //!   `purge` (deleting state past retention), `health` (whether to send this instance traffic);
@@ -20,6 +21,7 @@
 mod access;
 pub mod config;
 mod credits;
+mod docs;
 mod edge;
 pub mod error;
 mod hash;

@@ -35,6 +35,7 @@ mod admin_cli;
 mod bounded_state;
 mod database_faults;
 mod deployment;
+mod docs;
 mod edge;
 mod errors;
 mod health;
