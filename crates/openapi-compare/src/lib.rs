@@ -570,6 +570,27 @@ mod tests {
     }
 
     #[test]
+    fn a_page_matches_a_free_form_body_but_json_bodies_keep_their_schema() {
+        let page = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok",
+            "headers": {"Cache-Control": {"schema": {"type": "string"}}},
+            "content": {"text/html": {"schema": {"type": "string"}}}
+        }}}}}});
+        let free_form = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok", "content": {"*/*": {"schema": {}}}
+        }}}}}});
+        assert_eq!(diff(&page, &free_form), None);
+        let json_body = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}
+        }}}}}});
+        assert!(diff(&json_body, &free_form).is_some(), "a JSON body is not free-form");
+        let other_description = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "another", "content": {"*/*": {"schema": {}}}
+        }}}}}});
+        assert!(diff(&page, &other_description).is_some(), "the description is still compared");
+    }
+
+    #[test]
     fn one_error_with_another_body_is_a_difference() {
         let a = json!({"application/json": {"schema": {"type": "object"}}});
         let b = json!({"application/json": {"schema": {"type": "string"}}});
