@@ -1,6 +1,7 @@
 //! `GET /docs`: the API reference page, served with its files by the server itself, and rendered
 //! by a real headless browser (Debian's `chromium`): the operations of the served document show,
-//! and the page's requests (its files, the document) reach this server and no other.
+//! the page's requests (its files, the document) reach this server and no other, and its "Try it
+//! out" (driven through `chromedriver`) gets this server's answer.
 //!
 //! Without a browser the rendering test says so loudly and checks nothing, unless
 //! `CREDITS_REQUIRE_BROWSER` is set (CI sets it), in which case it fails.
@@ -87,4 +88,100 @@ async fn a_browser_renders_the_operations_from_this_server_alone() {
     };
     assert!(served("/openapi.json") >= 1.0, "{metrics}");
     assert!(served("/docs/{file}") >= 2.0, "the style sheet and the script: {metrics}");
+}
+
+/// A chromedriver on a free port, stopped when dropped.
+struct Driver {
+    process: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn start_driver() -> Option<Driver> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let process = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let driver = Driver { process, url: format!("http://127.0.0.1:{port}") };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok_and(|r| r.status().is_success()) {
+            return Some(driver);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// "Try it out" → "Execute" on `GET /healthz`, in the page, through chromedriver: the answer the
+/// page shows is this server's, and the server counted the request.
+#[tokio::test]
+async fn try_it_out_reaches_the_server() {
+    use fantoccini::{ClientBuilder, Locator};
+    let driver = match (browser(), start_driver().await) {
+        (Some(_), Some(driver)) => driver,
+        _ if std::env::var_os("CREDITS_REQUIRE_BROWSER").is_some() => {
+            panic!(
+                "chromium or chromedriver missing, and CREDITS_REQUIRE_BROWSER is set: apt-get install -y chromium chromium-driver"
+            );
+        }
+        _ => {
+            eprintln!(
+                "BROWSER TEST SKIPPED: no chromium or chromedriver (apt-get install -y chromium chromium-driver)"
+            );
+            return;
+        }
+    };
+    let app = spawn_app_with(Db::Sqlite, |c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]}),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client =
+        ClientBuilder::new(connector).capabilities(capabilities).connect(&driver.url).await.expect("a browser session");
+    let outcome = async {
+        client.goto(&format!("{}/docs", app.base_url)).await?;
+        let block = "#operations-health-get_liveness";
+        let wait = client.wait().at_most(Duration::from_secs(30));
+        wait.for_element(Locator::Css(&format!("{block} .opblock-summary"))).await?.click().await?;
+        let wait = client.wait().at_most(Duration::from_secs(30));
+        wait.for_element(Locator::Css(&format!("{block} .try-out__btn"))).await?.click().await?;
+        let wait = client.wait().at_most(Duration::from_secs(30));
+        wait.for_element(Locator::Css(&format!("{block} .execute"))).await?.click().await?;
+        let wait = client.wait().at_most(Duration::from_secs(30));
+        let status = wait
+            .for_element(Locator::Css(&format!("{block} .live-responses-table tr.response .response-col_status")))
+            .await?;
+        let wait = client.wait().at_most(Duration::from_secs(30));
+        let body = wait
+            .for_element(Locator::Css(&format!("{block} .live-responses-table tr.response .response-col_description")))
+            .await?;
+        Ok::<_, fantoccini::error::CmdError>((status.text().await?, body.text().await?))
+    }
+    .await;
+    let _ = client.close().await;
+    let (status, body) = outcome.expect("the page's Try it out works");
+    assert_eq!(status.trim(), "200", "{body}");
+    assert!(body.contains("\"status\": \"ok\""), "the server's own answer: {body}");
+    let addr = app.metrics_addr().unwrap();
+    let metrics = reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap();
+    let healthz = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("credits_http_requests_total{")
+                && l.contains("route=\"/healthz\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("the server saw no GET /healthz: {metrics}"));
+    assert!(healthz.ends_with(" 1"), "{healthz}");
 }
