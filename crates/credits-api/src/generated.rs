@@ -12,7 +12,7 @@ pub const SKIPPED: &[(&str, &str)] = &[];
 /// The headers of error responses, which dropshot cannot declare, as JSON:
 /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}`, for a served document
 /// to declare them again.
-pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"receive_stripe_webhook\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_openapi_document\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_liveness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_readiness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
+pub const ERROR_RESPONSE_HEADERS_JSON: &str = "{\"create_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_checkout_session\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_credit_balance\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"list_credit_transactions\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"receive_stripe_webhook\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_openapi_document\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_liveness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_readiness\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_api_reference\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}},\"get_api_reference_asset\":{\"429\":{\"Retry-After\":{\"description\":\"Seconds to wait before the next request is allowed\",\"required\":true,\"schema\":{\"type\":\"integer\"}}}}}";
 /// The links of responses, which dropshot cannot declare, as JSON:
 /// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`, for a served
 /// document to declare them again.
@@ -20,7 +20,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{\"create_checkout_session\":{\"200\":{\"
 /// The document's security, which dropshot cannot express, as JSON:
 /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
 /// operation with the requirements in force for it (its own, or the document's).
-pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[],\"get_liveness\":[],\"get_readiness\":[]}}";
+pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[],\"get_liveness\":[],\"get_readiness\":[],\"get_api_reference\":[],\"get_api_reference_asset\":[]}}";
 ///Canonical API error envelope returned by the API.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[schemars(rename = "APIErrorPayload")]
@@ -455,6 +455,23 @@ impl ::std::convert::TryFrom<::std::string::String> for CreditTransactionType {
     }
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct GetApiReferenceAssetPath {
+    ///The asset's name, as the reference page links it
+    pub file: ::std::string::String,
+}
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct GetApiReferenceAssetResponseHeaders {
+    ///How long the answer may be cached
+    #[serde(rename = "Cache-Control")]
+    pub cache_control: ::std::string::String,
+}
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct GetApiReferenceResponseHeaders {
+    ///How long the answer may be cached
+    #[serde(rename = "Cache-Control")]
+    pub cache_control: ::std::string::String,
+}
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct GetCheckoutSessionPath {
     ///Organization slug
     pub org: ::std::string::String,
@@ -753,6 +770,16 @@ impl support::Schema for ReceiveStripeWebhookHeader {
             ))
     }
 }
+impl support::Schema for GetApiReferenceAssetPath {
+    fn validator() -> &'static support::SchemaValidator {
+        static VALIDATOR: std::sync::OnceLock<support::SchemaValidator> = std::sync::OnceLock::new();
+        VALIDATOR
+            .get_or_init(|| support::SchemaValidator::new(
+                support::SCHEMA_DEFINITIONS,
+                "{\"type\":\"object\",\"properties\":{\"file\":{\"type\":\"string\",\"description\":\"The asset's name, as the reference page links it\"}},\"required\":[\"file\"]}",
+            ))
+    }
+}
 ///The 200 response of `create_checkout_session`: Successful Response
 pub struct CreateCheckoutSessionResponse(pub CheckoutSessionResponse);
 impl dropshot::HttpCodedResponse for CreateCheckoutSessionResponse {
@@ -869,6 +896,34 @@ for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
         <GetReadinessResponse as dropshot::HttpCodedResponse>::for_object(response.0)
     }
 }
+///The 200 response of `get_api_reference`: The reference page
+pub struct GetApiReferenceResponse(pub dropshot::FreeformBody);
+impl dropshot::HttpCodedResponse for GetApiReferenceResponse {
+    type Body = dropshot::FreeformBody;
+    const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
+    const DESCRIPTION: &'static str = "The reference page";
+}
+impl From<GetApiReferenceResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    fn from(response: GetApiReferenceResponse) -> Self {
+        <GetApiReferenceResponse as dropshot::HttpCodedResponse>::for_object(response.0)
+    }
+}
+///The 200 response of `get_api_reference_asset`: The asset
+pub struct GetApiReferenceAssetResponse(pub dropshot::FreeformBody);
+impl dropshot::HttpCodedResponse for GetApiReferenceAssetResponse {
+    type Body = dropshot::FreeformBody;
+    const STATUS_CODE: http::StatusCode = http::StatusCode::OK;
+    const DESCRIPTION: &'static str = "The asset";
+}
+impl From<GetApiReferenceAssetResponse>
+for Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+    fn from(response: GetApiReferenceAssetResponse) -> Self {
+        <GetApiReferenceAssetResponse as dropshot::HttpCodedResponse>::for_object(
+            response.0,
+        )
+    }
+}
 ///The API of the document: implement it, then serve `credits_api_mod::api_description::<YourImpl>()`.
 #[dropshot::api_description]
 pub trait CreditsApi {
@@ -962,4 +1017,35 @@ pub trait CreditsApi {
     async fn get_readiness(
         rqctx: dropshot::RequestContext<Self::Context>,
     ) -> Result<GetReadinessResponse, support::ApiError<ApiErrorPayload>>;
+    /// API reference page
+    ///
+    /// An interactive reference of this API (Swagger UI) for the document at /openapi.json, with its requests tried from the page; served entirely by this server, with no asset from elsewhere
+    #[endpoint{method = GET,
+    path = "/docs",
+    tags = ["meta"]}]
+    async fn get_api_reference(
+        rqctx: dropshot::RequestContext<Self::Context>,
+    ) -> Result<
+        dropshot::HttpResponseHeaders<
+            GetApiReferenceResponse,
+            GetApiReferenceResponseHeaders,
+        >,
+        support::ApiError<ApiErrorPayload>,
+    >;
+    /// API reference page asset
+    ///
+    /// A script, style sheet or page of the API reference page, by name
+    #[endpoint{method = GET,
+    path = "/docs/{file}",
+    tags = ["meta"]}]
+    async fn get_api_reference_asset(
+        rqctx: dropshot::RequestContext<Self::Context>,
+        path: support::PathParams<GetApiReferenceAssetPath>,
+    ) -> Result<
+        dropshot::HttpResponseHeaders<
+            GetApiReferenceAssetResponse,
+            GetApiReferenceAssetResponseHeaders,
+        >,
+        support::ApiError<ApiErrorPayload>,
+    >;
 }

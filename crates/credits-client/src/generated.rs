@@ -1585,6 +1585,37 @@ let response = client.get_readiness()
     pub fn get_readiness(&self) -> builder::GetReadiness<'_> {
         builder::GetReadiness::new(self)
     }
+    /**API reference page
+
+An interactive reference of this API (Swagger UI) for the document at /openapi.json, with its requests tried from the page; served entirely by this server, with no asset from elsewhere
+
+Sends a `GET` request to `/docs`
+
+```ignore
+let response = client.get_api_reference()
+    .send()
+    .await;
+```*/
+    pub fn get_api_reference(&self) -> builder::GetApiReference<'_> {
+        builder::GetApiReference::new(self)
+    }
+    /**API reference page asset
+
+A script, style sheet or page of the API reference page, by name
+
+Sends a `GET` request to `/docs/{file}`
+
+Arguments:
+- `file`: The asset's name, as the reference page links it
+```ignore
+let response = client.get_api_reference_asset()
+    .file(file)
+    .send()
+    .await;
+```*/
+    pub fn get_api_reference_asset(&self) -> builder::GetApiReferenceAsset<'_> {
+        builder::GetApiReferenceAsset::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -2550,6 +2581,154 @@ pub mod builder {
                     )
                 }
                 503u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_api_reference`]
+
+[`Client::get_api_reference`]: super::Client::get_api_reference*/
+    #[derive(Debug, Clone)]
+    pub struct GetApiReference<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> GetApiReference<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/docs`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ApiErrorPayload>> {
+            let Self { client } = self;
+            let url = format!("{}/docs", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_api_reference",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_api_reference_asset`]
+
+[`Client::get_api_reference_asset`]: super::Client::get_api_reference_asset*/
+    #[derive(Debug, Clone)]
+    pub struct GetApiReferenceAsset<'a> {
+        client: &'a super::Client,
+        file: Result<::std::string::String, String>,
+    }
+    impl<'a> GetApiReferenceAsset<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                file: Err("file was not initialized".to_string()),
+            }
+        }
+        pub fn file<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.file = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for file failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/docs/{file}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ApiErrorPayload>> {
+            let Self { client, file } = self;
+            let file = file.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/docs/{}", client.baseurl, encode_path(& file.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).headers(header_map).build()?;
+            let info = OperationInfo {
+                operation_id: "get_api_reference_asset",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => Ok(ResponseValue::stream(response)),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

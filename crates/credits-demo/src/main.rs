@@ -34,6 +34,7 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
     let database_url = format!("sqlite://{}/credits.db", dir.display());
     let config = Config {
         bind: "127.0.0.1:0".parse()?,
+        metrics_bind: None,
         database_url: database_url.clone(),
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_demo"),

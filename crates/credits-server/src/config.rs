@@ -79,6 +79,8 @@ impl Default for Retention {
 pub struct Config {
     /// Where clients connect (port 0: any free port).
     pub bind: SocketAddr,
+    /// Where Prometheus scrapes `/metrics` (port 0: any free port); `None`: no metrics.
+    pub metrics_bind: Option<SocketAddr>,
     /// `sqlite://PATH` or `postgres://...`.
     pub database_url: String,
     /// How to reach Stripe.

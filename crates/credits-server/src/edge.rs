@@ -43,6 +43,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::config::EdgeConfig;
 use crate::hash::sha256_hex;
+use crate::metrics::Metrics;
 
 type Body = Either<Incoming, Full<Bytes>>;
 
@@ -227,6 +228,39 @@ fn head_over_limits(request: &Request<Incoming>) -> Option<String> {
     None
 }
 
+/// The API's path templates (`/api/v1/org/{org}/credits/balance`), which name a request's route
+/// in the metrics: a label per concrete path would grow with every org and every scanner's guess.
+#[derive(Debug, Clone, Default)]
+pub struct Routes(Vec<String>);
+
+impl Routes {
+    /// The templates of the served document's paths.
+    pub fn new(templates: impl IntoIterator<Item = String>) -> Self {
+        Routes(templates.into_iter().collect())
+    }
+
+    /// The template `path` matches, or `unmatched`.
+    fn of(&self, path: &str) -> &str {
+        let segments: Vec<&str> = path.split('/').collect();
+        let matches = |template: &str| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(part, segment)| {
+                    (part.starts_with('{') && part.ends_with('}') && !segment.is_empty()) || part == segment
+                })
+        };
+        self.0.iter().find(|template| matches(template)).map_or("unmatched", String::as_str)
+    }
+}
+
+/// What the edge records besides its log line.
+pub struct Observed {
+    /// Where requests and refusals are counted.
+    pub metrics: Metrics,
+    /// The routes requests are counted by.
+    pub routes: Routes,
+}
+
 /// Listens on `bind` and passes requests to dropshot at `upstream`, proving their origin with
 /// `inner_secret`.
 pub async fn start(
@@ -235,6 +269,7 @@ pub async fn start(
     inner_secret: String,
     config: EdgeConfig,
     limits: RateLimits,
+    observed: Observed,
 ) -> std::io::Result<Edge> {
     let listener = TcpListener::bind(bind).await?;
     let local_addr = listener.local_addr()?;
@@ -249,6 +284,8 @@ pub async fn start(
         in_flight: Semaphore::new(config.max_in_flight),
         limits,
         config,
+        metrics: observed.metrics,
+        routes: observed.routes,
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, shared, connections, stopped));
@@ -303,6 +340,7 @@ async fn accept_loop(
             },
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
+            shared.metrics.rate_limited("connections");
             if let Ok(overflow) = overflow.clone().try_acquire_owned() {
                 let builder = refusing.clone();
                 tokio::spawn(async move {
@@ -440,6 +478,8 @@ struct Shared {
     in_flight: Semaphore,
     limits: RateLimits,
     config: EdgeConfig,
+    metrics: Metrics,
+    routes: Routes,
 }
 
 /// A request the edge gives up on without answering: its connection is closed.
@@ -459,7 +499,10 @@ impl Shared {
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let outcome = self.answer(request, client, &request_id).await;
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = started.elapsed();
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
+        let status = outcome.as_ref().ok().map(|response| response.status().as_u16());
+        self.metrics.request(method.as_str(), self.routes.of(&path), status, elapsed);
         match &outcome {
             Ok(response) => {
                 tracing::info!(
@@ -488,10 +531,12 @@ impl Shared {
             return Ok(envelope(ErrorStatusCode::BAD_REQUEST, &problem));
         }
         let credentials = Credentials::<BearerAuthOrApiKeyAuthSchemes>::find(request.headers());
-        if let Err(wait) = self.check_limits(credentials.as_ref(), client, request.uri().path()) {
+        if let Err((wait, which)) = self.check_limits(credentials.as_ref(), client, request.uri().path()) {
+            self.metrics.rate_limited(which);
             return Ok(rate_limited(wait, "Rate limited"));
         }
         let Ok(_permit) = self.in_flight.try_acquire() else {
+            self.metrics.rate_limited("in_flight");
             return Ok(rate_limited(1, "Too many requests in progress"));
         };
         let upstream = match self.upstream_request(request, client, request_id).await? {
@@ -519,20 +564,22 @@ impl Shared {
         Ok(self.downstream_response(response, request_id).await)
     }
 
+    /// `Err((seconds to wait, which limit))` when a limit refuses the request.
     fn check_limits(
         &self,
         credentials: Option<&Credentials<BearerAuthOrApiKeyAuthSchemes>>,
         client: IpAddr,
         path: &str,
-    ) -> Result<(), u64> {
+    ) -> Result<(), (u64, &'static str)> {
+        let by_address = |wait| (wait, "address");
         match credentials {
-            _ if HEALTH_PATHS.contains(&path) => self.limits.check_address(client),
+            _ if HEALTH_PATHS.contains(&path) => self.limits.check_address(client).map_err(by_address),
             Some(credentials) => {
-                self.limits.check_blocked(client)?;
-                self.limits.check_token(&credentials.value)
+                self.limits.check_blocked(client).map_err(|wait| (wait, "blocked_address"))?;
+                self.limits.check_token(&credentials.value).map_err(|wait| (wait, "token"))
             }
             None if path == WEBHOOK_PATH => Ok(()),
-            None => self.limits.check_address(client),
+            None => self.limits.check_address(client).map_err(by_address),
         }
     }
 
@@ -759,9 +806,17 @@ mod tests {
     }
 
     async fn start_edge(upstream: SocketAddr) -> Edge {
-        start("127.0.0.1:0".parse().unwrap(), upstream, "secret".into(), edge_config(), RateLimits::new(100, 100))
-            .await
-            .expect("the edge starts")
+        let observed = Observed { metrics: Metrics::disabled(), routes: Routes::default() };
+        start(
+            "127.0.0.1:0".parse().unwrap(),
+            upstream,
+            "secret".into(),
+            edge_config(),
+            RateLimits::new(100, 100),
+            observed,
+        )
+        .await
+        .expect("the edge starts")
     }
 
     #[tokio::test]
@@ -818,6 +873,16 @@ mod tests {
         assert!(head.contains("x-forwarded-for: 127.0.0.1\r\n"), "{head}");
         assert!(head.contains("x-passed: 1\r\n") && head.contains("x-request-id: "), "{head}");
         assert!(!head.contains("x-private"), "a header named by Connection is not forwarded: {head}");
+    }
+
+    #[test]
+    fn requests_are_counted_by_their_route_template() {
+        let routes = Routes::new(["/api/v1/org/{org}/credits/balance".to_string(), "/healthz".to_string()]);
+        assert_eq!(routes.of("/api/v1/org/acme/credits/balance"), "/api/v1/org/{org}/credits/balance");
+        assert_eq!(routes.of("/healthz"), "/healthz");
+        assert_eq!(routes.of("/api/v1/org//credits/balance"), "unmatched", "an empty segment is no parameter");
+        assert_eq!(routes.of("/api/v1/org/acme/credits/balance/x"), "unmatched");
+        assert_eq!(routes.of("/wp-login.php"), "unmatched");
     }
 
     #[test]

@@ -12,19 +12,21 @@ use credits_api::support::{
 use credits_api::{
     CheckoutPaymentStatus, CheckoutSessionResponse, CheckoutSessionStatus, CheckoutStatus, CreateCheckoutSessionHeader,
     CreateCheckoutSessionPath, CreateCheckoutSessionRequest, CreateCheckoutSessionResponse, CreditBalanceResponse,
-    CreditTransaction, CreditsApi, GetCheckoutSessionPath, GetCheckoutSessionResponse, GetCreditBalancePath,
-    GetCreditBalanceResponse, GetLivenessResponse, GetOpenapiDocumentResponse, GetReadinessResponse, HealthStatus,
-    HealthStatusStatus, ListCreditTransactionsPath, ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared,
+    CreditTransaction, CreditsApi, GetApiReferenceAssetPath, GetApiReferenceAssetResponse,
+    GetApiReferenceAssetResponseHeaders, GetApiReferenceResponse, GetApiReferenceResponseHeaders,
+    GetCheckoutSessionPath, GetCheckoutSessionResponse, GetCreditBalancePath, GetCreditBalanceResponse,
+    GetLivenessResponse, GetOpenapiDocumentResponse, GetReadinessResponse, HealthStatus, HealthStatusStatus,
+    ListCreditTransactionsPath, ListCreditTransactionsQuery, ListCreditTransactionsQueryDeclared,
     ListCreditTransactionsResponse, ReceiveStripeWebhookHeader, ReceiveStripeWebhookResponse, WebhookReceipt,
 };
-use dropshot::{RequestContext, UntypedBody};
+use dropshot::{FreeformBody, HttpResponseHeaders, RequestContext, UntypedBody};
 
 use crate::ServerContext;
 use crate::access::{self, Access};
 use crate::error::{Error, ErrorResponse};
 use crate::model::{PaymentStatus, SessionStatus};
 use crate::store::{LedgerEntry, SessionRecord};
-use crate::{credits, health, openapi, purchase};
+use crate::{credits, docs, health, openapi, purchase};
 
 /// The implementation of the generated trait.
 pub enum CreditsServer {}
@@ -133,6 +135,48 @@ impl CreditsApi for CreditsServer {
         health::ready(rqctx.context()).await?;
         Ok(GetReadinessResponse(HealthStatus { status: HealthStatusStatus::Ok }))
     }
+
+    async fn get_api_reference(
+        _rqctx: RequestContext<Ctx>,
+    ) -> Result<HttpResponseHeaders<GetApiReferenceResponse, GetApiReferenceResponseHeaders>, ErrorResponse> {
+        let page = docs::page().await?;
+        // The page names the document and its files by path only: always fetched afresh, it
+        // stays right across upgrades.
+        let headers = GetApiReferenceResponseHeaders { cache_control: "no-cache".into() };
+        Ok(with_content_type(GetApiReferenceResponse(FreeformBody(page.body.into())), headers, &page.content_type))
+    }
+
+    async fn get_api_reference_asset(
+        _rqctx: RequestContext<Ctx>,
+        path: PathParams<GetApiReferenceAssetPath>,
+    ) -> Result<HttpResponseHeaders<GetApiReferenceAssetResponse, GetApiReferenceAssetResponseHeaders>, ErrorResponse>
+    {
+        let asset = docs::asset(&path.into_inner().file).await?;
+        // Unversioned names: cached for a while, not forever, so an upgrade shows within an hour.
+        let headers = GetApiReferenceAssetResponseHeaders { cache_control: "public, max-age=3600".into() };
+        Ok(with_content_type(
+            GetApiReferenceAssetResponse(FreeformBody(asset.body.into())),
+            headers,
+            &asset.content_type,
+        ))
+    }
+}
+
+/// dropshot labels a free-form body `application/octet-stream`; the page's files need their own
+/// media type (a browser would not run a script or render a page labelled otherwise).
+fn with_content_type<
+    T: dropshot::HttpCodedResponse,
+    H: schemars::JsonSchema + serde::Serialize + Send + Sync + 'static,
+>(
+    body: T,
+    headers: H,
+    content_type: &str,
+) -> HttpResponseHeaders<T, H> {
+    let mut response = HttpResponseHeaders::new(body, headers);
+    if let Ok(value) = http::HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(http::header::CONTENT_TYPE, value);
+    }
+    response
 }
 
 /// A session as the API shows it.

@@ -7,25 +7,28 @@
 //! The layers, each calling only the ones below it:
 //! - `edge`: what clients connect to; deadlines, caps and rate limits, then dropshot on a
 //!   loopback port that answers only the edge;
-//! - `http`: the trait's handlers (extract, call, map) and `openapi`, the served document;
+//! - `http`: the trait's handlers (extract, call, map), `openapi` (the served document) and
+//!   `docs` (the reference page of that document);
 //! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
 //!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
 //!   `purge` (deleting state past retention), `health` (whether to send this instance traffic);
 //! - the adapters: `store` (the database, one file per table) and `stripe`;
 //! - shared leaves: `model` (the nouns), `error`, `config`, `hash`, `logging` (dropshot's log
-//!   into `tracing`).
+//!   into `tracing`), `metrics` (what is counted, and the listener Prometheus scrapes).
 //!
 //! The product rules they implement are in the repository's `docs/`.
 
 mod access;
 pub mod config;
 mod credits;
+mod docs;
 mod edge;
 pub mod error;
 mod hash;
 mod health;
 mod http;
 mod logging;
+pub mod metrics;
 pub mod model;
 mod openapi;
 mod purchase;
@@ -61,6 +64,7 @@ pub struct RunningServer {
     server: dropshot::HttpServer<Arc<ServerContext>>,
     purge: tokio::task::JoinHandle<()>,
     grace: std::time::Duration,
+    metrics: Option<metrics::MetricsListener>,
 }
 
 impl RunningServer {
@@ -75,12 +79,20 @@ impl RunningServer {
         self.server.local_addr()
     }
 
+    /// Where Prometheus scrapes `/metrics`, when `Config::metrics_bind` asked for it.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(metrics::MetricsListener::local_addr)
+    }
+
     /// Shuts down gracefully: stops accepting connections, lets the requests in progress finish
     /// (for at most the configured grace, `Config::shutdown_grace`), then stops dropshot, which
     /// waits for any handler still running. The purge stops first (it holds no request).
     pub async fn close(self) -> Result<(), String> {
         self.purge.abort();
         self.edge.close(self.grace).await;
+        if let Some(metrics) = self.metrics {
+            metrics.close().await;
+        }
         self.server.close().await
     }
 }
@@ -91,7 +103,24 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     for notice in store.notices() {
         tracing::warn!("{notice}");
     }
-    let stripe = stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let recorder =
+        if config.metrics_bind.is_some() { metrics::Metrics::enabled() } else { metrics::Metrics::disabled() };
+    let stripe =
+        stripe::Stripe::new(config.stripe.clone()).map_err(|e| anyhow::anyhow!("{e}"))?.with_metrics(recorder.clone());
+    let routes = openapi::served_document(&api())
+        .map_err(|e| anyhow::anyhow!("the served document: {e}"))?
+        .get("paths")
+        .and_then(|paths| paths.as_object())
+        .map(|paths| edge::Routes::new(paths.keys().cloned()))
+        .unwrap_or_default();
+    let metrics_listener = match config.metrics_bind {
+        Some(bind) => Some(
+            metrics::serve(bind, recorder.clone(), store.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("metrics: listening on {bind}: {e}"))?,
+        ),
+        None => None,
+    };
     let limits = edge::RateLimits::new(config.rate_limit_per_minute, config.edge.rate_limit_per_address_per_minute);
     let (bind, edge_config, grace) = (config.bind, config.edge.clone(), config.shutdown_grace);
     let log = logging::dropshot_logger(config.http_log_level.clone());
@@ -114,13 +143,17 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
         .version_policy(dropshot::VersionPolicy::Dynamic(Box::new(edge::EdgeOnly::new(inner_secret.clone()))))
         .start()
         .map_err(|e| anyhow::anyhow!("starting the HTTP server: {e}"))?;
-    let edge = match edge::start(bind, server.local_addr(), inner_secret, edge_config, limits).await {
+    let observed = edge::Observed { metrics: recorder, routes };
+    let edge = match edge::start(bind, server.local_addr(), inner_secret, edge_config, limits, observed).await {
         Ok(edge) => edge,
         Err(e) => {
             let _ = server.close().await;
+            if let Some(listener) = metrics_listener {
+                listener.close().await;
+            }
             anyhow::bail!("listening on {bind}: {e}");
         }
     };
     let purge = purge::spawn(purge_store, retention);
-    Ok(RunningServer { edge, server, purge, grace })
+    Ok(RunningServer { edge, server, purge, grace, metrics: metrics_listener })
 }

@@ -81,6 +81,9 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CREDITS_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
+    /// Address of a separate listener serving Prometheus metrics at `/metrics`; off by default.
+    #[arg(long, env = "CREDITS_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
     #[command(flatten)]
     database: DatabaseArgs,
     #[command(flatten)]
@@ -305,6 +308,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = config_from(args)?;
     let server = credits_server::start_server(config).await?;
     tracing::info!(address = %server.local_addr(), "credits-server listening");
+    if let Some(metrics) = server.metrics_addr() {
+        tracing::info!(address = %metrics, "metrics listening at /metrics");
+    }
     let signal = shutdown_signal().await?;
     tracing::info!(signal, "shutting down: no new connections; waiting for requests in progress");
     server.close().await.map_err(|e| anyhow::anyhow!(e))?;
@@ -402,6 +408,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         args.shutdown_grace_secs.map(Duration::from_secs).unwrap_or(request_timeout + Duration::from_secs(5));
     Ok(Config {
         bind: args.bind,
+        metrics_bind: args.metrics_bind,
         database_url: args.database.database_url,
         stripe,
         bundle_price,

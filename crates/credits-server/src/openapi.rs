@@ -47,7 +47,9 @@ fn error_statuses(operation_id: &str) -> Vec<u16> {
         // what comes without a token per client address, and caps requests in flight for every
         // operation (429).
         "receive_stripe_webhook" => vec![400, 429, 500, 502, 504],
-        "get_openapi_document" | "get_liveness" => vec![400, 429, 500],
+        "get_openapi_document" | "get_liveness" | "get_api_reference" => vec![400, 429, 500],
+        // An asset name the page does not use is a 404.
+        "get_api_reference_asset" => vec![400, 404, 429, 500],
         "get_readiness" => vec![400, 429, 500, 503],
         _ => [AUTHENTICATED, READ].concat(),
     };

@@ -22,11 +22,15 @@ use stripe_types::{Expandable, RangeQueryTs};
 
 use crate::config::{BundlePrice, StripeConfig};
 use crate::error::Error;
+use crate::metrics::Metrics;
 
 /// The Stripe client with its configuration.
 pub struct Stripe {
     client: Client,
     config: StripeConfig,
+    /// Where each call's latency and outcome is counted; the purchase routines, which all hold
+    /// the adapter, count the credits they move there too.
+    metrics: Metrics,
 }
 
 /// A session Stripe created.
@@ -44,7 +48,17 @@ impl Stripe {
             .url(config.api_base.clone())
             .build()
             .map_err(|e| Error::Internal(format!("building the Stripe client: {e}")))?;
-        Ok(Stripe { client, config })
+        Ok(Stripe { client, config, metrics: Metrics::disabled() })
+    }
+
+    /// The same client, counting its calls in `metrics`.
+    pub fn with_metrics(self, metrics: Metrics) -> Stripe {
+        Stripe { metrics, ..self }
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Creates a payment-mode session for `bundles` bundles of `price`.
@@ -83,7 +97,7 @@ impl Stripe {
             .metadata(metadata);
         let key = IdempotencyKey::new(idempotency_key).map_err(|e| Error::Internal(format!("idempotency key: {e}")))?;
         let session = self
-            .within_deadline(Retry::UnsavedFailures, || {
+            .within_deadline("create_checkout_session", Retry::UnsavedFailures, || {
                 request.customize().request_strategy(RequestStrategy::Idempotent(key.clone())).send(&self.client)
             })
             .await?;
@@ -94,14 +108,15 @@ impl Stripe {
     /// The session with its line items, as Stripe has it now.
     pub async fn session_with_line_items(&self, id: &str) -> Result<CheckoutSession, Error> {
         let request = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]);
-        self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await
+        self.within_deadline("retrieve_checkout_session", Retry::AllTransient, || request.send(&self.client)).await
     }
 
     /// The charge behind a payment intent (its latest), with its receipt; `None` while the intent
     /// has none.
     pub async fn charge_of_payment_intent(&self, payment_intent_id: &str) -> Result<Option<ChargeFacts>, Error> {
         let request = RetrievePaymentIntent::new(payment_intent_id).expand(vec!["latest_charge".to_string()]);
-        let intent = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        let intent =
+            self.within_deadline("retrieve_payment_intent", Retry::AllTransient, || request.send(&self.client)).await?;
         match intent.latest_charge {
             None => Ok(None),
             Some(Expandable::Object(charge)) => Ok(Some(ChargeFacts::from(*charge))),
@@ -112,7 +127,8 @@ impl Stripe {
     /// A charge as Stripe has it now.
     pub async fn charge(&self, id: &str) -> Result<ChargeFacts, Error> {
         let request = RetrieveCharge::new(id);
-        let charge = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        let charge =
+            self.within_deadline("retrieve_charge", Retry::AllTransient, || request.send(&self.client)).await?;
         Ok(ChargeFacts::from(charge))
     }
 
@@ -125,7 +141,7 @@ impl Stripe {
             if let Some(after) = &after {
                 request = request.starting_after(after.clone());
             }
-            let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+            let page = self.within_deadline("list_refunds", Retry::AllTransient, || request.send(&self.client)).await?;
             after = page.data.last().map(|r| r.id.to_string());
             refunds.extend(page.data.into_iter().map(|r| RefundFacts {
                 id: r.id.to_string(),
@@ -141,7 +157,8 @@ impl Stripe {
     /// A dispute as Stripe has it now.
     pub async fn dispute(&self, id: &str) -> Result<DisputeFacts, Error> {
         let request = RetrieveDispute::new(id);
-        let dispute = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        let dispute =
+            self.within_deadline("retrieve_dispute", Retry::AllTransient, || request.send(&self.client)).await?;
         Ok(DisputeFacts {
             id: dispute.id.to_string(),
             charge_id: dispute.charge.id().to_string(),
@@ -153,7 +170,8 @@ impl Stripe {
     /// The id of the Checkout Session that created a payment intent, if any.
     pub async fn session_of_payment_intent(&self, payment_intent_id: &str) -> Result<Option<String>, Error> {
         let request = ListCheckoutSession::new().payment_intent(payment_intent_id).limit(1);
-        let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+        let page =
+            self.within_deadline("list_checkout_sessions", Retry::AllTransient, || request.send(&self.client)).await?;
         Ok(page.data.first().map(|s| s.id.to_string()))
     }
 
@@ -167,7 +185,9 @@ impl Stripe {
             if let Some(after) = &after {
                 request = request.starting_after(after.clone());
             }
-            let page = self.within_deadline(Retry::AllTransient, || request.send(&self.client)).await?;
+            let page = self
+                .within_deadline("list_checkout_sessions", Retry::AllTransient, || request.send(&self.client))
+                .await?;
             after = page.data.last().map(|s| s.id.to_string());
             sessions.extend(
                 page.data
@@ -182,7 +202,7 @@ impl Stripe {
 
     /// Sends, and again while the failure is worth retrying, until the deadline: 504 if it passes,
     /// 502 if Stripe keeps failing or refuses.
-    async fn within_deadline<T, F, Fut>(&self, retry: Retry, send: F) -> Result<T, Error>
+    async fn within_deadline<T, F, Fut>(&self, operation: &'static str, retry: Retry, send: F) -> Result<T, Error>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, StripeError>>,
@@ -209,7 +229,15 @@ impl Stripe {
                 attempt += 1;
             }
         };
-        tokio::time::timeout(self.config.deadline, attempts).await.unwrap_or(Err(Error::StripeTimeout))
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(self.config.deadline, attempts).await.unwrap_or(Err(Error::StripeTimeout));
+        let label = match &outcome {
+            Ok(_) => "ok",
+            Err(Error::StripeTimeout) => "timeout",
+            Err(_) => "error",
+        };
+        self.metrics.stripe_call(operation, label, started.elapsed());
+        outcome
     }
 }
 

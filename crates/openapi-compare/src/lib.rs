@@ -32,6 +32,10 @@
 //!    repeated keys (`?t=a&t=b`) into the array.
 //! 9. An operation with a description but no summary is compared as if the description were the
 //!    summary: dropshot reads the first doc line of a handler as its summary.
+//! 10. A success response whose body is one media type other than JSON (a `text/html` page, a
+//!     `*/*` file) is compared as `*/*` with any schema and no headers: dropshot serves such a
+//!     body as a `FreeformBody` and declares neither its media type, nor its schema, nor (for a
+//!     free-form body) the response's headers. The handler still sends them.
 //!
 //! Counted apart, a difference between dropshot versions (a document made by an older dropshot):
 //! dropshot 0.18 writes a WebSocket upgrade (`x-dropshot-websocket`) as a 101 response, older
@@ -65,6 +69,7 @@ pub const RULES: &[&str] = &[
     "7 default style and explode dropped",
     "8 query array compared as its items",
     "9 description read as summary",
+    "10 free-form success body compared as */*",
     "V WebSocket upgrade: 101 (dropshot 0.18) and default (older dropshot) both dropped",
 ];
 
@@ -381,6 +386,16 @@ fn normalize_responses(responses: Option<&Value>, websocket: bool) -> Value {
         if let Some(d) = response.get("description").and_then(Value::as_str) {
             r.insert("description".into(), Value::String(collapse(d)));
         }
+        if is_freeform_success(response) {
+            if response.get("headers").is_some()
+                || response["content"].get("*/*").is_none_or(|m| m != &json!({"schema": {}}))
+            {
+                fired("10 free-form success body compared as */*");
+            }
+            r.insert("content".into(), json!({ "*/*": { "schema": {} } }));
+            out.insert(code.clone(), Value::Object(r));
+            continue;
+        }
         if let Some(content) = response.get("content") {
             let content = normalize_content(content);
             if content.as_object().is_some_and(|c| !c.is_empty()) {
@@ -407,6 +422,16 @@ fn is_freeform(response: &Value) -> bool {
             None => true,
             Some(s) => s.as_object().is_some_and(|o| o.is_empty()),
         }),
+    }
+}
+
+/// A success body of one media type that is not JSON.
+fn is_freeform_success(response: &Value) -> bool {
+    let Some(content) = response.get("content").and_then(Value::as_object) else { return false };
+    let mut media = content.keys().map(|m| m.split(';').next().unwrap_or(m).trim().to_lowercase());
+    match (media.next(), media.next()) {
+        (Some(only), None) => only != "application/json" && !only.ends_with("+json"),
+        _ => false,
     }
 }
 
@@ -542,6 +567,27 @@ mod tests {
             "5XX": {"description": "Error", "content": body}
         }}}}});
         assert_eq!(diff(&spec, &emitted), None);
+    }
+
+    #[test]
+    fn a_page_matches_a_free_form_body_but_json_bodies_keep_their_schema() {
+        let page = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok",
+            "headers": {"Cache-Control": {"schema": {"type": "string"}}},
+            "content": {"text/html": {"schema": {"type": "string"}}}
+        }}}}}});
+        let free_form = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok", "content": {"*/*": {"schema": {}}}
+        }}}}}});
+        assert_eq!(diff(&page, &free_form), None);
+        let json_body = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {"type": "string"}}}
+        }}}}}});
+        assert!(diff(&json_body, &free_form).is_some(), "a JSON body is not free-form");
+        let other_description = json!({"paths": {"/a": {"get": {"responses": {"200": {
+            "description": "another", "content": {"*/*": {"schema": {}}}
+        }}}}}});
+        assert!(diff(&page, &other_description).is_some(), "the description is still compared");
     }
 
     #[test]

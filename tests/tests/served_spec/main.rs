@@ -28,6 +28,7 @@ async fn spawn_app() -> App {
     std::fs::create_dir_all(&dir).unwrap();
     let config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
+        metrics_bind: None,
         database_url: format!("sqlite://{}/credits.db", dir.display()),
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_unused"),

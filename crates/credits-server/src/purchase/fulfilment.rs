@@ -91,6 +91,9 @@ pub async fn fulfil(store: &Store, stripe: &Stripe, session_id: &str) -> Result<
     }
     let credits = bundles * terms.credits_per_bundle;
     let granted = store.fulfil(session_id, &terms.org_id, bundles, credits, &payment).await?;
+    if granted {
+        stripe.metrics().credits_granted(credits);
+    }
     tracing::info!(session = %session_id, bundles, credits, granted, "checkout session fulfilled");
     Ok(Fulfilment::Granted(granted))
 }

@@ -100,6 +100,9 @@ pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<
                 receipt_url: purchase.charge.receipt_url.as_deref(),
             })
             .await?;
+        if written {
+            stripe.metrics().credits_reversed(REFUND, amount);
+        }
         tracing::info!(refund = %refund.id, credits = -amount, written, "refund recorded");
     }
     Ok(())
@@ -142,7 +145,7 @@ pub async fn dispute(store: &Store, stripe: &Stripe, dispute_id: &str) -> Result
         receipt_url: None,
     };
     let charge = &dispute.charge_id;
-    store
+    let held_now = store
         .insert_sourced_entry(&entry(
             -held,
             DISPUTE,
@@ -150,8 +153,11 @@ pub async fn dispute(store: &Store, stripe: &Stripe, dispute_id: &str) -> Result
             format!("Held back while dispute {} of charge {charge} is open", dispute.id),
         ))
         .await?;
+    if held_now {
+        stripe.metrics().credits_reversed(DISPUTE, held);
+    }
     if dispute.status == DisputeStatus::Won {
-        store
+        let given_back = store
             .insert_sourced_entry(&entry(
                 held,
                 DISPUTE_REVERSAL,
@@ -159,6 +165,9 @@ pub async fn dispute(store: &Store, stripe: &Stripe, dispute_id: &str) -> Result
                 format!("Dispute {} of charge {charge} won", dispute.id),
             ))
             .await?;
+        if given_back {
+            stripe.metrics().credits_reversed(DISPUTE_REVERSAL, held);
+        }
     }
     tracing::info!(dispute = %dispute.id, held, status = dispute.status.as_str(), "dispute recorded");
     Ok(())

@@ -41,15 +41,40 @@ struct EnvelopeObject {
 
 /// Handles one webhook delivery: `body` is the raw request body, `signature` its
 /// `Stripe-Signature` header. 400 when the signature does not verify or the event is unreadable.
+/// Each delivery is counted by type and outcome.
 pub async fn receive_webhook(ctx: &ServerContext, body: &[u8], signature: &str) -> Result<(), Error> {
+    let metrics = ctx.stripe.metrics();
+    let event = match read_verified(body, signature, &ctx.config.stripe.webhook_secrets) {
+        Ok(event) => event,
+        Err(e) => {
+            // Not signed by Stripe (or unreadable): its claimed type is not worth a label.
+            metrics.webhook_event("unknown", "rejected");
+            return Err(e);
+        }
+    };
+    let outcome = handle(ctx, &event).await;
+    let label = match &outcome {
+        Ok(true) => "handled",
+        Ok(false) => "ignored",
+        Err(_) => "failed",
+    };
+    metrics.webhook_event(&event.event_type, label);
+    outcome.map(|_| ())
+}
+
+fn read_verified(body: &[u8], signature: &str, secrets: &[Secret]) -> Result<Envelope, Error> {
     let payload = std::str::from_utf8(body).map_err(|_| Error::BadRequest("The event is not UTF-8 text".into()))?;
-    verify(payload, signature, &ctx.config.stripe.webhook_secrets)?;
-    let event: Envelope =
-        serde_json::from_str(payload).map_err(|e| Error::BadRequest(format!("The event cannot be read: {e}")))?;
+    verify(payload, signature, secrets)?;
+    serde_json::from_str(payload).map_err(|e| Error::BadRequest(format!("The event cannot be read: {e}")))
+}
+
+/// `Ok(false)` for an event of a type this server ignores.
+async fn handle(ctx: &ServerContext, event: &Envelope) -> Result<bool, Error> {
     let object_id = event.data.object.id.as_deref().unwrap_or_default();
     let paid = event.data.object.payment_status.as_deref().and_then(PaymentStatus::parse) == Some(PaymentStatus::Paid);
     let completed = |payment| SessionState { status: SessionStatus::Complete, payment };
     let (store, stripe) = (&ctx.store, &ctx.stripe);
+    let mut handled = true;
     match event.event_type.as_str() {
         "checkout.session.completed" if paid => fulfil_paid(store, stripe, object_id).await?,
         "checkout.session.completed" => advance(store, object_id, completed(PaymentStatus::Unpaid)).await?,
@@ -62,12 +87,15 @@ pub async fn receive_webhook(ctx: &ServerContext, body: &[u8], signature: &str) 
         | "charge.dispute.updated"
         | "charge.dispute.closed"
         | "charge.dispute.funds_reinstated" => reversal::dispute(store, stripe, object_id).await?,
-        other => tracing::info!(event = %event.id, event_type = other, "ignoring an event of another type"),
+        other => {
+            handled = false;
+            tracing::info!(event = %event.id, event_type = other, "ignoring an event of another type");
+        }
     }
     // Recorded after handling, so a delivery that failed half-way is handled again when retried;
     // handling is idempotent, so a duplicate that races this one changes nothing.
     ctx.store.record_event(&event.id, &event.event_type).await?;
-    Ok(())
+    Ok(handled)
 }
 
 /// The webhook's side of [`fulfil`]: an event said paid, so Stripe saying otherwise is an error

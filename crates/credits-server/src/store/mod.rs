@@ -100,6 +100,14 @@ pub struct Store {
 const SCOPED_TOKENS_MIGRATION: i64 = 5;
 
 impl Store {
+    /// The pool's open connections and how many of them are idle (for the metrics).
+    pub fn pool_use(&self) -> (u32, usize) {
+        match &self.pool {
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
+        }
+    }
+
     /// Connects and applies the migrations. A `sqlite:` URL's file and folder are created (unless
     /// the URL sets a `mode`); any other URL must be PostgreSQL's.
     pub async fn connect(url: &str) -> Result<Store> {

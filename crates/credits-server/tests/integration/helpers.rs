@@ -113,6 +113,7 @@ pub async fn fresh_database(db: Db, dir: &std::path::Path) -> (String, Option<St
 pub fn config(database_url: &str, fake: &StripeFake) -> Config {
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
+        metrics_bind: None,
         database_url: database_url.to_string(),
         stripe: StripeConfig {
             secret_key: Secret::new("sk_test_credits"),
@@ -173,6 +174,11 @@ impl TestApp {
     /// Where the server's dropshot listens, behind the edge.
     pub fn inner_addr(&self) -> std::net::SocketAddr {
         self.server.as_ref().expect("the server runs").inner_addr()
+    }
+
+    /// Where the server's metrics listener is, if it has one.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().expect("the server runs").metrics_addr()
     }
 
     /// Stops the server gracefully (the double and the database stay).
