@@ -256,7 +256,7 @@ async fn a_sqlite_file_locked_by_another_writer_delays_writes_then_refuses_them_
 
     assert!(app.stripe_sessions().await.is_empty(), "the refused write never reached Stripe");
     let session = buy(&app, &token, &org, "after-the-lock").await.expect("writes work again");
-    assert_eq!(app.stripe_sessions().await, [session.clone()]);
+    assert_eq!(app.stripe_sessions().await, vec![session.clone()]);
     assert!(app.store.session(&org_record, &session).await.unwrap().is_some(), "the session is stored");
     let retried = buy(&app, &token, &org, "while-locked").await.expect("the refused key can be used again");
     assert_ne!(retried, session);
