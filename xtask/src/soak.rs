@@ -84,6 +84,8 @@ struct Charge {
 enum ChargeState {
     Untouched,
     Refunded,
+    /// A dispute is being opened: no id yet.
+    Disputing,
     Disputed(String),
     DisputeClosed,
 }
@@ -118,7 +120,7 @@ impl Shared {
         self.unexpected.lock().unwrap().push(format!("{what}: {detail}"));
     }
 
-    /// Records the answer: true when it is `expected`.
+    /// Records the answer; its body when its status is `expected`.
     fn expect(&self, what: &'static str, answer: anyhow::Result<(u16, String)>, expected: u16) -> Option<String> {
         match answer {
             Ok((status, body)) if status == expected => {
@@ -398,9 +400,7 @@ fn refund(shared: &Shared, rng: &mut Rng) {
 }
 
 fn open_dispute(shared: &Shared, rng: &mut Rng) {
-    let Some(charge) =
-        take_charge(shared, rng, |s| matches!(s, ChargeState::Untouched), ChargeState::Disputed(String::new()))
-    else {
+    let Some(charge) = take_charge(shared, rng, |s| matches!(s, ChargeState::Untouched), ChargeState::Disputing) else {
         return;
     };
     let Some(dispute) =
@@ -419,9 +419,8 @@ fn open_dispute(shared: &Shared, rng: &mut Rng) {
 fn close_dispute(shared: &Shared, rng: &mut Rng) {
     let dispute = {
         let mut charges = shared.charges.lock().unwrap();
-        let open: Vec<usize> = (0..charges.len())
-            .filter(|&i| matches!(&charges[i].state, ChargeState::Disputed(id) if !id.is_empty()))
-            .collect();
+        let open: Vec<usize> =
+            (0..charges.len()).filter(|&i| matches!(&charges[i].state, ChargeState::Disputed(_))).collect();
         if open.is_empty() {
             return;
         }
