@@ -7,6 +7,7 @@
 //!   with its org and role in one query, one form-encoded Stripe call through a shared client,
 //!   one insert): the realistic limit for the endpoint.
 //! - `seed-ledger`: appends ledger rows to an org, to measure reads over a large history.
+//! - `ledger-totals`: each org's stored balance and ledger sum, for `cargo xtask soak`'s checks.
 //! - `create-database` / `drop-database`: a PostgreSQL database of the benchmark's own.
 
 mod bare;
@@ -56,6 +57,11 @@ enum Command {
         #[arg(long)]
         rows: u64,
     },
+    /// Print each org's slug, stored balance and ledger sum (tab-separated, one org a line).
+    LedgerTotals {
+        #[arg(long)]
+        database_url: String,
+    },
     /// Create a PostgreSQL database (through an admin URL); exits 2 when PostgreSQL cannot be reached.
     CreateDatabase {
         #[arg(long)]
@@ -87,6 +93,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             minimal::serve(bind, &database_url, &stripe_api_base, &token, &org).await
         }
         Command::SeedLedger { database_url, org, rows } => seed::ledger(&database_url, &org, rows).await,
+        Command::LedgerTotals { database_url } => seed::ledger_totals(&database_url).await,
         Command::CreateDatabase { admin_url, name } => seed::create_database(&admin_url, &name).await,
         Command::DropDatabase { admin_url, name } => seed::drop_database(&admin_url, &name).await,
     }

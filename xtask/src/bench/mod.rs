@@ -7,7 +7,7 @@
 //! 1M ledger rows. A table on stdout, JSON in `target/bench/last.json`; a run with any error or
 //! non-2xx answer makes the command fail.
 
-mod process;
+pub(crate) mod process;
 mod wrk;
 
 use std::net::SocketAddr;
@@ -101,7 +101,7 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn build(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn build(root: &Path) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.args(["build", "--quiet", "-p", "credits-server", "-p", "stripe-fake", "-p", "credits-bench"]);
@@ -208,16 +208,16 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
 }
 
 /// Where a run keeps its data.
-struct Database {
-    name: String,
-    server_url: String,
+pub(crate) struct Database {
+    pub(crate) name: String,
+    pub(crate) server_url: String,
     minimal_url: String,
     /// For PostgreSQL: the admin URL and the database to drop afterwards.
     drop: Option<(String, String)>,
 }
 
 impl Database {
-    fn sqlite(work: &Path) -> Database {
+    pub(crate) fn sqlite(work: &Path) -> Database {
         Database {
             name: "sqlite".into(),
             server_url: format!("sqlite://{}/server.db", work.display()),
@@ -226,7 +226,7 @@ impl Database {
         }
     }
 
-    fn postgres(bins: &Path, admin: &str, work: &Path) -> anyhow::Result<Option<Database>> {
+    pub(crate) fn postgres(bins: &Path, admin: &str, work: &Path) -> anyhow::Result<Option<Database>> {
         let name = format!("credits_bench_{}", std::process::id());
         let status = std::process::Command::new(bins.join("credits-bench"))
             .args(["create-database", "--admin-url", admin, "--name", &name])
@@ -247,7 +247,7 @@ impl Database {
         }))
     }
 
-    fn drop(self, bins: &Path) {
+    pub(crate) fn drop(self, bins: &Path) {
         if let Some((admin, name)) = self.drop {
             let _ = std::process::Command::new(bins.join("credits-bench"))
                 .args(["drop-database", "--admin-url", &admin, "--name", &name])

@@ -43,6 +43,11 @@ impl Process {
         Ok(Process { child })
     }
 
+    /// The process id (the program's own: `sh` execs it).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Peak resident memory (VmHWM) in MiB, as Linux reports it.
     pub fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;

@@ -1,7 +1,8 @@
 //! The database failing under a running server: PostgreSQL cut off mid-run (through a TCP proxy
 //! the test owns: the machine's PostgreSQL is shared, so it is never stopped), and SQLite opened
-//! read-only. Each test asserts the answer (the declared 500 envelope, promptly, no panic) and
-//! the data afterwards, and that the server recovers by itself when the database returns.
+//! read-only or locked by another writer. Each test asserts the answer (the declared 500
+//! envelope, promptly, no panic) and the data afterwards, and that the server recovers by itself
+//! when the database returns: ready again, with no connection leaked.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,12 +60,22 @@ impl CuttableProxy {
     fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
     }
+
+    /// Connections through the proxy still open.
+    async fn open_connections(&self) -> usize {
+        self.connections.lock().await.iter().filter(|task| !task.is_finished()).count()
+    }
 }
 
 impl Drop for CuttableProxy {
     fn drop(&mut self) {
         self.accept.abort();
     }
+}
+
+/// The status of an unauthenticated probe (`/healthz`, `/readyz`).
+async fn probe(base_url: &str, path: &str) -> u16 {
+    reqwest::get(format!("{base_url}{path}")).await.expect("the server answers").status().as_u16()
 }
 
 /// The status and body of `GET /credits` for `org`.
@@ -107,7 +118,11 @@ async fn postgres_cut_off_mid_run_is_a_prompt_500_and_the_server_recovers_by_its
     store.grant(&org, 70, "before the outage").await.unwrap();
     assert_eq!(read_balance(&base_url, &token, "acme").await.0, 200);
 
+    assert_eq!(probe(&base_url, "/readyz").await, 200);
+
     proxy.cut().await;
+    assert_eq!(probe(&base_url, "/readyz").await, 503, "not ready while the database is cut off");
+    assert_eq!(probe(&base_url, "/healthz").await, 200, "alive all the same: a restart would not help");
     for _ in 0..3 {
         let started = Instant::now();
         let (status, body) = read_balance(&base_url, &token, "acme").await;
@@ -132,6 +147,23 @@ async fn postgres_cut_off_mid_run_is_a_prompt_500_and_the_server_recovers_by_its
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "the server answers again once the database is back");
+    assert_eq!(probe(&base_url, "/readyz").await, 200, "ready again");
+    assert_eq!(probe(&base_url, "/healthz").await, 200);
+
+    // The connections cut off are gone from the pool: 50 requests at once, more than the pool
+    // holds, are all served, over no more connections than the pool's maximum (10).
+    let answers: Vec<_> = (0..50)
+        .map(|_| {
+            let (base_url, token) = (base_url.clone(), token.clone());
+            tokio::spawn(async move { read_balance(&base_url, &token, "acme").await })
+        })
+        .collect();
+    for answer in answers {
+        let (status, body) = answer.await.unwrap();
+        assert_eq!((status, body["balance"].as_i64()), (200, Some(70)), "{body}");
+    }
+    let open = proxy.open_connections().await;
+    assert!((1..=10).contains(&open), "{open} connections open through the proxy");
     server.close().await.unwrap();
     store.close().await;
     crate::helpers::drop_postgres_database(name);
@@ -167,4 +199,79 @@ async fn a_read_only_sqlite_database_refuses_writes_with_a_500_and_keeps_serving
     assert_eq!(read_balance(&base_url, &token, &org).await.0, 200, "still healthy after the refused write");
     assert_eq!(app.store.balance(&org_record).await.unwrap(), 40, "nothing written");
     server.close().await.unwrap();
+}
+
+/// A second connection holding SQLite's write lock (`BEGIN IMMEDIATE`), as another process
+/// writing to the file would.
+async fn lock_for_writing(database_url: &str) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let mut connection = sqlx::SqliteConnection::connect(database_url).await.expect("a second connection");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut connection).await.expect("the write lock");
+    connection
+}
+
+async fn buy(app: &crate::helpers::TestApp, token: &str, org: &str, key: &str) -> Result<String, u16> {
+    let body = credits_client::types::CreateCheckoutSessionRequest {
+        cancel_url: "https://app.example/no".into(),
+        quantity: std::num::NonZeroU64::new(1).unwrap(),
+        success_url: "https://app.example/ok".into(),
+    };
+    match app.client(token).create_checkout_session().org(org).idempotency_key(key).body(body).send().await {
+        Ok(answer) => Ok(answer.into_inner().session_id),
+        Err(credits_client::Error::ErrorResponse(answer)) => {
+            let status = answer.status().as_u16();
+            let payload = answer.into_inner();
+            assert_eq!(payload.type_, credits_client::types::ApiErrorPayloadType::InternalServerError, "{payload:?}");
+            assert!(payload.detail.starts_with("Internal server error (request id "), "{payload:?}");
+            Err(status)
+        }
+        Err(other) => panic!("no envelope: {other}"),
+    }
+}
+
+/// Another writer holds the SQLite file longer than the busy timeout (5 s): a write waits that
+/// long, then answers the 500 envelope having written nothing (no session at Stripe either);
+/// reads go on (WAL). Once the lock is released everything works again. Held for less than the
+/// busy timeout, the lock only delays the write.
+#[tokio::test]
+async fn a_sqlite_file_locked_by_another_writer_delays_writes_then_refuses_them_and_keeps_serving_reads() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let org_record = app.store.org_by_slug(&org).await.unwrap().unwrap();
+    app.store.grant(&org_record, 40, "before").await.unwrap();
+    // The token's first use is recorded (a write); it is not the subject here.
+    assert_eq!(read_balance(&app.base_url, &token, &org).await.0, 200);
+
+    let mut locker = lock_for_writing(&app.database_url).await;
+    let started = Instant::now();
+    let refused = buy(&app, &token, &org, "while-locked").await;
+    let waited = started.elapsed();
+    println!("a write against a lock held past the busy timeout answered after {waited:?}");
+    assert_eq!(refused, Err(500));
+    assert!(waited >= Duration::from_millis(4500), "the write waited for the busy timeout: {waited:?}");
+    assert!(waited < Duration::from_secs(15), "and no longer: {waited:?}");
+    let (status, body) = read_balance(&app.base_url, &token, &org).await;
+    assert_eq!((status, body["balance"].as_i64()), (200, Some(40)), "reads go on under the lock: {body}");
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+
+    assert!(app.stripe_sessions().await.is_empty(), "the refused write never reached Stripe");
+    let session = buy(&app, &token, &org, "after-the-lock").await.expect("writes work again");
+    assert_eq!(app.stripe_sessions().await, vec![session.clone()]);
+    assert!(app.store.session(&org_record, &session).await.unwrap().is_some(), "the session is stored");
+    let retried = buy(&app, &token, &org, "while-locked").await.expect("the refused key can be used again");
+    assert_ne!(retried, session);
+
+    let mut locker = lock_for_writing(&app.database_url).await;
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        sqlx::query("COMMIT").execute(&mut locker).await.unwrap();
+    });
+    let started = Instant::now();
+    let waited_for = buy(&app, &token, &org, "short-lock").await.expect("a short lock only delays the write");
+    let waited = started.elapsed();
+    println!("a write against a lock held for 1.5 s succeeded after {waited:?}");
+    assert!(waited >= Duration::from_millis(1000), "it waited for the lock: {waited:?}");
+    release.await.unwrap();
+    assert!(app.store.session(&org_record, &waited_for).await.unwrap().is_some());
+    assert_eq!(app.store.balance(&org_record).await.unwrap(), 40, "no purchase was paid: the balance is as it was");
 }

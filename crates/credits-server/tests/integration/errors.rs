@@ -434,20 +434,6 @@ async fn an_unreachable_stripe_is_retried_then_502(db: Db) {
     assert_eq!(detail_of_5xx(&payload), "The payment provider could not be reached");
 }
 
-/// Stripe's sessions, as the double lists them.
-async fn stripe_sessions(app: &TestApp) -> Vec<String> {
-    let list: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}v1/checkout/sessions?limit=100", app.fake.base_url()))
-        .bearer_auth("sk_test_credits")
-        .send()
-        .await
-        .expect("the double answers")
-        .json()
-        .await
-        .expect("a list");
-    list["data"].as_array().expect("data").iter().map(|s| s["id"].as_str().expect("id").to_string()).collect()
-}
-
 /// A purchase whose Stripe call timed out may have created a session: retried with the same
 /// Idempotency-Key, it reaches that session instead of creating a second one.
 async fn a_timed_out_purchase_retried_with_its_key_reaches_the_same_session(db: Db) {
@@ -459,9 +445,9 @@ async fn a_timed_out_purchase_retried_with_its_key_reaches_the_same_session(db: 
     assert_error(send().await, 504, ApiErrorPayloadType::GatewayTimeoutError);
 
     // The double finishes the slow request: the session exists at Stripe, unknown to the server.
-    crate::helpers::eventually(Duration::from_secs(5), || async { stripe_sessions(&app).await.len() == 1 }).await;
+    crate::helpers::eventually(Duration::from_secs(5), || async { app.stripe_sessions().await.len() == 1 }).await;
     let retried = send().await.expect("the retry succeeds").into_inner();
-    assert_eq!(stripe_sessions(&app).await, vec![retried.session_id.clone()], "no second session at Stripe");
+    assert_eq!(app.stripe_sessions().await, vec![retried.session_id.clone()], "no second session at Stripe");
 }
 
 async fn stripe_not_answering_in_time_is_504(db: Db) {

@@ -197,6 +197,20 @@ impl TestApp {
         (slug, issued.token)
     }
 
+    /// Stripe's sessions, as the double lists them (newest first).
+    pub async fn stripe_sessions(&self) -> Vec<String> {
+        let list: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}v1/checkout/sessions?limit=100", self.fake.base_url()))
+            .bearer_auth("sk_test_credits")
+            .send()
+            .await
+            .expect("the double answers")
+            .json()
+            .await
+            .expect("a list");
+        list["data"].as_array().expect("data").iter().map(|s| s["id"].as_str().expect("id").to_string()).collect()
+    }
+
     pub fn client(&self, token: &str) -> Client {
         credits_client::connect(&self.base_url, Credentials::Bearer(token.to_string())).expect("client")
     }

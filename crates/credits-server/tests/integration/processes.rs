@@ -1,5 +1,6 @@
 //! The server as separate operating-system processes (the built binary, as deployed): two
-//! processes sharing one PostgreSQL database, and a process killed half-way through a purchase.
+//! processes sharing one PostgreSQL database, and a process killed half-way through a purchase;
+//! rate limits counted per process, as the README says.
 
 use std::net::TcpListener;
 use std::num::NonZeroU64;
@@ -47,7 +48,12 @@ impl ServerProcess {
             .args(["--stripe-secret-key", "sk_test_credits", "--stripe-api-base", &app.fake.base_url()])
             .args(["--stripe-webhook-secret", WEBHOOK_SECRET, "--bundle-unit-amount", "500"])
             .args(["--credits-per-bundle", &CREDITS_PER_BUNDLE.to_string()])
-            .args(["--allowed-redirect-origins", "https://app.example", "--rate-limit-per-minute", "10000"])
+            .args(["--allowed-redirect-origins", "https://app.example"])
+            .args(if extra.contains(&"--rate-limit-per-minute") {
+                &[][..]
+            } else {
+                &["--rate-limit-per-minute", "10000"][..]
+            })
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -290,3 +296,44 @@ async fn a_server_killed_half_way_through_a_purchase_leaves_one_session(db: Db) 
 }
 
 crate::on_both_databases!(a_server_killed_half_way_through_a_purchase_leaves_one_session);
+
+/// Rate limits are counted by each process in its own memory (README, "Known limits"): with a
+/// limit of one request a minute, the same token gets one purchase from each of two processes on
+/// one database, and a 429 after that from each; two sessions exist, at Stripe and stored.
+async fn rate_limits_are_counted_per_process(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let limit = ["--rate-limit-per-minute", "1"];
+    let processes = [
+        ServerProcess::start(&app, &app.database_url, &limit).await,
+        ServerProcess::start(&app, &app.database_url, &limit).await,
+    ];
+    let mut sessions = Vec::new();
+    for (i, process) in processes.iter().enumerate() {
+        let client = credits_client::connect(&process.base_url, credits_client::Credentials::Bearer(token.clone()))
+            .expect("client");
+        let buy = |key: String| {
+            let (client, org) = (client.clone(), org.clone());
+            async move { client.create_checkout_session().org(&org).idempotency_key(&key).body(order(1)).send().await }
+        };
+        let first = buy(format!("first-{i}")).await.expect("the process's first request is allowed");
+        sessions.push(first.into_inner().session_id);
+        match buy(format!("second-{i}")).await {
+            Err(credits_client::Error::ErrorResponse(answer)) => {
+                assert_eq!(answer.status().as_u16(), 429);
+                assert!(answer.headers().contains_key("retry-after"), "{:?}", answer.headers());
+            }
+            other => panic!("the second request to one process is limited: {other:?}"),
+        }
+    }
+    let mut at_stripe = app.stripe_sessions().await;
+    at_stripe.sort();
+    sessions.sort();
+    assert_eq!(at_stripe, sessions, "one session per process at Stripe, none for the refused requests");
+    let org_record = app.store.org_by_slug(&org).await.unwrap().unwrap();
+    for session in &sessions {
+        assert!(app.store.session(&org_record, session).await.unwrap().is_some(), "{session} stored");
+    }
+}
+
+crate::on_both_databases!(rate_limits_are_counted_per_process);
