@@ -44,6 +44,7 @@ mod input_rules;
 mod migrations;
 mod modules;
 mod money;
+mod pagination;
 mod processes;
 mod purchase;
 mod safe_defaults;
