@@ -7,6 +7,7 @@
 //!   with its org and role in one query, one form-encoded Stripe call through a shared client,
 //!   one insert): the realistic limit for the endpoint.
 //! - `seed-ledger`: appends ledger rows to an org, to measure reads over a large history.
+//! - `ledger-id`: prints the id of an org's entry deep in its history, the cursor of a deep page.
 //! - `create-database` / `drop-database`: a PostgreSQL database of the benchmark's own.
 
 mod bare;
@@ -56,6 +57,15 @@ enum Command {
         #[arg(long)]
         rows: u64,
     },
+    /// Print the id of the entry of org `org` that has `offset` older entries before it.
+    LedgerId {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        offset: u64,
+    },
     /// Create a PostgreSQL database (through an admin URL); exits 2 when PostgreSQL cannot be reached.
     CreateDatabase {
         #[arg(long)]
@@ -87,6 +97,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             minimal::serve(bind, &database_url, &stripe_api_base, &token, &org).await
         }
         Command::SeedLedger { database_url, org, rows } => seed::ledger(&database_url, &org, rows).await,
+        Command::LedgerId { database_url, org, offset } => seed::ledger_id(&database_url, &org, offset).await,
         Command::CreateDatabase { admin_url, name } => seed::create_database(&admin_url, &name).await,
         Command::DropDatabase { admin_url, name } => seed::drop_database(&admin_url, &name).await,
     }
