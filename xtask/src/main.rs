@@ -69,6 +69,10 @@ enum Command {
         /// A few seconds per run, one round, up to 100k ledger rows.
         #[arg(long)]
         quick: bool,
+        /// CI's check that the benchmark still runs: debug build, 1 s runs, 10k ledger rows at
+        /// most; its numbers mean nothing, only that every step completes without errors.
+        #[arg(long, conflicts_with = "quick")]
+        smoke: bool,
         /// A PostgreSQL admin URL: the runs are repeated on a database made there (and dropped).
         #[arg(long, env = "CREDITS_BENCH_POSTGRES")]
         postgres: Option<String>,
@@ -100,7 +104,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Demo => demo::run(),
         Command::BenchCodegen { runs } => codegen::bench(runs),
         Command::Mutants { file, in_diff, jobs } => mutants::run(mutants::Options { files: file, in_diff, jobs }),
-        Command::Bench { quick, postgres } => bench::run(bench::Options { quick, postgres }),
+        Command::Bench { quick, smoke, postgres } => bench::run(bench::Options { quick, smoke, postgres }),
         Command::Soak { minutes, postgres } => soak::run(soak::Options { minutes, postgres }),
     }
 }

@@ -52,7 +52,7 @@ pub(crate) struct Options {
 pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     let root = crate::workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    build(&root)?;
+    build(&root, true)?;
     let bins = target.join("release");
     let work = std::env::temp_dir().join(format!("credits-soak-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;

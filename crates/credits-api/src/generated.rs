@@ -548,6 +548,11 @@ pub struct ListCreditTransactionsPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ListCreditTransactionsQuery {
+    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[schemars(with = ":: uuid :: Uuid")]
+    #[serde(default)]
+    pub before: ::std::option::Option<::uuid::Uuid>,
     ///Maximum number of transactions to return (1-100)
     #[serde(default = "schema_defaults::list_credit_transactions_query_limit")]
     #[schemars(range(min = 1i64, max = 100i64))]
@@ -559,6 +564,7 @@ pub struct ListCreditTransactionsQuery {
 impl ::std::default::Default for ListCreditTransactionsQuery {
     fn default() -> Self {
         Self {
+            before: Default::default(),
             limit: defaults::default_u64::<i64, 50>(),
             transaction_type: Default::default(),
         }
@@ -651,6 +657,11 @@ pub mod error {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 /// How `ListCreditTransactionsQuery` is declared to dropshot: arrays as their items, which a client repeats.
 pub struct ListCreditTransactionsQueryDeclared {
+    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
+    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[schemars(with = ":: uuid :: Uuid")]
+    #[serde(default)]
+    pub before: ::std::option::Option<::uuid::Uuid>,
     ///Maximum number of transactions to return (1-100)
     #[serde(default = "schema_defaults::list_credit_transactions_query_limit")]
     #[schemars(range(min = 1i64, max = 100i64))]
@@ -756,7 +767,7 @@ impl support::Schema for ListCreditTransactionsQuery {
         VALIDATOR
             .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
-                "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"default\":50,\"minimum\":1,\"maximum\":100,\"description\":\"Maximum number of transactions to return (1-100)\"},\"transaction_type\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":\"Only transactions of these types; repeat the parameter to give several\"}},\"required\":[]}",
+                "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"default\":50,\"minimum\":1,\"maximum\":100,\"description\":\"Maximum number of transactions to return (1-100)\"},\"transaction_type\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":\"Only transactions of these types; repeat the parameter to give several\"},\"before\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).\"}},\"required\":[]}",
             ))
     }
 }
@@ -966,7 +977,7 @@ pub trait CreditsApi {
     ) -> Result<GetCreditBalanceResponse, support::ApiError<ApiErrorPayload>>;
     /// List credit transactions
     ///
-    /// List the organization's credit transactions, newest first
+    /// List the organization's credit transactions, newest first. To page through the history, pass the id of the last transaction of one page as `before` to get the next (older) page; an empty page means the history is exhausted.
     #[endpoint{method = GET,
     path = "/api/v1/org/{org}/credits/transactions",
     tags = ["credits"]}]

@@ -8,6 +8,7 @@
 //!   one insert): the realistic limit for the endpoint.
 //! - `seed-ledger`: appends ledger rows to an org, to measure reads over a large history.
 //! - `ledger-totals`: each org's stored balance and ledger sum, for `cargo xtask soak`'s checks.
+//! - `ledger-id`: prints the id of an org's entry deep in its history, the cursor of a deep page.
 //! - `create-database` / `drop-database`: a PostgreSQL database of the benchmark's own.
 
 mod bare;
@@ -62,6 +63,15 @@ enum Command {
         #[arg(long)]
         database_url: String,
     },
+    /// Print the id of the entry of org `org` that has `offset` older entries before it.
+    LedgerId {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        offset: u64,
+    },
     /// Create a PostgreSQL database (through an admin URL); exits 2 when PostgreSQL cannot be reached.
     CreateDatabase {
         #[arg(long)]
@@ -94,6 +104,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::SeedLedger { database_url, org, rows } => seed::ledger(&database_url, &org, rows).await,
         Command::LedgerTotals { database_url } => seed::ledger_totals(&database_url).await,
+        Command::LedgerId { database_url, org, offset } => seed::ledger_id(&database_url, &org, offset).await,
         Command::CreateDatabase { admin_url, name } => seed::create_database(&admin_url, &name).await,
         Command::DropDatabase { admin_url, name } => seed::drop_database(&admin_url, &name).await,
     }

@@ -1,7 +1,7 @@
 //! Data for the benchmark: ledger rows appended to an org in one statement (so that reads can be
 //! measured over a long history), each org's stored balance beside its ledger's sum (what the soak
-//! checks at its end, which the API cannot show past its 100 newest entries), and PostgreSQL
-//! databases of its own.
+//! checks at its end, which the API cannot show past its 100 newest entries), the id of an entry
+//! deep in that history (a `before` cursor for a deep page), and PostgreSQL databases of its own.
 
 use sqlx::Connection;
 
@@ -41,7 +41,8 @@ pub async fn ledger(database_url: &str, slug: &str, rows: u64) -> anyhow::Result
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
              INSERT INTO ledger (id, org_id, amount, transaction_type, description, created_at) \
-             SELECT lower(hex(randomblob(16))), ?, 1, 'admin_adjustment', 'benchmark seed', strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM n",
+             SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) \
+             || '-8' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))), ?, 1, 'admin_adjustment', 'benchmark seed', strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM n",
         )
         .bind(rows)
         .bind(&org_id)
@@ -71,6 +72,23 @@ pub async fn ledger_totals(database_url: &str) -> anyhow::Result<()> {
     for (slug, stored, ledger) in rows {
         println!("{slug}\t{stored}\t{ledger}");
     }
+    Ok(())
+}
+
+/// The id of the org `slug`'s entry with `offset` older entries before it: the cursor of a page
+/// as deep in the history as it gets (the API's ids are UUIDs, so the seed writes UUIDs too).
+pub async fn ledger_id(database_url: &str, slug: &str, offset: u64) -> anyhow::Result<()> {
+    let offset = i64::try_from(offset)?;
+    let sql = "SELECT l.id FROM ledger l JOIN orgs o ON o.id = l.org_id WHERE o.slug = $1 \
+               ORDER BY l.seq LIMIT 1 OFFSET $2";
+    let id: String = if database_url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(database_url).await?;
+        sqlx::query_scalar(sql).bind(slug).bind(offset).fetch_one(&mut conn).await?
+    } else {
+        let mut conn = sqlx::SqliteConnection::connect(database_url).await?;
+        sqlx::query_scalar(sql).bind(slug).bind(offset).fetch_one(&mut conn).await?
+    };
+    println!("{id}");
     Ok(())
 }
 

@@ -1505,17 +1505,19 @@ let response = client.get_credit_balance()
     }
     /**List credit transactions
 
-List the organization's credit transactions, newest first
+List the organization's credit transactions, newest first. To page through the history, pass the id of the last transaction of one page as `before` to get the next (older) page; an empty page means the history is exhausted.
 
 Sends a `GET` request to `/api/v1/org/{org}/credits/transactions`
 
 Arguments:
 - `org`: Organization slug
+- `before`: Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
 - `limit`: Maximum number of transactions to return (1-100)
 - `transaction_type`: Only transactions of these types; repeat the parameter to give several
 ```ignore
 let response = client.list_credit_transactions()
     .org(org)
+    .before(before)
     .limit(limit)
     .transaction_type(transaction_type)
     .send()
@@ -2091,6 +2093,7 @@ pub mod builder {
     pub struct ListCreditTransactions<'a> {
         client: &'a super::Client,
         org: Result<::std::string::String, String>,
+        before: Result<Option<::uuid::Uuid>, String>,
         limit: Result<Option<::std::num::NonZeroU64>, String>,
         transaction_type: Result<
             Option<::std::vec::Vec<types::CreditTransactionType>>,
@@ -2102,6 +2105,7 @@ pub mod builder {
             Self {
                 client: client,
                 org: Err("org was not initialized".to_string()),
+                before: Ok(None),
                 limit: Ok(None),
                 transaction_type: Ok(None),
             }
@@ -2115,6 +2119,18 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `:: std :: string :: String` for org failed"
                         .to_string()
+                });
+            self
+        }
+        pub fn before<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.before = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for before failed".to_string()
                 });
             self
         }
@@ -2151,8 +2167,9 @@ pub mod builder {
             ResponseValue<::std::vec::Vec<types::CreditTransaction>>,
             Error<types::ApiErrorPayload>,
         > {
-            let Self { client, org, limit, transaction_type } = self;
+            let Self { client, org, before, limit, transaction_type } = self;
             let org = org.map_err(Error::InvalidRequest)?;
+            let before = before.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let transaction_type = transaction_type.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2175,6 +2192,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("before", &before))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(
                     &progenitor_client::QueryParam::new(

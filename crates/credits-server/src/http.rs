@@ -105,7 +105,8 @@ impl CreditsApi for CreditsServer {
         let access = authorize(&rqctx, credentials, &path.into_inner().org).await?;
         let query = query.into_inner();
         let types: Vec<String> = query.transaction_type.iter().map(ToString::to_string).collect();
-        let entries = credits::transactions(rqctx.context(), &access, query.limit, &types).await?;
+        let before = query.before.map(|id| id.to_string());
+        let entries = credits::transactions(rqctx.context(), &access, query.limit, &types, before.as_deref()).await?;
         let transactions = entries.into_iter().map(transaction).collect::<Result<_, _>>()?;
         Ok(ListCreditTransactionsResponse(transactions))
     }

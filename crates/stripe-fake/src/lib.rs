@@ -63,6 +63,11 @@ pub struct FakeConfig {
     pub retry: RetryPolicy,
     /// With several copies, each copy waits a random time up to this before its first attempt.
     pub delivery_jitter: Duration,
+    /// At most this many delivery attempts are in flight at once (across endpoints); the others
+    /// wait their turn, and an attempt's timeout starts when it is sent. Like any sender with a
+    /// connection pool, this keeps a burst of events (a resumed backlog) from arriving all at
+    /// once and timing out together.
+    pub max_concurrent_deliveries: usize,
     /// The public base URL for checkout links, when it differs from the bound address
     /// (e.g. behind a proxy). With a trailing slash.
     pub public_url: Option<String>,
@@ -79,6 +84,7 @@ impl Default for FakeConfig {
             delivery_copies: 1,
             retry: RetryPolicy::default(),
             delivery_jitter: Duration::from_millis(50),
+            max_concurrent_deliveries: 64,
             public_url: None,
             latency: Duration::ZERO,
         }
@@ -120,6 +126,7 @@ impl StripeFake {
                 config.delivery_copies,
                 config.retry,
                 config.delivery_jitter,
+                config.max_concurrent_deliveries,
             )),
             latency: config.latency,
         });

@@ -45,6 +45,9 @@ struct Args {
     /// Longest retry delay in milliseconds.
     #[arg(long, env = "STRIPE_FAKE_RETRY_MAX_MS", default_value_t = 2000)]
     retry_max_ms: u64,
+    /// At most this many webhook delivery attempts in flight at once; the rest wait their turn.
+    #[arg(long, env = "STRIPE_FAKE_MAX_CONCURRENT_DELIVERIES", default_value_t = 64)]
+    max_concurrent_deliveries: usize,
     /// Every API request waits this long before it is answered (a remote Stripe's latency).
     #[arg(long, env = "STRIPE_FAKE_LATENCY_MS", default_value_t = 0)]
     latency_ms: u64,
@@ -84,6 +87,7 @@ async fn main() -> anyhow::Result<()> {
         },
         public_url: args.public_url,
         latency: Duration::from_millis(args.latency_ms),
+        max_concurrent_deliveries: args.max_concurrent_deliveries,
         ..FakeConfig::default()
     };
     let fake = StripeFake::bind(SocketAddr::new(args.host, args.port), config).await?;

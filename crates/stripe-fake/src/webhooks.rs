@@ -5,6 +5,12 @@
 //! several times, concurrently and in random order. Every attempt is logged. To simulate an
 //! endpoint that is unreachable, delivery can be paused (attempts wait, then go out on resume)
 //! or the endpoints marked down (attempts fail as a refused connection would, and are retried).
+//!
+//! At most `max_concurrent_deliveries` attempts are in flight at once, and an attempt's timeout
+//! starts when it is sent: releasing a backlog of thousands of deliveries at once made each of
+//! them wait behind all the others inside the endpoint, so most timed out, were retried while the
+//! endpoint was still working on the abandoned ones, and after five attempts gave up, while the
+//! endpoint spent its time on work nobody waited for.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -13,7 +19,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 /// A webhook endpoint: where to POST events and the secret to sign them with.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,11 +128,19 @@ pub struct Webhooks {
     paused: watch::Sender<bool>,
     /// While true, every attempt fails without reaching the endpoint.
     down: AtomicBool,
+    /// One permit per attempt in flight.
+    sending: Semaphore,
     client: reqwest::Client,
 }
 
 impl Webhooks {
-    pub fn new(endpoints: Vec<WebhookEndpoint>, copies: usize, retry: RetryPolicy, jitter: Duration) -> Webhooks {
+    pub fn new(
+        endpoints: Vec<WebhookEndpoint>,
+        copies: usize,
+        retry: RetryPolicy,
+        jitter: Duration,
+        max_concurrent: usize,
+    ) -> Webhooks {
         Webhooks {
             endpoints: RwLock::new(endpoints),
             copies: AtomicUsize::new(copies.max(1)),
@@ -136,6 +150,7 @@ impl Webhooks {
             in_flight: watch::Sender::new(0),
             paused: watch::Sender::new(false),
             down: AtomicBool::new(false),
+            sending: Semaphore::new(max_concurrent.max(1)),
             client: reqwest::Client::builder().build().expect("reqwest client"),
         }
     }
@@ -258,6 +273,7 @@ impl Delivery {
             let (status, error) = if self.webhooks.down() {
                 (None, Some("connection refused: the endpoint is marked down (stripe-fake)".to_string()))
             } else {
+                let _permit = self.webhooks.sending.acquire().await.expect("the semaphore is never closed");
                 self.send().await
             };
             let succeeded = status.is_some_and(|s| (200..300).contains(&s));

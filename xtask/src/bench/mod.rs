@@ -4,7 +4,8 @@
 //! limit), drives load at them with wrk from a separate process, alternating, and reports
 //! throughput, latency percentiles, errors, the server's peak memory, webhook fulfilment
 //! throughput with duplicate deliveries (exactly-once checked after), and reads over 0, 100k and
-//! 1M ledger rows. A table on stdout, JSON in `target/bench/last.json`; a run with any error or
+//! 1M ledger rows (balance, first page of transactions, and the deepest page through `before`,
+//! each with its ratio to the same read before any rows were seeded). A table on stdout, JSON in `target/bench/last.json`; a run with any error or
 //! non-2xx answer makes the command fail.
 
 pub(crate) mod process;
@@ -30,6 +31,8 @@ const CHECKOUT_BODY: &str =
 pub(crate) struct Options {
     /// A few seconds per run, one round, 100k rows at most.
     pub quick: bool,
+    /// CI's smoke: debug build, 1 s runs, one round, 10k rows at most.
+    pub smoke: bool,
     /// An admin URL for PostgreSQL runs (a database is created and dropped); SQLite only without.
     pub postgres: Option<String>,
 }
@@ -49,6 +52,8 @@ struct Row {
     database: String,
     connections: u32,
     load: Load,
+    /// For a read over a seeded ledger: its throughput over the same read's with no rows seeded.
+    ratio_to_empty: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -75,8 +80,8 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     wrk::ensure_installed()?;
     let root = crate::workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    build(&root)?;
-    let bins = target.join("release");
+    build(&root, !options.smoke)?;
+    let bins = target.join(if options.smoke { "debug" } else { "release" });
     let work = std::env::temp_dir().join(format!("credits-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let result = measure(&options, &bins, &work);
@@ -87,7 +92,7 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     }
     let report = result?;
     print_table(&report);
-    let out = target.join("bench/last.json");
+    let out = target.join(if options.smoke { "bench/smoke.json" } else { "bench/last.json" });
     std::fs::create_dir_all(out.parent().expect("a parent"))?;
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!("\nJSON: {}", out.display());
@@ -101,11 +106,13 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn build(root: &Path) -> anyhow::Result<()> {
+pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     command.args(["build", "--quiet", "-p", "credits-server", "-p", "stripe-fake", "-p", "credits-bench"]);
-    command.arg("--release");
+    if release {
+        command.arg("--release");
+    }
     if !command.current_dir(root).status()?.success() {
         bail!("the build failed");
     }
@@ -113,8 +120,14 @@ pub(crate) fn build(root: &Path) -> anyhow::Result<()> {
 }
 
 fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report> {
-    let seconds = if options.quick { 2 } else { 10 };
-    let rounds = if options.quick { 1 } else { 3 };
+    let seconds = if options.smoke {
+        1
+    } else if options.quick {
+        2
+    } else {
+        10
+    };
+    let rounds = if options.quick || options.smoke { 1 } else { 3 };
     let mut report = Report {
         machine: format!(
             "{} cores, wrk -t1, load generator on the same machine",
@@ -159,23 +172,41 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
             for (what, addr) in targets {
                 let load = wrk::run(work, &format!("http://{addr}"), &checkout(&stack.token), 16, seconds)?;
                 eprintln!("round {round}: {what} ({}): {:.0} req/s", db.name, load.requests_per_second);
-                report.loads.push(Row { what: what.into(), database: db.name.clone(), connections: 16, load });
+                report.loads.push(Row {
+                    what: what.into(),
+                    database: db.name.clone(),
+                    connections: 16,
+                    load,
+                    ratio_to_empty: None,
+                });
             }
         }
-        report.webhooks.push(webhook_run(&stack, db, if options.quick { 200 } else { 2000 })?);
-        let seeds: &[(u64, &str)] = if options.quick {
+        // The smoke keeps the quick run's burst of deliveries: it is what stalled debug builds.
+        report.webhooks.push(webhook_run(&stack, db, if options.quick || options.smoke { 200 } else { 2000 })?);
+        let seeds: &[(u64, &str)] = if options.smoke {
+            &[(0, "0"), (10_000, "10k")]
+        } else if options.quick {
             &[(0, "0"), (100_000, "100k")]
         } else {
             &[(0, "0"), (100_000, "100k"), (900_000, "1M")]
         };
+        let mut empty: Vec<(&str, f64)> = Vec::new();
         for (rows, label) in seeds {
             if *rows > 0 {
                 seed(bins, db, *rows)?;
             }
-            for (what, path) in [
-                ("balance", "/api/v1/org/bench/credits"),
-                ("transactions, first page of 100", "/api/v1/org/bench/credits/transactions?limit=100"),
-            ] {
+            // The deepest page: the 100 entries before the one that has 100 older ones. Even the
+            // "0" ledger has the webhook run's purchases, enough for it.
+            let deep = ledger_id(bins, db, 100)?;
+            let reads = [
+                ("balance", "/api/v1/org/bench/credits".to_string()),
+                ("transactions, first page of 100", "/api/v1/org/bench/credits/transactions?limit=100".to_string()),
+                (
+                    "transactions, deepest page of 100 (before)",
+                    format!("/api/v1/org/bench/credits/transactions?limit=100&before={deep}"),
+                ),
+            ];
+            for (what, path) in &reads {
                 let shape = Shape {
                     method: "GET",
                     path,
@@ -183,11 +214,18 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
                     body: None,
                 };
                 let load = wrk::run(work, &format!("http://{}", stack.server), &shape, 16, seconds)?;
+                let ratio_to_empty = if *rows == 0 {
+                    empty.push((what, load.requests_per_second));
+                    None
+                } else {
+                    empty.iter().find(|(w, _)| w == what).map(|(_, rps)| load.requests_per_second / rps)
+                };
                 report.loads.push(Row {
                     what: format!("{what}, {label} ledger rows"),
                     database: db.name.clone(),
                     connections: 16,
                     load,
+                    ratio_to_empty,
                 });
             }
         }
@@ -197,9 +235,16 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
             database: db.name.clone(),
             connections: 0,
             load: Load { requests: 1, ..Default::default() },
+            ratio_to_empty: None,
         });
     }
-    let connections = if options.quick { 200 } else { 1000 };
+    let connections = if options.smoke {
+        50
+    } else if options.quick {
+        200
+    } else {
+        1000
+    };
     report.little = Some(little_run(bins, work, connections, seconds)?);
     for db in databases {
         db.drop(bins);
@@ -385,6 +430,17 @@ fn wait_listening(addr: SocketAddr) -> anyhow::Result<()> {
     bail!("nothing listens on {addr}")
 }
 
+/// The id of the bench org's entry with `offset` older entries: a `before` cursor.
+fn ledger_id(bins: &Path, db: &Database, offset: u64) -> anyhow::Result<String> {
+    let out = std::process::Command::new(bins.join("credits-bench"))
+        .args(["ledger-id", "--database-url", &db.server_url, "--org", ORG, "--offset", &offset.to_string()])
+        .output()?;
+    if !out.status.success() {
+        bail!("finding a ledger entry deep in the history failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 fn seed(bins: &Path, db: &Database, rows: u64) -> anyhow::Result<()> {
     let status = std::process::Command::new(bins.join("credits-bench"))
         .args(["seed-ledger", "--database-url", &db.server_url, "--org", ORG, "--rows", &rows.to_string()])
@@ -486,8 +542,8 @@ fn median(values: &mut [f64]) -> f64 {
 fn print_table(report: &Report) {
     println!("\n{}{}", report.machine, if report.quick { " (quick)" } else { "" });
     println!(
-        "{:<48} {:>9} {:>11} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10}",
-        "what", "database", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "/ bare", "/ minimal"
+        "{:<62} {:>9} {:>11} {:>8} {:>8} {:>8} {:>7} {:>9} {:>10} {:>8}",
+        "what", "database", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "/ bare", "/ minimal", "/ empty"
     );
     let mut seen: Vec<(String, String)> = Vec::new();
     for row in &report.loads {
@@ -497,7 +553,7 @@ fn print_table(report: &Report) {
         }
         seen.push(key);
         if row.connections == 0 {
-            println!("{:<48} {:>9}", row.what, row.database);
+            println!("{:<62} {:>9}", row.what, row.database);
             continue;
         }
         let same: Vec<&Row> =
@@ -515,8 +571,9 @@ fn print_table(report: &Report) {
             if base > 0.0 { format!("{:.3}", rps / base) } else { "-".into() }
         };
         let errors: u64 = same.iter().map(|r| r.load.errors).sum();
+        let to_empty = row.ratio_to_empty.map_or("-".to_string(), |r| format!("{r:.3}"));
         println!(
-            "{:<48} {:>9} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>9} {:>10}",
+            "{:<62} {:>9} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>9} {:>10} {:>8}",
             row.what,
             row.database,
             rps,
@@ -526,6 +583,7 @@ fn print_table(report: &Report) {
             errors,
             of("bare dropshot endpoint"),
             of("minimal checkout"),
+            to_empty,
         );
     }
     for run in &report.webhooks {

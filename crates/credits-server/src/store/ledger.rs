@@ -199,19 +199,70 @@ impl Store {
         })
     }
 
-    /// The newest `limit` entries, of the given types (all when empty).
-    pub async fn transactions(&self, org: &Org, limit: i64, types: &[String]) -> Result<Vec<LedgerEntry>> {
+    /// A page of the org's entries, newest first: the newest `limit` of the given types (all when
+    /// empty), older than the entry `before` when given. Pages are cut on `seq`, the ledger's
+    /// insertion order, which is total (entries written in the same instant still have distinct
+    /// places) and indexed with the org (`ledger_org (org_id, seq)`), so a page deep in a long
+    /// history costs what the first one does. `Ok(None)`: `before` is not one of the org's
+    /// entries (checked only when the page comes back empty, so a page costs one query).
+    pub async fn transactions(
+        &self,
+        org: &Org,
+        limit: i64,
+        types: &[String],
+        before: Option<&str>,
+    ) -> Result<Option<Vec<LedgerEntry>>> {
         let mut sql = String::from(
             "SELECT id, amount, transaction_type, description, receipt_url, created_at FROM ledger \
              WHERE org_id = $1",
         );
-        if !types.is_empty() {
-            let placeholders: Vec<String> = (0..types.len()).map(|i| format!("${}", i + 2)).collect();
-            sql.push_str(&format!(" AND transaction_type IN ({})", placeholders.join(", ")));
+        let mut next = 2;
+        if before.is_some() {
+            sql.push_str(&format!(" AND seq < (SELECT seq FROM ledger WHERE id = ${next} AND org_id = $1)"));
+            next += 1;
         }
-        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", types.len() + 2));
+        if !types.is_empty() {
+            let placeholders: Vec<String> = (next..next + types.len()).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND transaction_type IN ({})", placeholders.join(", ")));
+            next += types.len();
+        }
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${next}"));
+        let page = self.page(&sql, org, before, types, limit).await?;
+        if let Some(before) = before
+            && page.is_empty()
+            && !self.has_entry(org, before).await?
+        {
+            return Ok(None);
+        }
+        Ok(Some(page))
+    }
+
+    /// Whether `id` is one of the org's ledger entries.
+    async fn has_entry(&self, org: &Org, id: &str) -> Result<bool> {
         on_pool!(self, |pool| {
-            let mut query = sqlx::query(&sql).bind(&org.id);
+            let found = sqlx::query("SELECT 1 FROM ledger WHERE id = $1 AND org_id = $2")
+                .bind(id)
+                .bind(&org.id)
+                .fetch_optional(pool)
+                .await?;
+            Ok(found.is_some())
+        })
+    }
+
+    /// Runs the page query `transactions` built, binding in the order it numbered the parameters.
+    async fn page(
+        &self,
+        sql: &str,
+        org: &Org,
+        before: Option<&str>,
+        types: &[String],
+        limit: i64,
+    ) -> Result<Vec<LedgerEntry>> {
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(sql).bind(&org.id);
+            if let Some(before) = before {
+                query = query.bind(before);
+            }
             for t in types {
                 query = query.bind(t);
             }

@@ -87,7 +87,8 @@ async fn backup_copies_sqlite_and_refuses_postgres(db: Db) {
     let copy = Store::connect(&format!("sqlite://{}", file.display())).await.expect("the copy opens");
     let copied = copy.org_by_slug(&slug).await.unwrap().expect("the org is in the copy");
     assert_eq!(copy.balance(&copied).await.unwrap(), 35);
-    let amounts: Vec<i64> = copy.transactions(&copied, 10, &[]).await.unwrap().iter().map(|e| e.amount).collect();
+    let amounts: Vec<i64> =
+        copy.transactions(&copied, 10, &[], None).await.unwrap().unwrap().iter().map(|e| e.amount).collect();
     assert_eq!(amounts.len(), 2, "{amounts:?}");
     assert_eq!(amounts.iter().sum::<i64>(), 35);
     copy.close().await;

@@ -46,6 +46,7 @@ mod metrics;
 mod migrations;
 mod modules;
 mod money;
+mod pagination;
 mod processes;
 mod purchase;
 mod safe_defaults;

@@ -36,7 +36,7 @@ async fn text_timestamps_become_timestamptz() {
 
     let store = Store::connect(&url).await.expect("the current code opens the old database");
     let org = store.org_by_slug("acme").await.unwrap().expect("the org survived");
-    let entries = store.transactions(&org, 10, &[]).await.unwrap();
+    let entries = store.transactions(&org, 10, &[], None).await.unwrap().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].created_at.to_rfc3339(), "2026-01-02T03:04:06.000001+00:00");
     let types: Vec<String> = sqlx::query_scalar(

@@ -251,3 +251,47 @@ async fn an_endpoint_marked_down_fails_until_given_up_and_events_can_be_resent()
     receiver.wait_for(2).await;
     assert!(fake.resend_event("evt_nope").is_err());
 }
+
+/// A burst of deliveries (here 12 copies of one event, to an endpoint that takes 100 ms to answer)
+/// reaches the endpoint at most `max_concurrent_deliveries` at a time, and every one succeeds:
+/// none waits out its timeout behind the others.
+#[tokio::test]
+async fn a_burst_of_deliveries_is_sent_a_few_at_a_time() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (in_handler, peak) = (Arc::clone(&now), Arc::clone(&most));
+    let slow = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let (now, most) = (Arc::clone(&in_handler), Arc::clone(&peak));
+            async move {
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await.unwrap() });
+
+    let endpoint = stripe_fake::WebhookEndpoint { url, secret: "whsec_burst".into() };
+    let fake = spawn_with(FakeConfig {
+        webhooks: vec![endpoint],
+        delivery_copies: 12,
+        max_concurrent_deliveries: 3,
+        delivery_jitter: std::time::Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let session = credits_session().send(&client(&fake)).await.unwrap();
+    fake.expire_session(session.id.as_str()).await.unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(10)).await.unwrap();
+    let deliveries = fake.deliveries();
+    assert_eq!(deliveries.len(), 12);
+    assert!(deliveries.iter().all(|d| d.succeeded && d.attempt == 1), "no attempt failed");
+    assert_eq!(most.load(Ordering::SeqCst), 3, "three at a time, no more");
+}
