@@ -548,7 +548,7 @@ pub struct ListCreditTransactionsPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ListCreditTransactionsQuery {
-    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
+    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is answered 404.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = ":: uuid :: Uuid")]
     #[serde(default)]
@@ -657,7 +657,7 @@ pub mod error {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 /// How `ListCreditTransactionsQuery` is declared to dropshot: arrays as their items, which a client repeats.
 pub struct ListCreditTransactionsQueryDeclared {
-    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
+    ///Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is answered 404.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(with = ":: uuid :: Uuid")]
     #[serde(default)]
@@ -767,7 +767,7 @@ impl support::Schema for ListCreditTransactionsQuery {
         VALIDATOR
             .get_or_init(|| support::SchemaValidator::new(
                 support::SCHEMA_DEFINITIONS,
-                "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"default\":50,\"minimum\":1,\"maximum\":100,\"description\":\"Maximum number of transactions to return (1-100)\"},\"transaction_type\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":\"Only transactions of these types; repeat the parameter to give several\"},\"before\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).\"}},\"required\":[]}",
+                "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\",\"default\":50,\"minimum\":1,\"maximum\":100,\"description\":\"Maximum number of transactions to return (1-100)\"},\"transaction_type\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/CreditTransactionType\"},\"description\":\"Only transactions of these types; repeat the parameter to give several\"},\"before\":{\"type\":\"string\",\"format\":\"uuid\",\"description\":\"Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is answered 404.\"}},\"required\":[]}",
             ))
     }
 }

@@ -1511,7 +1511,7 @@ Sends a `GET` request to `/api/v1/org/{org}/credits/transactions`
 
 Arguments:
 - `org`: Organization slug
-- `before`: Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is a validation error (422).
+- `before`: Only transactions older than this one: the id of the last transaction of the previous page. An id that is not one of the organization's transactions is answered 404.
 - `limit`: Maximum number of transactions to return (1-100)
 - `transaction_type`: Only transactions of these types; repeat the parameter to give several
 ```ignore

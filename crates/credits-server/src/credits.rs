@@ -1,7 +1,5 @@
 //! Reading an org's credits: the balance (with the low-balance flag) and the ledger's entries.
 
-use credits_api::ValidationErrorItem;
-
 use crate::ServerContext;
 use crate::access::Access;
 use crate::error::Error;
@@ -23,8 +21,9 @@ pub async fn balance(ctx: &ServerContext, access: &Access) -> Result<Balance, Er
 
 /// A page of the caller's org's ledger, newest first: the newest `limit` entries of the given
 /// types (all when empty), older than the entry `before` when given. A `before` that is not one of
-/// the org's entries is a 422 on `["query", "before"]`: the caller sent a value the operation
-/// cannot use (a 404 would read as "no such org"), and another org's ids are answered exactly
+/// the org's entries is a 404 (a transaction not found, as an unknown checkout session is): the
+/// value is well formed, so not a 422 (the spec allows any UUID there), and not an empty page,
+/// which a client would read as the end of the history. Another org's ids are answered exactly
 /// like ids that never existed.
 pub async fn transactions(
     ctx: &ServerContext,
@@ -34,10 +33,9 @@ pub async fn transactions(
     before: Option<&str>,
 ) -> Result<Vec<LedgerEntry>, Error> {
     ctx.store.transactions(&access.org, limit, types, before).await?.ok_or_else(|| {
-        Error::Invalid(vec![ValidationErrorItem::at(
-            &["query", "before"],
-            "unknown_transaction",
-            "before must be the id of one of this organization's transactions",
-        )])
+        Error::NotFound(format!(
+            "Transaction {:?} (query parameter `before`) not found in this organization",
+            before.unwrap_or_default()
+        ))
     })
 }

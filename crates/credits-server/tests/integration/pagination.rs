@@ -1,7 +1,7 @@
 //! Paging through the ledger with `before`: a client that keeps passing the last id it saw walks
 //! the whole history exactly once, newest first, even where many entries share one timestamp; a
 //! page deep in a long history holds exactly the entries before the cursor; a cursor that is not
-//! one of the org's entries is a 422 at `["query", "before"]`.
+//! one of the org's entries is a 404 (a value that is not a UUID: a 422).
 
 use credits_client::types::ApiErrorPayload;
 use credits_server::Role;
@@ -13,7 +13,7 @@ use crate::helpers::{Db, TestApp, spawn_app};
 on_both_databases!(
     pages_walk_the_whole_history_once,
     a_page_deep_in_a_long_history_holds_what_precedes_its_cursor,
-    a_cursor_that_is_not_the_orgs_is_422,
+    a_cursor_that_is_not_the_orgs_is_404,
 );
 
 /// Appends one ledger entry per `(org slug, id)`, in that order, all with the same timestamp (as
@@ -117,10 +117,10 @@ async fn a_page_deep_in_a_long_history_holds_what_precedes_its_cursor(db: Db) {
     assert!(page(&app, &token, &org, 100, Some(ids[0])).await.is_empty(), "nothing precedes the oldest");
 }
 
-/// An id that was never written, another org's entry, and a value that is not an id are each a
-/// 422 at `["query", "before"]`, the first two with the same answer (a caller learns nothing about
-/// other orgs' ledgers).
-async fn a_cursor_that_is_not_the_orgs_is_422(db: Db) {
+/// An id that was never written and another org's entry are each a 404 with the same detail (a
+/// caller learns nothing about other orgs' ledgers); a value that is not an id is a 422 at
+/// `["query", "before"]`.
+async fn a_cursor_that_is_not_the_orgs_is_404(db: Db) {
     let app = spawn_app(db).await;
     let (org, token) = app.org_with_token(Role::Member).await;
     let (other, _) = app.org_with_token(Role::Member).await;
@@ -129,20 +129,26 @@ async fn a_cursor_that_is_not_the_orgs_is_422(db: Db) {
     append(&app, &[(org.as_str(), mine), (other.as_str(), theirs)]).await;
     assert!(page(&app, &token, &org, 10, Some(mine)).await.is_empty(), "the org's own oldest entry is a cursor");
 
-    let mut details = Vec::new();
-    for before in [Uuid::new_v4().to_string(), theirs.to_string(), "not-an-id".to_string()] {
-        let response = reqwest::Client::new()
+    let get = |before: String| {
+        let request = reqwest::Client::new()
             .get(format!("{}/api/v1/org/{org}/credits/transactions?before={before}", app.base_url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("the server answers");
-        assert_eq!(response.status().as_u16(), 422, "{before}");
-        let payload: ApiErrorPayload = response.json().await.expect("the envelope");
-        let errors = payload.errors.expect("errors");
-        let loc: Vec<String> = errors[0].loc.iter().map(ToString::to_string).collect();
-        assert_eq!(loc, ["query", "before"], "{before}");
-        details.push((errors[0].msg.clone(), errors[0].type_.clone()));
+            .bearer_auth(&token);
+        async move {
+            let response = request.send().await.expect("the server answers");
+            let status = response.status().as_u16();
+            (status, response.json::<ApiErrorPayload>().await.expect("the envelope"))
+        }
+    };
+    let mut details = Vec::new();
+    for before in [Uuid::new_v4().to_string(), theirs.to_string()] {
+        let (status, payload) = get(before.clone()).await;
+        assert_eq!(status, 404, "{before}");
+        details.push(payload.detail.replace(&before, "ID"));
     }
+    let (status, payload) = get("not-an-id".to_string()).await;
+    assert_eq!(status, 422);
+    let errors = payload.errors.expect("errors");
+    let loc: Vec<String> = errors[0].loc.iter().map(ToString::to_string).collect();
+    assert_eq!(loc, ["query", "before"]);
     assert_eq!(details[0], details[1], "an unknown id and another org's id are answered alike");
 }
