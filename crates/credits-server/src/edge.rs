@@ -42,6 +42,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::EdgeConfig;
+use crate::cors::Cors;
 use crate::hash::sha256_hex;
 use crate::metrics::Metrics;
 
@@ -270,6 +271,7 @@ pub async fn start(
     config: EdgeConfig,
     limits: RateLimits,
     observed: Observed,
+    cors: Cors,
 ) -> std::io::Result<Edge> {
     let listener = TcpListener::bind(bind).await?;
     let local_addr = listener.local_addr()?;
@@ -284,6 +286,7 @@ pub async fn start(
         in_flight: Semaphore::new(config.max_in_flight),
         limits,
         config,
+        cors,
         metrics: observed.metrics,
         routes: observed.routes,
     });
@@ -478,6 +481,7 @@ struct Shared {
     in_flight: Semaphore,
     limits: RateLimits,
     config: EdgeConfig,
+    cors: Cors,
     metrics: Metrics,
     routes: Routes,
 }
@@ -498,6 +502,7 @@ impl Shared {
         let client = client_address(&self.config.trusted_proxies, peer.ip(), request.headers());
         let method = request.method().clone();
         let path = request.uri().path().to_string();
+        let origin = self.cors.allowed_origin(request.headers());
         let outcome = self.answer(request, client, &request_id).await;
         let elapsed = started.elapsed();
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
@@ -517,6 +522,7 @@ impl Shared {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
+        self.cors.allow(&mut response, origin);
         Ok(response)
     }
 
@@ -534,6 +540,12 @@ impl Shared {
         if let Err((wait, which)) = self.check_limits(credentials.as_ref(), client, request.uri().path()) {
             self.metrics.rate_limited(which);
             return Ok(rate_limited(wait, "Rate limited"));
+        }
+        if let Some(headers) = self.cors.preflight(request.method(), request.headers()) {
+            let mut response = Response::new(Either::Right(Full::new(Bytes::new())));
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            *response.headers_mut() = headers;
+            return Ok(response);
         }
         let Ok(_permit) = self.in_flight.try_acquire() else {
             self.metrics.rate_limited("in_flight");
@@ -814,6 +826,7 @@ mod tests {
             edge_config(),
             RateLimits::new(100, 100),
             observed,
+            Cors::default(),
         )
         .await
         .expect("the edge starts")

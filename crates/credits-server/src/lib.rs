@@ -20,6 +20,7 @@
 
 mod access;
 pub mod config;
+mod cors;
 mod credits;
 mod docs;
 mod edge;
@@ -126,6 +127,7 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let log = logging::dropshot_logger(config.http_log_level.clone());
     let retention = config.retention.clone();
     let purge_store = store.clone();
+    let cors = cors::Cors::new(&config.allowed_redirect_origins);
     let context = Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default() });
     let inner_secret = hex::encode(rand::random::<[u8; 32]>());
     // dropshot listens on loopback only, and answers only requests carrying the edge's secret.
@@ -144,7 +146,7 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
         .start()
         .map_err(|e| anyhow::anyhow!("starting the HTTP server: {e}"))?;
     let observed = edge::Observed { metrics: recorder, routes };
-    let edge = match edge::start(bind, server.local_addr(), inner_secret, edge_config, limits, observed).await {
+    let edge = match edge::start(bind, server.local_addr(), inner_secret, edge_config, limits, observed, cors).await {
         Ok(edge) => edge,
         Err(e) => {
             let _ = server.close().await;

@@ -376,3 +376,55 @@ async fn x_forwarded_for_is_ignored_from_untrusted_peers() {
     }
     assert_eq!(statuses, [200, 200, 429, 429]);
 }
+
+/// A web app on an allowed origin (`https://app.example` in the tests) may call the API from a
+/// browser: its preflight is answered with what it may send, and the answers carry
+/// `Access-Control-Allow-Origin` for it. Another origin gets no CORS header on either.
+#[tokio::test]
+async fn browsers_on_an_allowed_origin_may_call_and_others_may_not() {
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/org/{org}/credits/checkout", app.base_url);
+    for (origin, allowed) in [("https://app.example", true), ("https://evil.example", false)] {
+        let preflight = http
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type, idempotency-key")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(preflight.status().as_u16(), 204, "{origin}");
+        let headers = preflight.headers();
+        assert_eq!(headers.get("access-control-allow-origin").is_some(), allowed, "{origin}: {headers:?}");
+        if allowed {
+            assert_eq!(headers["access-control-allow-origin"], origin);
+            let may_send = headers["access-control-allow-headers"].to_str().unwrap();
+            assert!(may_send.contains("authorization") && may_send.contains("idempotency-key"), "{may_send}");
+            assert!(headers["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+        }
+        let read = http
+            .get(format!("{}/api/v1/org/{org}/credits", app.base_url))
+            .bearer_auth(&token)
+            .header("api-version", "1.0.0")
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status().as_u16(), 200);
+        let headers = read.headers();
+        assert_eq!(headers.get("access-control-allow-origin").is_some(), allowed, "{origin}: {headers:?}");
+        if allowed {
+            assert!(headers["access-control-expose-headers"].to_str().unwrap().contains("retry-after"));
+        }
+    }
+    let without_origin = http
+        .get(format!("{}/api/v1/org/{org}/credits", app.base_url))
+        .bearer_auth(&token)
+        .header("api-version", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(without_origin.headers().get("access-control-allow-origin").is_none());
+}
