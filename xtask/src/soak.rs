@@ -212,17 +212,7 @@ fn soak(options: &Options, bins: &Path, work: &Path, db: &Database) -> anyhow::R
     )?;
     wait_ready(fake, "/_fake/faults", "the Stripe double")?;
 
-    let admin = |args: &[&str]| -> anyhow::Result<String> {
-        let out = std::process::Command::new(bins.join("credits-server"))
-            .arg("admin")
-            .args(args)
-            .env("DATABASE_URL", &db.server_url)
-            .output()?;
-        if !out.status.success() {
-            bail!("credits-server admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).to_string())
-    };
+    let admin = |args: &[&str]| crate::bench::admin(bins, &db.server_url, args);
     let mut tokens = Vec::new();
     for org in ORGS {
         admin(&["create-org", org])?;

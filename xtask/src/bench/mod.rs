@@ -106,6 +106,19 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `credits-server admin ARGS` against `database_url`; its standard output.
+pub(crate) fn admin(bins: &Path, database_url: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new(bins.join("credits-server"))
+        .arg("admin")
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()?;
+    if !out.status.success() {
+        bail!("credits-server admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).to_string())
+}
+
 pub(crate) fn build(root: &Path, release: bool) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
@@ -335,17 +348,7 @@ impl Stack {
             &work.join(format!("fake-{}.log", db.name)),
         )?;
         wait_ready(fake, "/_fake/events", "the Stripe double")?;
-        let admin = |args: &[&str]| -> anyhow::Result<String> {
-            let out = std::process::Command::new(bins.join("credits-server"))
-                .arg("admin")
-                .args(args)
-                .env("DATABASE_URL", &db.server_url)
-                .output()?;
-            if !out.status.success() {
-                bail!("credits-server admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-            }
-            Ok(String::from_utf8_lossy(&out.stdout).to_string())
-        };
+        let admin = |args: &[&str]| admin(bins, &db.server_url, args);
         admin(&["create-org", ORG])?;
         let token = admin(&["create-token", "--org", ORG, "--email", "bench@example.com", "--role", "owner"])?;
         let token = token.lines().last().context("the token")?.trim().to_string();

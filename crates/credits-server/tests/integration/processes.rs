@@ -277,17 +277,7 @@ async fn a_server_killed_half_way_through_a_purchase_leaves_one_session(db: Db) 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let session = session.expect("the claim lapses within the deadline and its margin");
-    let at_stripe: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}v1/checkout/sessions?limit=100", app.fake.base_url()))
-        .bearer_auth("sk_test_credits")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = at_stripe["data"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [session.session_id.as_str()], "no second session at Stripe");
+    assert_eq!(app.stripe_sessions().await, vec![session.session_id.clone()], "no second session at Stripe");
 
     app.fake.complete_session(&session.session_id, PaymentOutcome::Paid).await.unwrap();
     app.fake.wait_for_deliveries(Duration::from_secs(60)).await.unwrap();
