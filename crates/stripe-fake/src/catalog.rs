@@ -52,9 +52,9 @@ pub fn list_products(shared: &AppState, mut params: Fields) -> Result<Value, Api
         .iter()
         .rev()
         .filter(|p| active.is_none_or(|a| p.active == a))
-        .map(|p| (p.id.clone(), objects::product(p)))
+        .map(|p| (p.id.as_str(), p))
         .collect();
-    list_page("/v1/products", items, &mut params)
+    list_page("/v1/products", items, objects::product, &mut params)
 }
 
 /// The parameters of `POST /v1/prices` the fake implements.
@@ -111,9 +111,10 @@ pub fn list_prices(shared: &AppState, mut params: Fields) -> Result<Value, ApiEr
         .filter(|p| active.is_none_or(|a| p.active == a))
         .filter(|p| product.as_ref().is_none_or(|id| &p.product == id))
         .filter(|p| currency.as_ref().is_none_or(|c| &p.currency == c))
-        .map(|p| (p.id.clone(), price_json(p, &store, expand.has("data.product"))))
+        .map(|p| (p.id.as_str(), p))
         .collect();
-    list_page("/v1/prices", items, &mut params)
+    let expand_product = expand.has("data.product");
+    list_page("/v1/prices", items, |p| price_json(p, &store, expand_product), &mut params)
 }
 
 fn price_json(price: &Price, store: &Store, expand_product: bool) -> Value {

@@ -259,12 +259,11 @@ pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
         .filter(|s| status.as_ref().is_none_or(|st| s.status.as_str() == st))
         .filter(|s| payment_intent.is_none() || s.payment_intent == payment_intent)
         .filter(|s| created.contains(s.created))
-        .map(|s| {
-            let json = objects::checkout_session(s, &store, &shared.base_url, expand.has("data.line_items"));
-            (s.id.clone(), json)
-        })
+        .map(|s| (s.id.as_str(), s))
         .collect();
-    list_page("/v1/checkout/sessions", items, &mut params)
+    let expand_line_items = expand.has("data.line_items");
+    let render = |s| objects::checkout_session(s, &store, &shared.base_url, expand_line_items);
+    list_page("/v1/checkout/sessions", items, render, &mut params)
 }
 
 pub fn list_line_items(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
@@ -272,8 +271,9 @@ pub fn list_line_items(shared: &AppState, id: &str, mut params: Fields) -> Resul
     Expand::read(&mut params, &[])?;
     let store = shared.store();
     let session = find(&store, id)?;
-    let items = session.line_items.iter().map(|item| (item.id.clone(), objects::line_item(item, &store))).collect();
-    list_page(&format!("/v1/checkout/sessions/{id}/line_items"), items, &mut params)
+    let items = session.line_items.iter().map(|item| (item.id.as_str(), item)).collect();
+    let render = |item| objects::line_item(item, &store);
+    list_page(&format!("/v1/checkout/sessions/{id}/line_items"), items, render, &mut params)
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`.

@@ -128,7 +128,7 @@ pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
         .filter(|d| charge.as_ref().is_none_or(|c| &d.charge == c))
         .filter(|d| payment_intent.as_ref().is_none_or(|p| &d.payment_intent == p))
         .filter(|d| created.contains(d.created))
-        .map(|d| (d.id.clone(), objects::dispute(d)))
+        .map(|d| (d.id.as_str(), d))
         .collect();
-    list_page("/v1/disputes", items, &mut params)
+    list_page("/v1/disputes", items, objects::dispute, &mut params)
 }

@@ -35,8 +35,14 @@ impl Expand {
 }
 
 /// One page of a list, newest first: `limit` (1 to 100, default 10), `starting_after`,
-/// `ending_before`. `items` are (id, object) pairs in list order.
-pub fn list_page(url: &str, items: Vec<(String, Value)>, params: &mut Fields) -> Result<Value, ApiError> {
+/// `ending_before`. `items` are (id, object) pairs in list order; only the page's objects are
+/// rendered to JSON, so paging through a long list costs one cheap pass per page.
+pub fn list_page<T>(
+    url: &str,
+    items: Vec<(&str, T)>,
+    render: impl FnMut(T) -> Value,
+    params: &mut Fields,
+) -> Result<Value, ApiError> {
     let limit = params.integer("limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::InvalidParameter {
@@ -46,7 +52,7 @@ pub fn list_page(url: &str, items: Vec<(String, Value)>, params: &mut Fields) ->
     }
     let limit = limit as usize;
     let position = |param: &str, id: &str| {
-        items.iter().position(|(item_id, _)| item_id == id).ok_or_else(|| ApiError::InvalidParameter {
+        items.iter().position(|(item_id, _)| *item_id == id).ok_or_else(|| ApiError::InvalidParameter {
             param: param.into(),
             message: format!("No such object: '{id}'"),
         })
@@ -69,6 +75,6 @@ pub fn list_page(url: &str, items: Vec<(String, Value)>, params: &mut Fields) ->
             (0, end, end < items.len())
         }
     };
-    let data = items.into_iter().skip(start).take(end - start).map(|(_, v)| v).collect();
+    let data = items.into_iter().skip(start).take(end - start).map(|(_, item)| item).map(render).collect();
     Ok(objects::list(url, data, has_more))
 }

@@ -79,15 +79,9 @@ pub fn retrieve_charge(shared: &AppState, id: &str, mut params: Fields) -> Resul
         .flatten()
         .map(|intent| objects::payment_intent(intent, None));
     let refunds = if expand.has("refunds") {
-        let items = store
-            .refunds
-            .iter()
-            .rev()
-            .filter(|r| r.charge == charge.id)
-            .map(|r| (r.id.clone(), objects::refund(r)))
-            .collect();
+        let items = store.refunds.iter().rev().filter(|r| r.charge == charge.id).map(|r| (r.id.as_str(), r)).collect();
         let mut none = Fields::root(Vec::new());
-        Some(list_page(&format!("/v1/charges/{id}/refunds"), items, &mut none)?)
+        Some(list_page(&format!("/v1/charges/{id}/refunds"), items, objects::refund, &mut none)?)
     } else {
         None
     };

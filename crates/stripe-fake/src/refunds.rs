@@ -162,9 +162,9 @@ pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {
         .filter(|r| charge.as_ref().is_none_or(|c| &r.charge == c))
         .filter(|r| payment_intent.as_ref().is_none_or(|p| &r.payment_intent == p))
         .filter(|r| created.contains(r.created))
-        .map(|r| (r.id.clone(), objects::refund(r)))
+        .map(|r| (r.id.as_str(), r))
         .collect();
-    list_page("/v1/refunds", items, &mut params)
+    list_page("/v1/refunds", items, objects::refund, &mut params)
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The fake's in-memory account: products, prices, Checkout Sessions, the payment intents,
 //! charges, refunds and disputes behind paid sessions, and the events emitted, as plain structs
-//! behind one mutex. Lists keep creation order (Stripe lists newest first; the
-//! builders in `objects.rs` reverse them). Nothing here knows about HTTP or JSON.
+//! behind one mutex. Each kind is a [`Table`]: creation order (Stripe lists newest first; the
+//! list endpoints reverse it) plus an index by id, so that a lookup costs the same after a long
+//! soak as on an empty account. Nothing here knows about HTTP or JSON.
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -186,51 +189,98 @@ pub struct Dispute {
     pub status: DisputeStatus,
 }
 
+/// An object that Stripe names by its id.
+pub trait Keyed {
+    fn id(&self) -> &str;
+}
+
+/// Objects of one kind, oldest first, with an index from id to position. Objects are never
+/// removed and their ids never change, so the index stays valid.
+#[derive(Debug)]
+pub struct Table<T> {
+    rows: Vec<T>,
+    by_id: HashMap<String, usize>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { rows: Vec::new(), by_id: HashMap::new() }
+    }
+}
+
+impl<T: Keyed> Table<T> {
+    pub fn push(&mut self, row: T) {
+        self.by_id.insert(row.id().to_owned(), self.rows.len());
+        self.rows.push(row);
+    }
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.by_id.get(id).map(|&at| &self.rows[at])
+    }
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.by_id.get(id).map(|&at| &mut self.rows[at])
+    }
+    /// Oldest first.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.rows.iter()
+    }
+}
+
+macro_rules! keyed {
+    ($($kind:ty),*) => {
+        $(impl Keyed for $kind {
+            fn id(&self) -> &str {
+                &self.id
+            }
+        })*
+    };
+}
+keyed!(Product, Price, Session, PaymentIntent, Charge, Refund, Dispute);
+
 #[derive(Debug, Default)]
 pub struct Store {
-    pub products: Vec<Product>,
-    pub prices: Vec<Price>,
-    pub sessions: Vec<Session>,
-    pub payment_intents: Vec<PaymentIntent>,
-    pub charges: Vec<Charge>,
-    pub refunds: Vec<Refund>,
-    pub disputes: Vec<Dispute>,
+    pub products: Table<Product>,
+    pub prices: Table<Price>,
+    pub sessions: Table<Session>,
+    pub payment_intents: Table<PaymentIntent>,
+    pub charges: Table<Charge>,
+    pub refunds: Table<Refund>,
+    pub disputes: Table<Dispute>,
     /// Every event emitted, oldest first, as sent to webhook endpoints.
     pub events: Vec<Value>,
 }
 
 impl Store {
     pub fn product(&self, id: &str) -> Option<&Product> {
-        self.products.iter().find(|p| p.id == id)
+        self.products.get(id)
     }
     pub fn price(&self, id: &str) -> Option<&Price> {
-        self.prices.iter().find(|p| p.id == id)
+        self.prices.get(id)
     }
     pub fn session(&self, id: &str) -> Option<&Session> {
-        self.sessions.iter().find(|s| s.id == id)
+        self.sessions.get(id)
     }
     pub fn session_mut(&mut self, id: &str) -> Option<&mut Session> {
-        self.sessions.iter_mut().find(|s| s.id == id)
+        self.sessions.get_mut(id)
     }
     pub fn payment_intent(&self, id: &str) -> Option<&PaymentIntent> {
-        self.payment_intents.iter().find(|p| p.id == id)
+        self.payment_intents.get(id)
     }
     pub fn payment_intent_mut(&mut self, id: &str) -> Option<&mut PaymentIntent> {
-        self.payment_intents.iter_mut().find(|p| p.id == id)
+        self.payment_intents.get_mut(id)
     }
     pub fn charge(&self, id: &str) -> Option<&Charge> {
-        self.charges.iter().find(|c| c.id == id)
+        self.charges.get(id)
     }
     pub fn charge_mut(&mut self, id: &str) -> Option<&mut Charge> {
-        self.charges.iter_mut().find(|c| c.id == id)
+        self.charges.get_mut(id)
     }
     pub fn refund(&self, id: &str) -> Option<&Refund> {
-        self.refunds.iter().find(|r| r.id == id)
+        self.refunds.get(id)
     }
     pub fn dispute(&self, id: &str) -> Option<&Dispute> {
-        self.disputes.iter().find(|d| d.id == id)
+        self.disputes.get(id)
     }
     pub fn dispute_mut(&mut self, id: &str) -> Option<&mut Dispute> {
-        self.disputes.iter_mut().find(|d| d.id == id)
+        self.disputes.get_mut(id)
     }
 }
