@@ -201,12 +201,13 @@ async fn a_read_only_sqlite_database_refuses_writes_with_a_500_and_keeps_serving
     server.close().await.unwrap();
 }
 
-/// A second connection holding SQLite's write lock (`BEGIN IMMEDIATE`), as another process
-/// writing to the file would.
+/// A second connection holding SQLite's strongest lock (`BEGIN EXCLUSIVE`), as another process
+/// writing to the file would. Without WAL this lock would also stop readers; in WAL mode it is
+/// the write lock only.
 async fn lock_for_writing(database_url: &str) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let mut connection = sqlx::SqliteConnection::connect(database_url).await.expect("a second connection");
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut connection).await.expect("the write lock");
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut connection).await.expect("the write lock");
     connection
 }
 
