@@ -62,6 +62,10 @@ enum Command {
         /// Mutants built and tested at once.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Run the server tests' PostgreSQL variants too (by default they skip themselves: they
+        /// exercise the same Rust code as the SQLite variants, at twice the time per mutant).
+        #[arg(long)]
+        postgres: bool,
     },
     /// Benchmark the server (release build, wrk) against a bare dropshot endpoint and a minimal
     /// checkout: throughput, latency, errors, memory, webhooks, reads over a long ledger.
@@ -103,7 +107,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
         Command::Demo => demo::run(),
         Command::BenchCodegen { runs } => codegen::bench(runs),
-        Command::Mutants { file, in_diff, jobs } => mutants::run(mutants::Options { files: file, in_diff, jobs }),
+        Command::Mutants { file, in_diff, jobs, postgres } => {
+            mutants::run(mutants::Options { files: file, in_diff, jobs, postgres })
+        }
         Command::Bench { quick, smoke, postgres } => bench::run(bench::Options { quick, smoke, postgres }),
         Command::Soak { minutes, postgres } => soak::run(soak::Options { minutes, postgres }),
     }

@@ -22,7 +22,13 @@ pub(crate) struct Options {
     pub files: Vec<String>,
     pub in_diff: Option<String>,
     pub jobs: usize,
+    /// Also run the tests' PostgreSQL variants (twice the time of each mutant).
+    pub postgres: bool,
 }
+
+/// An address where no PostgreSQL answers: the server's tests then skip their PostgreSQL
+/// variants, which run the same Rust code as the SQLite ones.
+const NO_POSTGRES: &str = "postgres://postgres@127.0.0.1:1/unreachable";
 
 #[derive(Serialize, Default)]
 struct FileScore {
@@ -45,7 +51,10 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(&root).args(["mutants", "--no-shuffle", "--jobs", &options.jobs.to_string()]);
-    command.arg("--output").arg(&out);
+    command.arg("--output").arg(&out).args(["--profile", "mutants"]);
+    if !options.postgres {
+        command.env("CREDITS_TEST_POSTGRES", NO_POSTGRES).env_remove("CREDITS_REQUIRE_POSTGRES");
+    }
     for package in PACKAGES {
         command.args(["--package", package]);
     }
