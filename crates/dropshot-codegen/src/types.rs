@@ -109,6 +109,7 @@ impl TypeBuilder {
                     let name = item.ident.to_string();
                     if let Some(described) = self.objects.get(&name) {
                         rename(&mut item.attrs, &name, described);
+                        describe_type(&mut item.attrs, &described.schema);
                         match &mut item.fields {
                             syn::Fields::Named(fields) => {
                                 for field in &mut fields.named {
@@ -119,6 +120,7 @@ impl TypeBuilder {
                             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                                 if let Some(schema) = described.schema.as_object() {
                                     fields.unnamed[0].attrs.extend(constraint_attrs(schema));
+                                    declare_schema_type(&mut fields.unnamed[0], schema);
                                 }
                             }
                             _ => {}
@@ -143,6 +145,8 @@ impl TypeBuilder {
                             one_of_impls.push(one_of_schema(item, &name, described)?);
                         } else {
                             rename(&mut item.attrs, &name, described);
+                            describe_type(&mut item.attrs, &described.schema);
+                            describe_variants(item, &described.schema);
                         }
                     }
                 }
@@ -377,15 +381,208 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
     field.attrs.extend(constraint_attrs(prop));
+    // typify drops the description of some fields (an optional reference, for one).
+    if let Some(description) = prop.get("description").and_then(Value::as_str)
+        && !field.attrs.iter().any(|a| doc_text(a).is_some())
+    {
+        field.attrs.extend(description_attrs(description));
+    }
+    if let Some(title) = prop.get("title").and_then(Value::as_str) {
+        field.attrs.push(syn::parse_quote!(#[schemars(title = #title)]));
+    }
+    if let Some(default) = prop.get("default") {
+        state_default(field, default);
+    }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    if !nullable && let Some(inner) = option_inner(&field.ty) {
-        let inner = inner.to_token_stream().to_string();
-        field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
+    declare_schema_type(field, prop);
+    if !nullable && option_inner(&field.ty).is_some() {
         // Described as its inner type, the field would look required without a default.
         if !has_serde_default(field) {
             field.attrs.push(syn::parse_quote!(#[serde(default)]));
         }
     }
+}
+
+/// The spec's title of a type, which typify drops.
+fn describe_type(attrs: &mut Vec<syn::Attribute>, schema: &Value) {
+    if let Some(title) = schema.get("title").and_then(Value::as_str) {
+        attrs.push(syn::parse_quote!(#[schemars(title = #title)]));
+    }
+}
+
+/// A description as doc lines, and as schemars' own attribute when schemars would not read the
+/// doc lines back as the same text (it joins lines and trims them).
+fn description_attrs(description: &str) -> Vec<syn::Attribute> {
+    let mut attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[doc = #description])];
+    if merged_as_schemars_does(description) != description {
+        attrs.push(syn::parse_quote!(#[schemars(description = #description)]));
+    }
+    attrs
+}
+
+/// What schemars makes of a doc comment: paragraphs trimmed, the lines of each joined by spaces.
+fn merged_as_schemars_does(doc: &str) -> String {
+    doc.trim()
+        .split("\n\n")
+        .map(|p| p.trim().replace('\n', " "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// schemars states a field's default unless the field's `skip_serializing_if` says to leave the
+/// default out, which typify writes for every optional, list and map field: where the spec states
+/// that default (`null`, `[]`, `{}`), the field is always serialized, as the type that made the
+/// document was.
+fn state_default(field: &mut syn::Field, default: &Value) {
+    let is_skipped_default = match default {
+        Value::Null => option_inner(&field.ty).is_some(),
+        Value::Array(a) => a.is_empty() && generic_inner(&field.ty, "Vec").is_some(),
+        Value::Object(o) => o.is_empty() && generic_inner(&field.ty, "HashMap").is_some(),
+        _ => false,
+    };
+    if !is_skipped_default {
+        return;
+    }
+    for attr in &mut field.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let Ok(metas) =
+            attr.parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Meta> = metas.iter().filter(|m| !m.path().is_ident("skip_serializing_if")).collect();
+        if kept.len() != metas.len() {
+            *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
+        }
+    }
+    field.attrs.retain(|a| !(a.path().is_ident("serde") && a.meta.require_list().is_ok_and(|l| l.tokens.is_empty())));
+    if !has_serde_default(field) {
+        field.attrs.push(syn::parse_quote!(#[serde(default)]));
+    }
+}
+
+/// Declares the field to schemars as the type whose schema is the spec's, where typify's type
+/// has another: an optional field that is not nullable as its inner type, a list of unique items
+/// as a set, `format: uint` as `usize` (typify reads it as `u32`, which schemars calls `uint32`).
+fn declare_schema_type(field: &mut syn::Field, prop: &serde_json::Map<String, Value>) {
+    if let Some(ty) = schema_type(&field.ty, prop) {
+        let ty = ty.to_token_stream().to_string();
+        field.attrs.push(syn::parse_quote!(#[schemars(with = #ty)]));
+    }
+}
+
+/// The type schemars should describe for a value of type `ty` whose schema is `prop`, when it is
+/// not `ty` itself.
+fn schema_type(ty: &syn::Type, prop: &serde_json::Map<String, Value>) -> Option<syn::Type> {
+    let flag = |key: &str| prop.get(key).and_then(Value::as_bool) == Some(true);
+    if let Some(inner) = option_inner(ty) {
+        let declared = schema_type(inner, prop);
+        return match (flag("nullable"), declared) {
+            (true, Some(inner)) => Some(syn::parse_quote!(::std::option::Option<#inner>)),
+            (true, None) => None,
+            (false, declared) => Some(declared.unwrap_or_else(|| inner.clone())),
+        };
+    }
+    if let Some(item) = generic_inner(ty, "Vec") {
+        let items = prop.get("items").and_then(Value::as_object);
+        let declared = items.and_then(|items| schema_type(item, items));
+        let item_ty = declared.clone().unwrap_or_else(|| item.clone());
+        return if flag("uniqueItems") {
+            Some(syn::parse_quote!(::std::collections::BTreeSet<#item_ty>))
+        } else {
+            declared.map(|item| syn::parse_quote!(::std::vec::Vec<#item>))
+        };
+    }
+    let format = prop.get("format").and_then(Value::as_str);
+    let syn::Type::Path(path) = ty else { return None };
+    let ident = path.path.get_ident()?;
+    match (ident.to_string().as_str(), format) {
+        ("u32", Some("uint")) => Some(syn::parse_quote!(usize)),
+        ("i32", Some("int")) => Some(syn::parse_quote!(isize)),
+        _ => None,
+    }
+}
+
+/// For the variants of an enum the spec writes as a `oneOf`: each variant's description (typify
+/// drops those of unit variants) and its fields' schemas, as for a struct's.
+fn describe_variants(item: &mut syn::ItemEnum, schema: &Value) {
+    let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return };
+    let tag = serde_value(&item.attrs, "tag");
+    let content = serde_value(&item.attrs, "content");
+    let untagged = is_untagged(&item.attrs);
+    for (index, variant) in item.variants.iter_mut().enumerate() {
+        let name = serde_value(&variant.attrs, "rename").unwrap_or_else(|| variant.ident.to_string());
+        let alternative = if untagged {
+            alternatives.get(index)
+        } else {
+            alternatives.iter().find(|a| names_variant(a, &name, tag.as_deref()))
+        };
+        let Some(alternative) = alternative else { continue };
+        if let Some(description) = alternative.get("description").and_then(Value::as_str)
+            && !variant.attrs.iter().any(|a| doc_text(a).is_some())
+        {
+            variant.attrs.extend(description_attrs(description));
+        }
+        let body = match (&tag, &content) {
+            _ if untagged => Some(alternative),
+            (Some(_), Some(content)) => alternative.pointer(&format!("/properties/{content}")),
+            (Some(_), None) => Some(alternative),
+            (None, _) => alternative.get("properties").and_then(|p| p.get(&name)),
+        };
+        let Some(body) = body else { continue };
+        match &mut variant.fields {
+            syn::Fields::Named(fields) => {
+                for field in &mut fields.named {
+                    describe_field(field, body);
+                }
+            }
+            syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                if let Some(body) = body.as_object() {
+                    declare_schema_type(&mut fields.unnamed[0], body);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether an alternative of a `oneOf` is the variant named `name`: its tag property's one value,
+/// or (externally tagged) its one string value or its one property.
+fn names_variant(alternative: &Value, name: &str, tag: Option<&str>) -> bool {
+    let one =
+        |v: Option<&Value>| v.and_then(Value::as_array).is_some_and(|values| values.len() == 1 && values[0] == name);
+    match tag {
+        Some(tag) => one(alternative.pointer(&format!("/properties/{tag}/enum"))),
+        None => {
+            one(alternative.get("enum"))
+                || alternative
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.len() == 1 && p.contains_key(name))
+        }
+    }
+}
+
+/// The string value of `key` in a `#[serde(...)]` attribute (`tag`, `content`, `rename`).
+fn serde_value(attrs: &[syn::Attribute], key: &str) -> Option<String> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.input.peek(syn::Token![=]) {
+                let value: syn::Expr = meta.value()?.parse()?;
+                if meta.path.is_ident(key)
+                    && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = value
+                {
+                    found = Some(s.value());
+                }
+            }
+            Ok(())
+        });
+    }
+    found
 }
 
 /// The bounds typify does not carry into its types, as schemars attributes: an integer's range,

@@ -127,6 +127,7 @@ pub struct Task {
 pub struct TaskEvent {
     pub payload: ::std::string::String,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub seq: u32,
     pub stream: ::std::string::String,
     pub time: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -146,7 +147,7 @@ pub struct TaskEventsGetPath {
 pub struct TaskEventsGetQuery {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
-    #[schemars(with = "u32")]
+    #[schemars(with = "usize")]
     #[serde(default)]
     pub minseq: ::std::option::Option<u32>,
 }

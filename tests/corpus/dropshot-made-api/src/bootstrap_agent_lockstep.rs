@@ -26,6 +26,7 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -51,6 +52,8 @@ pub struct BaseboardId {
 ///All `BaseboardId`s that can be found by sprockets connections on the bootstrap network.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BaseboardIds {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapIpOfBaseboardId >")]
     pub data: ::std::vec::Vec<BootstrapIpOfBaseboardId>,
 }
 ///BFD connection mode.
@@ -127,7 +130,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -135,7 +138,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 ///A BGP peer configuration for a port.
@@ -153,7 +156,7 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -179,39 +182,45 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Use the given key for TCP-MD5 authentication with the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub md5_auth_key: ::std::option::Option<::std::string::String>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "type", content = "addrs")]
 pub enum BootstrapAddressDiscovery {
     #[serde(rename = "only_ours")]
+    ///Ignore all bootstrap addresses except our own.
     OnlyOurs,
     ///Ignore all bootstrap addresses except the following.
     #[serde(rename = "only_these")]
-    OnlyThese(::std::vec::Vec<::std::net::Ipv6Addr>),
+    OnlyThese(
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: net :: Ipv6Addr >"
+        )]
+        ::std::vec::Vec<::std::net::Ipv6Addr>,
+    ),
 }
 impl ::std::convert::From<::std::vec::Vec<::std::net::Ipv6Addr>>
 for BootstrapAddressDiscovery {
@@ -237,6 +246,7 @@ pub struct Configuration {
     ///Who was the coordinator of this reconfiguration?
     pub coordinator: BaseboardId,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///There are no encrypted rack secrets for the initial configuration.
     pub encrypted_rack_secrets: ::std::option::Option<EncryptedRackSecrets>,
     ///Unique, monotonically increasing identifier for a configuration.
     #[schemars(range(min = 0i64))]
@@ -264,6 +274,7 @@ pub struct ConfigurationMember {
 #[serde(tag = "status")]
 pub enum DetermineSwitchSlotStatus {
     #[serde(rename = "not_scrimlet")]
+    ///We're not attempting to contact MGS because we're not a scrimlet.
     NotScrimlet,
     /**We're currently attempting to contact MGS.
 
@@ -282,6 +293,7 @@ If this is not the first attempt, `prev_attempt_err` contains the error we encou
 #[serde(tag = "status", content = "value")]
 pub enum DpdNatReconcilerStatus {
     #[serde(rename = "no_nat_entries_config")]
+    ///Reconciliation was skipped because the bootstore contains no NAT entry config information.
     NoNatEntriesConfig,
     ///Reconciliation failed while attempting to read the current set of entries from `dpd`.
     #[serde(rename = "failed_reading_current_dpd_nat_entries")]
@@ -307,6 +319,7 @@ pub enum DpdNatReconcilerStatus {
         ///List of NAT entries successfully removed.
         removed: ::std::vec::Vec<DpdNatReconcilerStatusNatEntry>,
         ///Set of zone IDs whose NAT entries were already correct in `dpd` and left unchanged.
+        #[schemars(with = ":: std :: collections :: BTreeSet < OmicronZoneUuid >")]
         unchanged: ::std::vec::Vec<OmicronZoneUuid>,
     },
 }
@@ -344,10 +357,19 @@ pub enum DpdPortReconcilerStatus {
     ///Reconciliation completed.
     #[serde(rename = "complete")]
     Complete {
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         applied: ::std::vec::Vec<::std::string::String>,
         apply_failures: ::std::vec::Vec<DpdPortOperationFailure>,
         clear_failures: ::std::vec::Vec<DpdPortOperationFailure>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         cleared: ::std::vec::Vec<::std::string::String>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         unchanged: ::std::vec::Vec<::std::string::String>,
     },
 }
@@ -389,6 +411,7 @@ pub struct Error {
 #[serde(tag = "type", content = "value")]
 pub enum ImportExportPolicy {
     #[serde(rename = "no_filtering")]
+    ///Do not perform any filtering.
     NoFiltering,
     #[serde(rename = "allow")]
     Allow(::std::vec::Vec<IpNet>),
@@ -452,6 +475,7 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv4 subnet")]
 pub struct Ipv4Net(
     #[schemars(
         regex(
@@ -509,6 +533,7 @@ pub struct Ipv4Range {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv6 subnet")]
 pub struct Ipv6Net(
     #[schemars(
         regex(
@@ -876,6 +901,9 @@ pub enum MgdBfdReconcilerStatus {
         add_success: ::std::vec::Vec<::std::net::IpAddr>,
         remove_failure: ::std::vec::Vec<MgdBfdOperationFailure>,
         remove_success: ::std::vec::Vec<::std::net::IpAddr>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: net :: IpAddr >"
+        )]
         unchanged: ::std::vec::Vec<::std::net::IpAddr>,
     },
 }
@@ -905,46 +933,67 @@ mgd operations are performed in bulk, so `counts` contains the number of items i
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgdBgpReconcilerStatusOpCount {
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_updated: u32,
 }
 ///Status of the `mgd` scrimlet reconciler.
@@ -975,6 +1024,8 @@ mgd operations are performed in bulk, so each item here contains the count of it
         add_v6_result: MgdStaticRouteReconcilerStatusValueAddV6Result,
         delete_v4_result: MgdStaticRouteReconcilerStatusValueDeleteV4Result,
         delete_v6_result: MgdStaticRouteReconcilerStatusValueDeleteV6Result,
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         unchanged: u32,
     },
 }
@@ -1033,6 +1084,7 @@ pub struct MultirackJoinRequest {
     /**The set of peers required to initialize trust quorum
 
 Unlike RSS, this is not optional for multirack setups. Bootstrap addresses are discovered by the bootstrap agent and mapped to the `BaseboardId`s.*/
+    #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
     pub trust_quorum_peers: ::std::vec::Vec<BaseboardId>,
 }
 ///The current state of the `MultirackJoinService` as retrieved from the `output_rx` watch channel.
@@ -1048,33 +1100,44 @@ pub enum MultirackJoinServiceState {
     ///A request from Nexus informing a node to start coordinating a reconfiguration.
     #[serde(rename = "trust_quorum_reconfigure")]
     TrustQuorumReconfigure {
+        #[schemars(range(min = 0i64))]
         epoch: u64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(range(min = 0i64))]
         last_committed_epoch: ::std::option::Option<u64>,
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         members: ::std::vec::Vec<BaseboardId>,
         rack_id: RackUuid,
+        #[schemars(range(min = 0i64))]
         threshold: u8,
     },
     ///Status of the node coordinating the reconfiguration or LRTQ upgrade.
     #[serde(rename = "trust_quorum_preparing")]
     TrustQuorumPreparing {
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         acked_prepares: ::std::vec::Vec<BaseboardId>,
         config: Configuration,
     },
     ///The state of the commit phase of the trust quorum protocol
     #[serde(rename = "trust_quorum_committing")]
     TrustQuorumCommitting {
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         acked: ::std::vec::Vec<BaseboardId>,
+        #[schemars(range(min = 0i64))]
         commit_crash_tolerance: u8,
+        #[schemars(range(min = 0i64))]
         epoch: u64,
         fatal_errors: ::std::collections::HashMap<
             ::std::string::String,
             ::std::string::String,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(range(min = 0i64))]
         last_committed_epoch: ::std::option::Option<u64>,
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         members: ::std::vec::Vec<BaseboardId>,
         rack_id: RackUuid,
+        #[schemars(range(min = 0i64))]
         threshold: u8,
         transient_errors: ::std::collections::HashMap<
             ::std::string::String,
@@ -1082,7 +1145,11 @@ pub enum MultirackJoinServiceState {
         >,
     },
     #[serde(rename = "start_sled_agents")]
-    StartSledAgents { sleds: ::std::vec::Vec<SledAgentInfo> },
+    StartSledAgents {
+        #[schemars(title = "BiHashMap")]
+        #[schemars(with = ":: std :: collections :: BTreeSet < SledAgentInfo >")]
+        sleds: ::std::vec::Vec<SledAgentInfo>,
+    },
     #[serde(rename = "completed")]
     Completed,
     #[serde(rename = "failed")]
@@ -1148,6 +1215,7 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -1198,6 +1266,7 @@ impl ::std::str::FromStr for Name {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A password hash in PHC string format")]
 pub struct NewPasswordHash(pub ::std::string::String);
 impl ::std::ops::Deref for NewPasswordHash {
     type Target = ::std::string::String;
@@ -1281,6 +1350,7 @@ pub struct PortConfig {
     ///BGP peers on this port
     pub bgp_peers: ::std::vec::Vec<BgpPeerConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Name of the port this config applies to.
     pub port: ::std::string::String,
@@ -1289,8 +1359,10 @@ pub struct PortConfig {
     ///Switch the port belongs to.
     pub switch: SwitchSlot,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///TX-EQ configuration for this port
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Port forward error correction type.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///Port speed.
     pub uplink_port_speed: LinkSpeed,
@@ -1366,6 +1438,8 @@ Each address must be present in the ranges of the pools in `service_ip_pools`.*/
     ///Configuration of the Recovery Silo (the initial Silo)
     pub recovery_silo: RecoverySiloConfig,
     ///Configuration for service IP Pools.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
     /**The set of peer_ids required to initialize trust quorum
 
@@ -1377,7 +1451,7 @@ The value is `None` if we are not using trust quorum*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct RackNetworkConfig {
     ///BFD configuration for connecting the rack to external networks
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bfd: ::std::vec::Vec<BfdPeerConfig>,
     ///BGP configurations for connecting the rack to external networks
     pub bgp: ::std::vec::Vec<BgpConfig>,
@@ -1544,6 +1618,7 @@ pub enum ReconcilerCurrentStatus {
     #[serde(rename = "running")]
     Running(ReconcilerRunningStatus),
     #[serde(rename = "idle")]
+    ///The reconciler is not currently running.
     Idle,
 }
 impl ::std::convert::From<ReconcilerInertReason> for ReconcilerCurrentStatus {
@@ -1630,6 +1705,7 @@ pub struct ReconcilerStatusDpdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusDpdReconcilerStatus,
     >,
@@ -1640,6 +1716,7 @@ pub struct ReconcilerStatusLldpdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusLldpdReconcilerStatus,
     >,
@@ -1650,6 +1727,7 @@ pub struct ReconcilerStatusMgdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusMgdReconcilerStatus,
     >,
@@ -1660,6 +1738,7 @@ pub struct ReconcilerStatusUplinkdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusUplinkdReconcilerStatus,
     >,
@@ -1763,12 +1842,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -1825,7 +1904,7 @@ pub enum RouterPeerType {
     #[serde(rename = "numbered")]
     Numbered {
         ///Optional local IP address to bind when establishing outbound TCP connections to this peer. If `None`, the OS selects the source address.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
         src_addr: ::std::option::Option<::std::net::IpAddr>,
         ///Target IP address for numbered BGP peers.
         target_addr: ::std::net::IpAddr,
@@ -1951,6 +2030,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RssStep {
 #[serde(tag = "status", content = "value")]
 pub enum ScrimletReconcilersStatus {
     #[serde(rename = "waiting_for_sled_agent_networking_info")]
+    ///`sled-agent` has not yet provided underlay networking information.
     WaitingForSledAgentNetworkingInfo,
     ///We're attempting to determine our switch slot.
     #[serde(rename = "determining_switch_slot")]
@@ -2146,8 +2226,8 @@ pub struct UplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: UplinkAddress,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2199,6 +2279,7 @@ pub enum UplinkdReconcilerStatus {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A username for a local-only user")]
 pub struct UserId(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(

@@ -51,6 +51,7 @@ pub struct ClickhouseKeeperClusterMembership {
     ///Keeper ID of the keeper being queried
     pub queried_keeper: KeeperId,
     ///Keeper IDs of all keepers in the cluster
+    #[schemars(with = ":: std :: collections :: BTreeSet < KeeperId >")]
     pub raft_config: ::std::vec::Vec<KeeperId>,
 }
 ///Error information from a response.
@@ -501,6 +502,7 @@ pub struct Macros {
 ///Keeper raft configuration information
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct RaftConfig {
+    #[schemars(with = ":: std :: collections :: BTreeSet < KeeperServerInfo >")]
     pub keeper_servers: ::std::vec::Vec<KeeperServerInfo>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]

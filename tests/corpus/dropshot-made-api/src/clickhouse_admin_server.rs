@@ -43,6 +43,8 @@ impl ::std::convert::From<::std::net::Ipv4Addr> for ClickhouseHost {
 ///Policy for retaining telemetry data for all tables.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct DatabaseRetentionPolicy {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < RetentionPolicy >")]
     pub tables: ::std::vec::Vec<RetentionPolicy>,
 }
 ///The resource usage of all database tables.
@@ -53,6 +55,8 @@ pub struct DatabaseUsage {
     ///The time at which the usage calculation was started.
     pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Usage for each table.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < TableUsage >")]
     pub tables: ::std::vec::Vec<TableUsage>,
 }
 ///An error when computing the usage of the database.
@@ -72,8 +76,10 @@ pub struct DatabaseUsageError {
 )]
 pub struct DatabaseUsageResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The last error when computing the usage.
     pub last_error: ::std::option::Option<DatabaseUsageError>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The last successful result computing the usage.
     pub last_success: ::std::option::Option<DatabaseUsage>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]

@@ -25,8 +25,12 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[serde(tag = "status", content = "sha256")]
 pub enum ComponentFirmwareHashStatus {
     #[serde(rename = "hash_not_calculated")]
+    ///The hash is not available; the client must issue a separate request to begin calculating the hash.
     HashNotCalculated,
     #[serde(rename = "hash_in_progress")]
+    /**The hash is currently being calculated; the client should sleep briefly then check again.
+
+We expect this operation to take a handful of seconds in practice.*/
     HashInProgress,
     ///The hash of the given firmware slot.
     #[serde(rename = "hashed")]
@@ -174,7 +178,9 @@ pub enum HostPhase2Progress {
     Available {
         age: Duration,
         image_id: HostPhase2RecoveryImageId,
+        #[schemars(range(min = 0i64))]
         offset: u64,
+        #[schemars(range(min = 0i64))]
         total_size: u64,
     },
     #[serde(rename = "none")]
@@ -1169,10 +1175,15 @@ pub enum SpComponentDetails {
         link_status: LinkStatus,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         phy_status: ::std::option::Option<PhyStatus>,
+        #[schemars(range(min = 0i64))]
         port: u32,
     },
     #[serde(rename = "port_status_error")]
-    PortStatusError { code: PortStatusErrorCode, port: u32 },
+    PortStatusError {
+        code: PortStatusErrorCode,
+        #[schemars(range(min = 0i64))]
+        port: u32,
+    },
     #[serde(rename = "measurement")]
     Measurement { kind: MeasurementKind, name: ::std::string::String, value: f32 },
     #[serde(rename = "measurement_error")]
@@ -1336,6 +1347,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SpComponentPresence {
 #[serde(tag = "state")]
 pub enum SpComponentResetError {
     #[serde(rename = "reset_sp_of_local_sled")]
+    ///MGS refuses to reset its own sled's SP.
     ResetSpOfLocalSled,
     ///Other dropshot errors.
     #[serde(rename = "other")]
@@ -1715,6 +1727,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SpType {
 #[serde(tag = "state")]
 pub enum SpUpdateStatus {
     #[serde(rename = "none")]
+    ///The SP has no update status.
     None,
     /**The SP is preparing to receive an update.
 
@@ -1727,7 +1740,13 @@ May or may not include progress, depending on the capabilities of the component 
     },
     ///The SP is currently receiving an update.
     #[serde(rename = "in_progress")]
-    InProgress { bytes_received: u32, id: ::uuid::Uuid, total_bytes: u32 },
+    InProgress {
+        #[schemars(range(min = 0i64))]
+        bytes_received: u32,
+        id: ::uuid::Uuid,
+        #[schemars(range(min = 0i64))]
+        total_bytes: u32,
+    },
     ///The SP has completed receiving an update.
     #[serde(rename = "complete")]
     Complete { id: ::uuid::Uuid },
@@ -1736,7 +1755,7 @@ May or may not include progress, depending on the capabilities of the component 
     Aborted { id: ::uuid::Uuid },
     ///The update process failed.
     #[serde(rename = "failed")]
-    Failed { code: u32, id: ::uuid::Uuid },
+    Failed { #[schemars(range(min = 0i64))] code: u32, id: ::uuid::Uuid },
     ///The update process failed with an RoT-specific error.
     #[serde(rename = "rot_error")]
     RotError { id: ::uuid::Uuid, message: ::std::string::String },

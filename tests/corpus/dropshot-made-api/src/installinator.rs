@@ -48,6 +48,7 @@ pub struct EventReportForGenericSpec {
 `last_seen` can be used to retrieve deltas of events.*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     /**A list of progress events, or whether we're currently waiting for a progress event.
 
@@ -151,6 +152,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -162,12 +165,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -177,6 +183,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -188,6 +196,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -201,6 +210,7 @@ pub struct StepComponentSummaryForGenericSpec {
     pub component: ::serde_json::Value,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -209,6 +219,7 @@ pub struct StepEventForGenericSpec {
     pub data: StepEventKindForGenericSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ::uuid::Uuid,
@@ -227,6 +238,9 @@ This can be used along with `Self::from_generic` to identify which specification
 #[serde(tag = "kind")]
 pub enum StepEventKindForGenericSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -244,6 +258,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -264,6 +280,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -274,6 +292,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -294,6 +314,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForGenericSpec,
@@ -318,6 +340,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -328,6 +352,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForGenericSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -340,6 +366,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -351,6 +379,7 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 ///Serializable information about a step.
@@ -360,6 +389,7 @@ pub struct StepInfoForGenericSpec {
     pub component: ::serde_json::Value,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -367,9 +397,11 @@ pub struct StepInfoForGenericSpec {
     pub id: ::serde_json::Value,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -378,6 +410,7 @@ pub struct StepInfoWithMetadataForGenericSpec {
     ///Information about this step.
     pub info: StepInfoForGenericSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -390,6 +423,7 @@ pub enum StepOutcomeForGenericSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -398,6 +432,7 @@ pub enum StepOutcomeForGenericSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -406,6 +441,7 @@ pub enum StepOutcomeForGenericSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }

@@ -167,18 +167,25 @@ pub struct DiskRuntimeState {
 #[serde(tag = "state", content = "instance")]
 pub enum DiskState {
     #[serde(rename = "creating")]
+    ///Disk is being initialized
     Creating,
     #[serde(rename = "detached")]
+    ///Disk is ready but detached from any Instance
     Detached,
     #[serde(rename = "import_ready")]
+    ///Disk is ready to receive blocks from an external source
     ImportReady,
     #[serde(rename = "importing_from_url")]
+    ///Disk is importing blocks from a URL
     ImportingFromUrl,
     #[serde(rename = "importing_from_bulk_writes")]
+    ///Disk is importing blocks from bulk writes
     ImportingFromBulkWrites,
     #[serde(rename = "finalizing")]
+    ///Disk is being finalized to state Detached
     Finalizing,
     #[serde(rename = "maintenance")]
+    ///Disk is undergoing maintenance
     Maintenance,
     ///Disk is being attached to the given Instance
     #[serde(rename = "attaching")]
@@ -190,8 +197,10 @@ pub enum DiskState {
     #[serde(rename = "detaching")]
     Detaching(::uuid::Uuid),
     #[serde(rename = "destroyed")]
+    ///Disk has been destroyed
     Destroyed,
     #[serde(rename = "faulted")]
+    ///Disk is unavailable
     Faulted,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -623,6 +632,7 @@ pub struct Ipv4NatChangesetQuery {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv4 subnet")]
 pub struct Ipv4Net(
     #[schemars(
         regex(
@@ -672,6 +682,7 @@ impl ::std::str::FromStr for Ipv4Net {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv6 subnet")]
 pub struct Ipv6Net(
     #[schemars(
         regex(
@@ -721,6 +732,7 @@ impl ::std::str::FromStr for Ipv6Net {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A MAC address")]
 pub struct MacAddr(
     #[schemars(length(min = 5usize, max = 17usize))]
     #[schemars(regex(pattern = "^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$"))]
@@ -845,6 +857,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MigrationState {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -910,7 +923,7 @@ pub struct NetworkInterface {
     #[schemars(range(min = 0i64))]
     pub slot: u8,
     pub subnet: IpNet,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub transit_ips: ::std::vec::Vec<IpNet>,
     pub vni: Vni,
 }
@@ -1483,8 +1496,10 @@ impl ::std::convert::TryFrom<String> for SledUuid {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SledVmmState {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The current state of any inbound migration to this VMM.
     pub migration_in: ::std::option::Option<MigrationRuntimeState>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The state of any outbound migration from this VMM.
     pub migration_out: ::std::option::Option<MigrationRuntimeState>,
     ///The most recent state of the sled's VMM process.
     pub vmm_state: VmmRuntimeState,

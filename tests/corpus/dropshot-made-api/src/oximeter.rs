@@ -73,8 +73,14 @@ pub struct ProducerDetails {
     ///The current collection interval.
     pub interval: Duration,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Details about the last failed collection.
+
+This is None if we've never failed to collect from the producer.*/
     pub last_failure: ::std::option::Option<FailedCollection>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Details about the last successful collection.
+
+This is None if we've never successfully collected from the producer.*/
     pub last_success: ::std::option::Option<SuccessfulCollection>,
     ///The total number of successful collections we've made.
     #[schemars(range(min = 0i64))]

@@ -26,6 +26,7 @@ pub struct AbortUpdateOptions {
     ///The message to abort the update with.
     pub message: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the force cancel update operation with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
 }
 ///Description of source IPs allowed to reach rack services.
@@ -33,6 +34,7 @@ pub struct AbortUpdateOptions {
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -191,10 +193,13 @@ pub enum Aux3Monitor {
 )]
 pub struct AuxMonitors {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either a custom value or TEC current.
     pub aux1: ::std::option::Option<Aux1Monitor>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either laser temperature or TEC current.
     pub aux2: ::std::option::Option<Aux2Monitor>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either laser temperature or additional supply voltage.
     pub aux3: ::std::option::Option<Aux3Monitor>,
     ///A custom monitor. The value here is entirely vendor- and part-specific, so the part's data sheet must be consulted. The value may be either a signed or unsigned 16-bit integer, and so is included as raw bytes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -270,6 +275,7 @@ This is part of a wicketd response, but is returned here because our tooling tur
 #[serde(tag = "status", content = "info")]
 pub enum BgpAuthKeyStatus {
     #[serde(rename = "unset")]
+    ///The key was specified but hasn't been set yet.
     Unset,
     ///The key has been set.
     #[serde(rename = "set")]
@@ -286,7 +292,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -294,7 +300,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -324,6 +330,7 @@ pub struct BootstrapSledIps {
 )]
 pub struct ClearUpdateStateOptions {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the clear update state operation with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -337,8 +344,10 @@ pub struct ClearUpdateStateParams {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ClearUpdateStateResponse {
     ///The SPs for which update data was cleared.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub cleared: ::std::vec::Vec<SpIdentifier>,
     ///The SPs that had no update state to clear.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub no_update_data: ::std::vec::Vec<SpIdentifier>,
 }
 /**A datapath in a CMIS module.
@@ -379,6 +388,9 @@ The host may control this to disable the electrical output from the module to th
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rx_output_enabled: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The Rx output polarity.
+
+This indicates a host-side control that flips the polarity of the host-side output signal.*/
     pub rx_output_polarity: ::std::option::Option<LanePolarity>,
     /**Status of host-side Rx output.
 
@@ -407,6 +419,9 @@ This indicates that the host can _force_ squelching the output if the signal is 
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tx_force_squelch: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The Tx input polarity.
+
+This indicates a host-side control that flips the polarity of the host-side input signal.*/
     pub tx_input_polarity: ::std::option::Option<LanePolarity>,
     /**Host-side loss of lock flag.
 
@@ -434,6 +449,8 @@ Note that there are no optional fields here unlike in `CurrentRssUserConfigInsen
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct CurrentMultirackJoinUserConfig {
     pub bgp_auth_keys: GetBgpAuthKeyInfoResponse,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapSledDescription >")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
@@ -447,6 +464,8 @@ pub struct CurrentRssUserConfig {
 pub struct CurrentRssUserConfigInsensitive {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allowed_source_ips: ::std::option::Option<AllowedSourceIps>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapSledDescription >")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub dns_servers: ::std::vec::Vec<::std::net::IpAddr>,
     pub external_dns_ips: ::std::vec::Vec<::std::net::IpAddr>,
@@ -457,12 +476,15 @@ pub struct CurrentRssUserConfigInsensitive {
     pub ntp_servers: ::std::vec::Vec<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rack_network_config: ::std::option::Option<UserSpecifiedRackNetworkConfig>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct CurrentRssUserConfigSensitive {
     pub bgp_auth_keys: GetBgpAuthKeyInfoResponse,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub num_external_certificates: u32,
     pub recovery_silo_password_set: bool,
 }
@@ -485,6 +507,7 @@ Each lane can be used in zero or more applications, however, it may exist in at 
 The datapath inclues the lanes used; host electrical interface; media interface; and a lot more about the state of the path.*/
         datapaths: ::std::collections::HashMap<::std::string::String, CmisDatapath>,
         ///A bit mask with a 1 in bit `i` if the `i`th lane is supported.
+        #[schemars(range(min = 0i64))]
         supported_lanes: u8,
     },
     ///Datapath state about each lane in an SFF-8636 module.
@@ -523,6 +546,7 @@ pub struct EventReportForUplinkPreflightCheckSpec {
     ///The last event seen.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     ///A list of progress events, or whether we're currently waiting for a progress event.
     pub progress_events: ::std::vec::Vec<ProgressEventForUplinkPreflightCheckSpec>,
@@ -542,6 +566,7 @@ pub struct EventReportForWicketdEngineSpec {
     ///The last event seen.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     ///A list of progress events, or whether we're currently waiting for a progress event.
     pub progress_events: ::std::vec::Vec<ProgressEventForWicketdEngineSpec>,
@@ -674,6 +699,7 @@ None indicates that the key ID has not been set yet. An error indicates that the
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct GetBgpAuthKeyParams {
     ///Checks that these keys are valid.
+    #[schemars(with = ":: std :: collections :: BTreeSet < BgpAuthKeyId >")]
     pub check_valid: ::std::vec::Vec<BgpAuthKeyId>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -815,6 +841,7 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv4 subnet")]
 pub struct Ipv4Net(
     #[schemars(
         regex(
@@ -872,6 +899,7 @@ pub struct Ipv4Range {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "An IPv6 subnet")]
 pub struct Ipv6Net(
     #[schemars(
         regex(
@@ -1226,15 +1254,18 @@ pub struct ManualPortConfig {
     ///Whether autonegotiation is enabled.
     pub autoneg: bool,
     ///BGP peers reachable on this port.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bgp_peers: ::std::vec::Vec<UserSpecifiedBgpPeerConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port.
+    #[serde(default)]
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Static routes for this port.
     pub routes: ::std::vec::Vec<RouteConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Transmit equalization overrides for this port.
+    #[serde(default)]
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The forward error correction mode, if any.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///The port speed.
     pub uplink_port_speed: LinkSpeed,
@@ -1298,6 +1329,8 @@ pub enum MediaInterfaceId {
 ///The current state of the v1 Rack as known to MGS
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsV1Inventory {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpInventory >")]
     pub sps: ::std::vec::Vec<SpInventory>,
 }
 ///The state of the v1 Rack as known to MGS at a given time.
@@ -1319,6 +1352,9 @@ Note that all values are optional, as some specifications do not require that mo
 )]
 pub struct Monitors {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Auxiliary monitoring values.
+
+These are only available on CMIS-compatible transceivers, e.g., QSFP-DD.*/
     pub aux_monitors: ::std::option::Option<AuxMonitors>,
     /**The measured input optical power (milliwatts);
 
@@ -1344,6 +1380,7 @@ This type is provided in the form of a TOML file uploaded via the wicket CLI. It
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MultirackJoinConfigBaseUserInput {
     ///List of slot numbers only.
+    #[schemars(with = ":: std :: collections :: BTreeSet < u16 >")]
     pub bootstrap_slots: ::std::vec::Vec<u16>,
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
@@ -1403,6 +1440,7 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -1798,6 +1836,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1809,12 +1849,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -1824,6 +1867,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1835,6 +1880,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1846,6 +1892,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1857,12 +1905,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
@@ -1872,6 +1923,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1883,6 +1936,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1894,6 +1948,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1905,12 +1961,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForWicketdEngineSpec,
@@ -1920,6 +1979,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1931,6 +1992,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(
@@ -2292,12 +2354,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -2783,14 +2845,24 @@ pub struct StartUpdateOptions {
     ///If true, skip the check on the current SP version and always update it regardless of whether the update appears to be neeeded.
     pub skip_sp_version_check: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the update with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the RoT Bootloader update.
+
+This is used for testing.*/
     pub test_simulate_rot_bootloader_result: ::std::option::Option<
         UpdateSimulatedResult,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the RoT update.
+
+This is used for testing.*/
     pub test_simulate_rot_result: ::std::option::Option<UpdateSimulatedResult>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the SP update.
+
+This is used for testing.*/
     pub test_simulate_sp_result: ::std::option::Option<UpdateSimulatedResult>,
     /**If passed in, creates a test step that lasts these many seconds long.
 
@@ -2812,6 +2884,7 @@ pub struct StepComponentSummaryForGenericSpec {
     pub component: ::serde_json::Value,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2820,6 +2893,7 @@ pub struct StepComponentSummaryForUplinkPreflightCheckSpec {
     pub component: ::std::string::String,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2828,6 +2902,7 @@ pub struct StepComponentSummaryForWicketdEngineSpec {
     pub component: UpdateComponent,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2836,6 +2911,7 @@ pub struct StepEventForGenericSpec {
     pub data: StepEventKindForGenericSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2850,6 +2926,7 @@ pub struct StepEventForUplinkPreflightCheckSpec {
     pub data: StepEventKindForUplinkPreflightCheckSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2864,6 +2941,7 @@ pub struct StepEventForWicketdEngineSpec {
     pub data: StepEventKindForWicketdEngineSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2876,6 +2954,9 @@ pub struct StepEventForWicketdEngineSpec {
 #[serde(tag = "kind")]
 pub enum StepEventKindForGenericSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -2893,6 +2974,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -2913,6 +2996,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -2923,6 +3008,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -2943,6 +3030,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForGenericSpec,
@@ -2967,6 +3056,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -2977,6 +3068,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForGenericSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -2989,6 +3082,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3000,12 +3095,16 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "kind")]
 pub enum StepEventKindForUplinkPreflightCheckSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -3023,6 +3122,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -3043,6 +3144,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
@@ -3053,6 +3156,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3073,6 +3178,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForUplinkPreflightCheckSpec,
@@ -3097,6 +3204,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -3107,6 +3216,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3119,6 +3230,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3130,12 +3243,16 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "kind")]
 pub enum StepEventKindForWicketdEngineSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -3153,6 +3270,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -3173,6 +3292,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForWicketdEngineSpec,
@@ -3183,6 +3304,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3203,6 +3326,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForWicketdEngineSpec,
@@ -3227,6 +3352,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -3237,6 +3364,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForWicketdEngineSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3249,6 +3378,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3260,6 +3391,7 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 ///Serializable information about a step.
@@ -3269,6 +3401,7 @@ pub struct StepInfoForGenericSpec {
     pub component: ::serde_json::Value,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3276,9 +3409,11 @@ pub struct StepInfoForGenericSpec {
     pub id: ::serde_json::Value,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3288,6 +3423,7 @@ pub struct StepInfoForUplinkPreflightCheckSpec {
     pub component: ::std::string::String,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3295,9 +3431,11 @@ pub struct StepInfoForUplinkPreflightCheckSpec {
     pub id: UplinkPreflightStepId,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3307,6 +3445,7 @@ pub struct StepInfoForWicketdEngineSpec {
     pub component: UpdateComponent,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3314,9 +3453,11 @@ pub struct StepInfoForWicketdEngineSpec {
     pub id: UpdateStepId,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3325,6 +3466,7 @@ pub struct StepInfoWithMetadataForGenericSpec {
     ///Information about this step.
     pub info: StepInfoForGenericSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 ///Serializable information about a step.
@@ -3333,6 +3475,7 @@ pub struct StepInfoWithMetadataForUplinkPreflightCheckSpec {
     ///Information about this step.
     pub info: StepInfoForUplinkPreflightCheckSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<()>,
 }
 ///Serializable information about a step.
@@ -3341,6 +3484,7 @@ pub struct StepInfoWithMetadataForWicketdEngineSpec {
     ///Information about this step.
     pub info: StepInfoForWicketdEngineSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -3353,6 +3497,7 @@ pub enum StepOutcomeForGenericSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -3361,6 +3506,7 @@ pub enum StepOutcomeForGenericSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -3369,6 +3515,7 @@ pub enum StepOutcomeForGenericSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }
@@ -3400,6 +3547,7 @@ pub enum StepOutcomeForUplinkPreflightCheckSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<()>,
     },
 }
@@ -3413,6 +3561,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -3421,6 +3570,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -3429,6 +3579,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }
@@ -3719,7 +3870,10 @@ impl ::std::convert::From<PowerState> for UpdateStepId {
 ///A non-empty set of service processors to act on.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
-pub struct UpdateTargets(pub ::std::vec::Vec<SpIdentifier>);
+pub struct UpdateTargets(
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
+    pub ::std::vec::Vec<SpIdentifier>,
+);
 impl ::std::ops::Deref for UpdateTargets {
     type Target = ::std::vec::Vec<SpIdentifier>;
     fn deref(&self) -> &::std::vec::Vec<SpIdentifier> {
@@ -3740,11 +3894,13 @@ impl ::std::convert::From<::std::vec::Vec<SpIdentifier>> for UpdateTargets {
 #[serde(tag = "kind", content = "content")]
 pub enum UpdateTestError {
     #[serde(rename = "fail")]
+    ///Simulate an error where the operation fails to complete.
     Fail,
     ///Simulate an issue where the operation times out.
     #[serde(rename = "timeout")]
     Timeout {
         ///The number of seconds to time out after.
+        #[schemars(range(min = 0i64))]
         secs: u64,
     },
 }
@@ -3853,10 +4009,11 @@ pub struct UserSpecifiedBgpPeerConfig {
     ///The autonomous system number of the router the peer belongs to.
     #[schemars(range(min = 0i64))]
     pub asn: u32,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The key identifier for authentication to use with the peer.
+    #[serde(default)]
     pub auth_key_id: ::std::option::Option<BgpAuthKeyId>,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts. Defaults to 3 seconds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3882,32 +4039,32 @@ pub struct UserSpecifiedBgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Router lifetime in seconds for unnumbered BGP peers.
     #[serde(default = "defaults::user_specified_bgp_peer_config_router_lifetime")]
     pub router_lifetime: RouterLifetimeConfig,
     ///The optional source address to use for starting a BGP session with a numbered peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub src_addr: ::std::option::Option<::std::net::IpAddr>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -4036,8 +4193,8 @@ pub struct UserSpecifiedUplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: ::std::string::String,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Vendor-specific information about a transceiver module.

@@ -22,6 +22,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// operation with the requirements in force for it (its own, or the document's).
 pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "EnrolBody")]
 pub struct EnrolBody {
     pub host: ::std::string::String,
     pub key: ::std::string::String,
@@ -60,6 +61,7 @@ pub struct PingResult {
     pub ok: bool,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportFinishBody")]
 pub struct ReportFinishBody {
     pub duration_millis: i32,
     pub end_time: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -82,6 +84,7 @@ pub struct ReportId {
     pub uuid: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportOutputBody")]
 pub struct ReportOutputBody {
     pub id: ReportId,
     pub record: OutputRecord,
@@ -97,6 +100,7 @@ pub struct ReportResult {
     pub existed_already: bool,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportStartBody")]
 pub struct ReportStartBody {
     pub id: ReportId,
     pub script: ::std::string::String,
