@@ -101,6 +101,7 @@ impl TypeBuilder {
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
+        let mut formats = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
@@ -113,14 +114,14 @@ impl TypeBuilder {
                         match &mut item.fields {
                             syn::Fields::Named(fields) => {
                                 for field in &mut fields.named {
-                                    describe_field(field, &described.schema);
+                                    describe_field(field, &described.schema, &mut formats);
                                 }
                             }
                             // A newtype of a bounded string or integer: the bounds are its own.
                             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                                 if let Some(schema) = described.schema.as_object() {
                                     fields.unnamed[0].attrs.extend(constraint_attrs(schema));
-                                    declare_schema_type(&mut fields.unnamed[0], schema);
+                                    declare_schema_type(&mut fields.unnamed[0], schema, &mut formats);
                                 }
                             }
                             _ => {}
@@ -146,7 +147,7 @@ impl TypeBuilder {
                         } else {
                             rename(&mut item.attrs, &name, described);
                             describe_type(&mut item.attrs, &described.schema);
-                            describe_variants(item, &described.schema);
+                            describe_variants(item, &described.schema, &mut formats);
                         }
                     }
                 }
@@ -156,6 +157,27 @@ impl TypeBuilder {
         file.items.extend(twins);
         file.items.extend(one_of_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
+        if !formats.is_empty() {
+            let functions = formats.iter().enumerate().map(|(index, format)| {
+                let name = quote::format_ident!("string_{index}");
+                quote! {
+                    pub(super) fn #name(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                        schemars::schema::SchemaObject {
+                            instance_type: Some(schemars::schema::InstanceType::String.into()),
+                            format: Some(#format.to_string()),
+                            ..Default::default()
+                        }
+                        .into()
+                    }
+                }
+            });
+            file.items.push(syn::parse_quote! {
+                /// Strings of formats no Rust type stands for, as schemas that keep the format.
+                mod schema_formats {
+                    #(#functions)*
+                }
+            });
+        }
         if !defaults.is_empty() {
             file.items.push(syn::parse_quote! {
                 /// Defaults of fields, as plain functions schemars can read.
@@ -376,7 +398,7 @@ fn rename(attrs: &mut Vec<syn::Attribute>, rust_name: &str, described: &Describe
     }
 }
 
-fn describe_field(field: &mut syn::Field, object: &Value) {
+fn describe_field(field: &mut syn::Field, object: &Value, formats: &mut Vec<String>) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
@@ -394,7 +416,7 @@ fn describe_field(field: &mut syn::Field, object: &Value) {
         state_default(field, default);
     }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    declare_schema_type(field, prop);
+    declare_schema_type(field, prop, formats);
     if !nullable && option_inner(&field.ty).is_some() {
         // Described as its inner type, the field would look required without a default.
         if !has_serde_default(field) {
@@ -467,7 +489,22 @@ fn state_default(field: &mut syn::Field, default: &Value) {
 /// Declares the field to schemars as the type whose schema is the spec's, where typify's type
 /// has another: an optional field that is not nullable as its inner type, a list of unique items
 /// as a set, `format: uint` as `usize` (typify reads it as `u32`, which schemars calls `uint32`).
-fn declare_schema_type(field: &mut syn::Field, prop: &serde_json::Map<String, Value>) {
+fn declare_schema_type(field: &mut syn::Field, prop: &serde_json::Map<String, Value>, formats: &mut Vec<String>) {
+    // A string of a format schemars knows no type for (`hex string`...) keeps it through a
+    // function of `schema_formats`.
+    let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
+    let string = if nullable { &field.ty } else { option_inner(&field.ty).unwrap_or(&field.ty) };
+    if let Some(format) = prop.get("format").and_then(Value::as_str)
+        && is_type(string, "String")
+    {
+        let index = formats.iter().position(|f| f == format).unwrap_or_else(|| {
+            formats.push(format.to_string());
+            formats.len() - 1
+        });
+        let function = format!("schema_formats::string_{index}");
+        field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #function)]));
+        return;
+    }
     if let Some(ty) = schema_type(&field.ty, prop) {
         let ty = ty.to_token_stream().to_string();
         field.attrs.push(syn::parse_quote!(#[schemars(with = #ty)]));
@@ -508,7 +545,7 @@ fn schema_type(ty: &syn::Type, prop: &serde_json::Map<String, Value>) -> Option<
 
 /// For the variants of an enum the spec writes as a `oneOf`: each variant's description (typify
 /// drops those of unit variants) and its fields' schemas, as for a struct's.
-fn describe_variants(item: &mut syn::ItemEnum, schema: &Value) {
+fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, formats: &mut Vec<String>) {
     let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return };
     let tag = serde_value(&item.attrs, "tag");
     let content = serde_value(&item.attrs, "content");
@@ -536,12 +573,12 @@ fn describe_variants(item: &mut syn::ItemEnum, schema: &Value) {
         match &mut variant.fields {
             syn::Fields::Named(fields) => {
                 for field in &mut fields.named {
-                    describe_field(field, body);
+                    describe_field(field, body, formats);
                 }
             }
             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                 if let Some(body) = body.as_object() {
-                    declare_schema_type(&mut fields.unnamed[0], body);
+                    declare_schema_type(&mut fields.unnamed[0], body, formats);
                 }
             }
             _ => {}
@@ -600,6 +637,19 @@ fn constraint_attrs(prop: &serde_json::Map<String, Value>) -> Vec<syn::Attribute
         };
         if let Some(range) = range {
             attrs.push(syn::parse_quote!(#[schemars(#range)]));
+        }
+    }
+    if prop.get("type").and_then(Value::as_str) == Some("array") {
+        let min = prop.get("minItems").and_then(Value::as_u64).map(|n| n as usize);
+        let max = prop.get("maxItems").and_then(Value::as_u64).map(|n| n as usize);
+        let length = match (min, max) {
+            (Some(min), Some(max)) => Some(quote!(length(min = #min, max = #max))),
+            (Some(min), None) => Some(quote!(length(min = #min))),
+            (None, Some(max)) => Some(quote!(length(max = #max))),
+            (None, None) => None,
+        };
+        if let Some(length) = length {
+            attrs.push(syn::parse_quote!(#[schemars(#length)]));
         }
     }
     if schema::is_string(prop) {
@@ -701,6 +751,12 @@ fn serde_name(field: &syn::Field) -> Option<String> {
 
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     generic_inner(ty, "Option")
+}
+
+/// Whether a type is the named one (its path's last segment, without arguments).
+fn is_type(ty: &syn::Type, name: &str) -> bool {
+    let syn::Type::Path(path) = ty else { return false };
+    path.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_none())
 }
 
 /// `T` of `Wrapper<T>`.

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Bootstrap Agent Lockstep API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Bootstrap Agent Lockstep API\",\"description\":\"Lockstep API for rack initialization and reset\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -267,6 +271,7 @@ pub struct ConfigurationMember {
     ///The baseboard ID of the member.
     pub id: BaseboardId,
     ///The SHA3-256 hash of the member's key share.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub share_digest: ::std::string::String,
 }
 ///Status of attempting to determine this sled's switch slot via MGS within this sled's switch zone.
@@ -392,8 +397,10 @@ pub struct Duration {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct EncryptedRackSecrets {
     ///Encrypted data.
+    #[schemars(schema_with = "schema_formats::string_1")]
     pub data: ::std::string::String,
     ///A random value used to derive the key to encrypt the rack secrets for prior committed epochs.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub salt: ::std::string::String,
 }
 ///Error information from a response.
@@ -2232,7 +2239,10 @@ pub struct UplinkAddressConfig {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
-pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
+pub struct UplinkPorts(
+    #[schemars(length(min = 1usize))]
+    pub ::std::vec::Vec<PortConfig>,
+);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
     fn deref(&self) -> &::std::vec::Vec<PortConfig> {
@@ -2392,6 +2402,29 @@ impl schemars::JsonSchema for IpRange {
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
         )
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
+    }
+    pub(super) fn string_1(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

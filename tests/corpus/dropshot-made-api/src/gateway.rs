@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide Management Gateway Service API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "3.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide Management Gateway Service API\",\"description\":\"API for interacting with the Oxide control plane's gateway service\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"3.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -189,6 +193,7 @@ pub enum HostPhase2Progress {
 ///Identity of a host phase2 recovery image.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct HostPhase2RecoveryImageId {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub sha256_hash: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -281,7 +286,9 @@ pub struct IgnitionGetPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct InstallinatorImageId {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub control_plane: ::std::string::String,
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub host_phase_2: ::std::string::String,
     pub update_id: MupdateUuid,
 }
@@ -1638,6 +1645,7 @@ pub struct SpStartupOptionsSetPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SpState {
+    #[schemars(length(min = 6usize, max = 6usize))]
     pub base_mac_address: [u8; 6usize],
     pub hubris_archive_id: ::std::string::String,
     pub model: ::std::string::String,
@@ -1891,6 +1899,19 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Nexus lockstep API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Nexus lockstep API\",\"description\":\"Nexus lockstep internal API\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -555,7 +559,11 @@ We use this value when we've detected a sled has been mupdated (and we don't wan
 
 The artifact will come from an unpacked and distributed TUF repo.*/
     #[serde(rename = "artifact")]
-    Artifact { hash: ::std::string::String, version: BlueprintArtifactVersion },
+    Artifact {
+        #[schemars(schema_with = "schema_formats::string_0")]
+        hash: ::std::string::String,
+        version: BlueprintArtifactVersion,
+    },
 }
 /**Describes the desired contents for both host phase 2 slots.
 
@@ -696,6 +704,7 @@ b) the planner has observed an inventory collection where the disk expungement w
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BlueprintSingleMeasurement {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub hash: ::std::string::String,
     pub version: BlueprintArtifactVersion,
 }
@@ -908,7 +917,11 @@ Historically, this was the only source for zone images. In an system with automa
 
 This originates from TUF repos uploaded to Nexus which are then replicated out to all sleds.*/
     #[serde(rename = "artifact")]
-    Artifact { hash: ::std::string::String, version: BlueprintArtifactVersion },
+    Artifact {
+        #[schemars(schema_with = "schema_formats::string_0")]
+        hash: ::std::string::String,
+        version: BlueprintArtifactVersion,
+    },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "type")]
@@ -1585,8 +1598,10 @@ pub struct Duration {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct EncryptedRackSecrets {
     ///Encrypted data.
+    #[schemars(schema_with = "schema_formats::string_1")]
     pub data: ::std::string::String,
     ///A random value used to derive the key to encrypt the rack secrets for prior committed epochs.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub salt: ::std::string::String,
 }
 ///Error information from a response.
@@ -3675,6 +3690,7 @@ pub struct OximeterReadPolicy {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PendingMgsUpdate {
     ///which artifact to apply to this device
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub artifact_hash: ::std::string::String,
     pub artifact_version: ArtifactVersion,
     ///id of the baseboard that we're going to update
@@ -3729,6 +3745,7 @@ We write the phase 1 via MGS, and have a precheck condition that sled-agent has 
         /**The hash of the phase 1 slot specified by `expected_active_phase_1_hash`.
 
 We should always be able to fetch this. Even if the phase 1 contents themselves have been corrupted (very scary for the active slot!), the SP can still hash those contents.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_active_phase_1_hash: ::std::string::String,
         /**Which slot is currently active according to the SP.
 
@@ -3737,16 +3754,19 @@ This controls which slot will be used the next time the sled boots; it will _usu
         /**The hash of the currently-active phase 2 artifact.
 
 It's possible sled-agent won't be able to report this value, but that would indicate that we don't know the version currently running. The planner wouldn't stage an update without knowing the current version, so if something has gone wrong in the meantime we won't proceede either.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_active_phase_2_hash: ::std::string::String,
         ///Which slot the host OS most recently booted from.
         expected_boot_disk: M2Slot,
         /**The hash of the phase 1 slot specified by toggling `expected_active_phase_1_slot` to the other slot.
 
 We should always be able to fetch this. Even if the phase 1 contents of the inactive slot are entirely bogus, the SP can still hash those contents.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_inactive_phase_1_hash: ::std::string::String,
         /**The hash of the currently-inactive phase 2 artifact.
 
 It's entirely possible that a sled needing a host OS update has no valid artifact in its inactive slot. However, a precondition for us performing a phase 1 update is that `sled-agent` on the target sled has already written the paired phase 2 artifact to the inactive slot; therefore, we don't need to be able to represent an invalid inactive slot.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_inactive_phase_2_hash: ::std::string::String,
         ///Address for contacting sled-agent to check phase 2 contents.
         sled_agent_address: ::std::string::String,
@@ -4262,6 +4282,7 @@ pub enum PlanningNoopImageSourceSkipZoneReason {
     },
     #[serde(rename = "artifact_not_in_repo")]
     ArtifactNotInRepo {
+        #[schemars(schema_with = "schema_formats::string_0")]
         artifact_hash: ::std::string::String,
         file_name: ::std::string::String,
         zone_kind: ::std::string::String,
@@ -6198,7 +6219,10 @@ pub struct UplinkAddressConfig {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
-pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
+pub struct UplinkPorts(
+    #[schemars(length(min = 1usize))]
+    pub ::std::vec::Vec<PortConfig>,
+);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
     fn deref(&self) -> &::std::vec::Vec<PortConfig> {
@@ -6797,6 +6821,29 @@ impl schemars::JsonSchema for IpRange {
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
         )
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
+    }
+    pub(super) fn string_1(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what
@@ -8098,40 +8145,40 @@ pub trait NexusLockstepApi {
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download"}]
     async fn support_bundle_download(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleDownloadPath>,
         headers: support::HeaderParams<SupportBundleDownloadHeader>,
+        path: support::PathParams<SupportBundleDownloadPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the metadata of a support bundle
     #[endpoint{method = HEAD,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download"}]
     async fn support_bundle_head(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleHeadPath>,
         headers: support::HeaderParams<SupportBundleHeadHeader>,
+        path: support::PathParams<SupportBundleHeadPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download a file within a support bundle
     #[endpoint{method = GET,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download/{file}"}]
     async fn support_bundle_download_file(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleDownloadFilePath>,
         headers: support::HeaderParams<SupportBundleDownloadFileHeader>,
+        path: support::PathParams<SupportBundleDownloadFilePath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the metadata of a file within the support bundle
     #[endpoint{method = HEAD,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download/{file}"}]
     async fn support_bundle_head_file(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleHeadFilePath>,
         headers: support::HeaderParams<SupportBundleHeadFileHeader>,
+        path: support::PathParams<SupportBundleHeadFilePath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the index of a support bundle
     #[endpoint{method = GET,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/index"}]
     async fn support_bundle_index(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleIndexPath>,
         headers: support::HeaderParams<SupportBundleIndexHeader>,
+        path: support::PathParams<SupportBundleIndexPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/fm/config"}]

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide Technician Port Control Service";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide Technician Port Control Service\",\"description\":\"API for use by the technician port TUI: wicket\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -203,6 +207,7 @@ pub struct AuxMonitors {
     pub aux3: ::std::option::Option<Aux3Monitor>,
     ///A custom monitor. The value here is entirely vendor- and part-specific, so the part's data sheet must be consulted. The value may be either a signed or unsigned 16-bit integer, and so is included as raw bytes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[schemars(length(min = 2usize, max = 2usize))]
     pub custom: ::std::option::Option<[u8; 2usize]>,
 }
 /**A representation of a Baseboard ID as used in the inventory subsystem.
@@ -517,6 +522,7 @@ The datapath inclues the lanes used; host electrical interface; media interface;
 
 These values come from SFF-8024 Rev 4.10 Table 4-3.*/
         connector: ::std::string::String,
+        #[schemars(length(min = 4usize, max = 4usize))]
         lanes: [Sff8636Datapath; 4usize],
         specification: SffComplianceCode,
     },
@@ -1480,7 +1486,7 @@ impl ::std::str::FromStr for Name {
 ///An Organization Unique Identifier.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "[u8;3usize]", into = "[u8;3usize]")]
-pub struct Oui(pub [u8; 3usize]);
+pub struct Oui(#[schemars(length(min = 3usize, max = 3usize))] pub [u8; 3usize]);
 impl ::std::ops::Deref for Oui {
     type Target = [u8; 3usize];
     fn deref(&self) -> &[u8; 3usize] {
@@ -2768,6 +2774,7 @@ pub struct SpInventory {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SpState {
+    #[schemars(length(min = 6usize, max = 6usize))]
     pub base_mac_address: [u8; 6usize],
     pub hubris_archive_id: ::std::string::String,
     pub model: ::std::string::String,
@@ -3871,6 +3878,7 @@ impl ::std::convert::From<PowerState> for UpdateStepId {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
 pub struct UpdateTargets(
+    #[schemars(length(min = 1usize))]
     #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub ::std::vec::Vec<SpIdentifier>,
 );

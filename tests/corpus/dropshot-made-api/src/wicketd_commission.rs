@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Wicketd Commission API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "3.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Wicketd Commission API\",\"description\":\"Stable API for rack commissioning (RFD 710)\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"3.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -2310,6 +2314,7 @@ pub enum TransceiverDatapath {
     #[serde(rename = "sff8636")]
     Sff8636 {
         ///The fault flags for each of the module's four lanes, in lane order.
+        #[schemars(length(min = 4usize, max = 4usize))]
         lanes: [Sff8636LaneFaults; 4usize],
     },
     ///A CMIS module.
@@ -2611,6 +2616,7 @@ pub enum UpdateStepStatus {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
 pub struct UpdateTargets(
+    #[schemars(length(min = 1usize))]
     #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub ::std::vec::Vec<SpIdentifier>,
 );
