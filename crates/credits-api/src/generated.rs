@@ -488,7 +488,7 @@ pub struct GetCreditBalancePath {
     pub org: ::std::string::String,
 }
 ///The state of this server instance
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HealthStatus {
     ///`ok` when the check passed
     pub status: HealthStatusStatus,
@@ -673,6 +673,19 @@ pub struct ListCreditTransactionsQueryDeclared {
     ///Only transactions of these types; repeat the parameter to give several
     #[serde(rename = "transaction_type")]
     pub transaction_type: ::std::option::Option<CreditTransactionType>,
+}
+impl schemars::JsonSchema for HealthStatus {
+    fn schema_name() -> ::std::string::String {
+        "HealthStatus".to_string()
+    }
+    fn json_schema(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"description\":\"The state of this server instance\",\"type\":\"object\",\"required\":[\"status\"],\"properties\":{\"status\":{\"description\":\"`ok` when the check passed\",\"type\":\"string\",\"enum\":[\"ok\"]}},\"example\":{\"status\":\"ok\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
 }
 /// Defaults of fields, as plain functions schemars can read.
 mod schema_defaults {

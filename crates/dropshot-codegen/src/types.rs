@@ -102,6 +102,7 @@ impl TypeBuilder {
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
         let mut formats = Vec::new();
+        let mut literal_impls = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
@@ -133,6 +134,15 @@ impl TypeBuilder {
                         }
                     }
                     converted_not_transparent(item, &conversions);
+                    if let Some(described) = self.objects.get(&name)
+                        && let Some(schema) = literal_schema(&described.schema)
+                    {
+                        strip_schemars(&mut item.attrs);
+                        for field in item.fields.iter_mut() {
+                            field.attrs.retain(|a| !a.path().is_ident("schemars"));
+                        }
+                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema)?);
+                    }
                     if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
                         twins.push(syn::Item::Struct(scalar_twin(item, twin)));
                     }
@@ -148,6 +158,16 @@ impl TypeBuilder {
                             rename(&mut item.attrs, &name, described);
                             describe_type(&mut item.attrs, &described.schema);
                             describe_variants(item, &described.schema, &mut formats);
+                            if let Some(schema) = literal_schema(&described.schema) {
+                                strip_schemars(&mut item.attrs);
+                                for variant in &mut item.variants {
+                                    variant.attrs.retain(|a| !a.path().is_ident("schemars"));
+                                    for field in variant.fields.iter_mut() {
+                                        field.attrs.retain(|a| !a.path().is_ident("schemars"));
+                                    }
+                                }
+                                literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema)?);
+                            }
                         }
                     }
                 }
@@ -156,6 +176,7 @@ impl TypeBuilder {
         }
         file.items.extend(twins);
         file.items.extend(one_of_impls);
+        file.items.extend(literal_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
         if !formats.is_empty() {
             let functions = formats.iter().enumerate().map(|(index, format)| {
@@ -280,6 +301,57 @@ fn one_of_schema(item: &mut syn::ItemEnum, rust_name: &str, described: &Describe
             fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
                 let variants = ::std::vec::Vec::from([#( generator.subschema_for::<#alternatives>() ),*]);
                 support::one_of_schema(#json, variants)
+            }
+        }
+    })
+}
+
+/// The spec's schema of a type, when schemars' derive cannot say it and it can stand as written:
+/// it has an `example` or an `x-` extension (schemars 0.8's derive adds neither; dropshot keeps
+/// both from a schema's extensions) and refers to no other schema (a literal schema would not
+/// register the types it names).
+fn literal_schema(schema: &Value) -> Option<schemars::schema::Schema> {
+    let object = schema.as_object()?;
+    let unsaid = object.keys().any(|k| k == "example" || k.starts_with("x-"));
+    if !unsaid || schema.to_string().contains("\"$ref\"") {
+        return None;
+    }
+    let literal: schemars::schema::Schema = serde_json::from_value(schema.clone()).ok()?;
+    // Only a schema that reads back as itself: OpenAPI keys schemars would read otherwise are left
+    // to the derive.
+    (serde_json::to_value(&literal).ok()? == *schema).then_some(literal)
+}
+
+/// Removes the `JsonSchema` derive and the attributes of schemars that went with it.
+fn strip_schemars(attrs: &mut Vec<syn::Attribute>) {
+    for attr in attrs.iter_mut() {
+        if attr.path().is_ident("derive")
+            && let Ok(derived) =
+                attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        {
+            let kept = derived.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    attrs.retain(|a| !a.path().is_ident("schemars"));
+}
+
+/// `JsonSchema` for a type whose schema is the spec's as written (see [`literal_schema`]).
+fn literal_schema_impl(
+    ident: &syn::Ident,
+    rust_name: &str,
+    described: &Described,
+    schema: &schemars::schema::Schema,
+) -> Result<syn::Item, Error> {
+    let name = described.spec_name.clone().unwrap_or_else(|| rust_name.to_string());
+    let json = serde_json::to_string(schema).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(syn::parse_quote! {
+        impl schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::string::String {
+                #name.to_string()
+            }
+            fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                ::serde_json::from_str(#json).expect("the generator wrote the spec's schema as JSON")
             }
         }
     })

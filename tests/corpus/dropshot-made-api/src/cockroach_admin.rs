@@ -100,7 +100,7 @@ pub struct NodeStatus {
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     pub value_bytes: i64,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
@@ -172,6 +172,19 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for OmicronZoneUuid {
+    fn schema_name() -> ::std::string::String {
+        "OmicronZoneUuid".to_string()
+    }
+    fn json_schema(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

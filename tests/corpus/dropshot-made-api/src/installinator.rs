@@ -76,7 +76,7 @@ pub struct GetArtifactByHashPath {
     ///The kind of artifact this is.
     pub kind: ::std::string::String,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateUuid {
@@ -480,6 +480,19 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for MupdateUuid {
+    fn schema_name() -> ::std::string::String {
+        "MupdateUuid".to_string()
+    }
+    fn json_schema(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// Strings of formats no Rust type stands for, as schemas that keep the format.
