@@ -103,6 +103,7 @@ impl TypeBuilder {
         let mut one_of_impls = Vec::new();
         let mut formats = Vec::new();
         let mut literal_impls = Vec::new();
+        let mut contents = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
@@ -157,7 +158,7 @@ impl TypeBuilder {
                         } else {
                             rename(&mut item.attrs, &name, described);
                             describe_type(&mut item.attrs, &described.schema);
-                            describe_variants(item, &described.schema, &mut formats);
+                            describe_variants(item, &described.schema, &mut formats, &mut contents);
                             if let Some(schema) = literal_schema(&described.schema) {
                                 strip_schemars(&mut item.attrs);
                                 for variant in &mut item.variants {
@@ -178,6 +179,15 @@ impl TypeBuilder {
         file.items.extend(one_of_impls);
         file.items.extend(literal_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
+        if !contents.is_empty() {
+            file.items.push(syn::parse_quote! {
+                /// The described contents of enum variants, which schemars leaves undescribed.
+                mod schema_contents {
+                    use super::*;
+                    #(#contents)*
+                }
+            });
+        }
         if !formats.is_empty() {
             let functions = formats.iter().enumerate().map(|(index, format)| {
                 let name = quote::format_ident!("string_{index}");
@@ -617,7 +627,12 @@ fn schema_type(ty: &syn::Type, prop: &serde_json::Map<String, Value>) -> Option<
 
 /// For the variants of an enum the spec writes as a `oneOf`: each variant's description (typify
 /// drops those of unit variants) and its fields' schemas, as for a struct's.
-fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, formats: &mut Vec<String>) {
+fn describe_variants(
+    item: &mut syn::ItemEnum,
+    schema: &Value,
+    formats: &mut Vec<String>,
+    contents: &mut Vec<TokenStream>,
+) {
     let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return };
     let tag = serde_value(&item.attrs, "tag");
     let content = serde_value(&item.attrs, "content");
@@ -649,8 +664,28 @@ fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, formats: &mut Vec
                 }
             }
             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
-                if let Some(body) = body.as_object() {
-                    declare_schema_type(&mut fields.unnamed[0], body, formats);
+                let Some(body) = body.as_object() else { continue };
+                let field = &mut fields.unnamed[0];
+                // schemars applies a newtype variant's bounds but none of its metadata: the
+                // description goes through a function of `schema_contents`.
+                field.attrs.extend(constraint_attrs(body));
+                let before = field.attrs.len();
+                declare_schema_type(field, body, formats);
+                let declared = field.attrs.len() != before;
+                if let Some(description) = body.get("description").and_then(Value::as_str)
+                    && !declared
+                {
+                    let function = quote::format_ident!("content_{}", contents.len());
+                    let ty = &field.ty;
+                    contents.push(quote! {
+                        pub(super) fn #function(
+                            generator: &mut schemars::r#gen::SchemaGenerator,
+                        ) -> schemars::schema::Schema {
+                            support::described(generator.subschema_for::<#ty>(), #description)
+                        }
+                    });
+                    let path = format!("schema_contents::{function}");
+                    field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
                 }
             }
             _ => {}

@@ -99,9 +99,9 @@ const REMAINING_DIFFERENCES: &[(&str, usize, usize)] = &[
     ("clickhouse-admin-single.json", 2, 0),
     ("gateway.json", 5, 1),
     ("nexus-internal.json", 1, 1),
-    ("nexus-lockstep.json", 37, 40),
-    ("wicketd-commission.json", 22, 75),
-    ("wicketd.json", 52, 50),
+    ("nexus-lockstep.json", 32, 23),
+    ("wicketd-commission.json", 14, 6),
+    ("wicketd.json", 38, 31),
 ];
 
 #[test]

@@ -38,7 +38,7 @@ We expect this operation to take a handful of seconds in practice.*/
     HashInProgress,
     ///The hash of the given firmware slot.
     #[serde(rename = "hashed")]
-    Hashed([u8; 32usize]),
+    Hashed(#[schemars(length(min = 32usize, max = 32usize))] [u8; 32usize]),
 }
 impl ::std::convert::From<[u8; 32usize]> for ComponentFirmwareHashStatus {
     fn from(value: [u8; 32usize]) -> Self {
@@ -784,7 +784,7 @@ pub enum PortStatusErrorCode {
     #[serde(rename = "unconfigured")]
     Unconfigured,
     #[serde(rename = "other")]
-    Other(u32),
+    Other(#[schemars(range(min = 0i64))] u32),
 }
 impl ::std::convert::From<u32> for PortStatusErrorCode {
     fn from(value: u32) -> Self {
@@ -1522,7 +1522,7 @@ pub enum SpIgnitionSystemType {
     #[serde(rename = "psc")]
     Psc,
     #[serde(rename = "unknown")]
-    Unknown(u16),
+    Unknown(#[schemars(range(min = 0i64))] u16),
     #[serde(rename = "cosmo")]
     Cosmo,
 }

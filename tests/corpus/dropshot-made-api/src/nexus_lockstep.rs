@@ -1902,7 +1902,7 @@ This is generic over a `V: `[`SettingValue`] type parameter, which represents a 
 #[serde(tag = "source", content = "value")]
 pub enum FmConfigNonZeroU32Setting {
     #[serde(rename = "override")]
-    Override(u32),
+    Override(#[schemars(range(min = 1i64))] u32),
     #[serde(rename = "default")]
     Default,
 }
@@ -5095,7 +5095,10 @@ pub struct SledAgentUpdateStatus {
 pub enum SledPolicy {
     ///The operator has indicated that the sled is in-service.
     #[serde(rename = "in_service")]
-    InService(SledProvisionPolicy),
+    InService(
+        #[schemars(schema_with = "schema_contents::content_0")]
+        SledProvisionPolicy,
+    ),
     #[serde(rename = "expunged")]
     /**The operator has indicated that the sled has been permanently removed from service.
 
@@ -5970,7 +5973,14 @@ pub enum TufRepoVersion {
     #[serde(rename = "install_dataset")]
     InstallDataset,
     #[serde(rename = "version")]
-    Version(::std::string::String),
+    Version(
+        #[schemars(
+            regex(
+                pattern = "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$"
+            )
+        )]
+        ::std::string::String,
+    ),
     #[serde(rename = "error")]
     Error(::std::string::String),
 }
@@ -6992,6 +7002,18 @@ impl schemars::JsonSchema for ZpoolUuid {
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::ZpoolUuid\",\"version\":\"*\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// The described contents of enum variants, which schemars leaves undescribed.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<SledProvisionPolicy>(),
+            "Determines whether new resources can be provisioned onto the sled.",
+        )
     }
 }
 /// Strings of formats no Rust type stands for, as schemas that keep the format.

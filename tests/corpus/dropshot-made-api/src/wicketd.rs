@@ -147,7 +147,7 @@ impl ::std::str::FromStr for ArtifactVersion {
 pub enum Aux1Monitor {
     ///The monitored property is custom, i.e., part-specific.
     #[serde(rename = "custom")]
-    Custom([u8; 2usize]),
+    Custom(#[schemars(length(min = 2usize, max = 2usize))] [u8; 2usize]),
     /**The current of the laser thermoelectric cooler.
 
 For actively-cooled laser systems, this specifies the percentage of the maximum current the thermoelectric cooler supports. If the percentage is positive, the cooler is heating the laser. If negative, the cooler is cooling the laser.*/
@@ -271,7 +271,12 @@ This information is considered okay to display in the UI.*/
 pub enum BgpAuthKeyInfo {
     ///TCP-MD5 authentication.
     #[serde(rename = "tcp_md5")]
-    TcpMd5(::std::string::String),
+    TcpMd5(
+        #[schemars(length(min = 64usize, max = 64usize))]
+        #[schemars(regex(pattern = "^[0-9a-fA-F]{64}$"))]
+        #[schemars(schema_with = "schema_contents::content_0")]
+        ::std::string::String,
+    ),
 }
 /**The status of a BGP authentication key.
 
@@ -284,7 +289,7 @@ pub enum BgpAuthKeyStatus {
     Unset,
     ///The key has been set.
     #[serde(rename = "set")]
-    Set(BgpAuthKeyInfo),
+    Set(#[schemars(schema_with = "schema_contents::content_1")] BgpAuthKeyInfo),
 }
 impl ::std::convert::From<BgpAuthKeyInfo> for BgpAuthKeyStatus {
     fn from(value: BgpAuthKeyInfo) -> Self {
@@ -1304,15 +1309,21 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
 #[serde(tag = "type", content = "id")]
 pub enum MediaInterfaceId {
     #[serde(rename = "mmf")]
-    Mmf(::std::string::String),
+    Mmf(#[schemars(schema_with = "schema_contents::content_2")] ::std::string::String),
     #[serde(rename = "smf")]
-    Smf(::std::string::String),
+    Smf(#[schemars(schema_with = "schema_contents::content_3")] ::std::string::String),
     #[serde(rename = "passive_copper")]
-    PassiveCopper(::std::string::String),
+    PassiveCopper(
+        #[schemars(schema_with = "schema_contents::content_4")]
+        ::std::string::String,
+    ),
     #[serde(rename = "active_cable")]
-    ActiveCable(::std::string::String),
+    ActiveCable(
+        #[schemars(schema_with = "schema_contents::content_5")]
+        ::std::string::String,
+    ),
     #[serde(rename = "base_t")]
-    BaseT(::std::string::String),
+    BaseT(#[schemars(schema_with = "schema_contents::content_6")] ::std::string::String),
 }
 ///The current state of the v1 Rack as known to MGS
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2562,9 +2573,15 @@ These values record a specification compliance code, from SFF-8636 Table 6-17, o
 #[serde(tag = "type", content = "code")]
 pub enum SffComplianceCode {
     #[serde(rename = "extended")]
-    Extended(::std::string::String),
+    Extended(
+        #[schemars(schema_with = "schema_contents::content_7")]
+        ::std::string::String,
+    ),
     #[serde(rename = "ethernet")]
-    Ethernet(::std::string::String),
+    Ethernet(
+        #[schemars(schema_with = "schema_contents::content_8")]
+        ::std::string::String,
+    ),
 }
 /**`SpComponentCaboose`
 
@@ -2727,7 +2744,7 @@ pub enum SpIgnitionSystemType {
     #[serde(rename = "psc")]
     Psc,
     #[serde(rename = "unknown")]
-    Unknown(u16),
+    Unknown(#[schemars(range(min = 0i64))] u16),
     #[serde(rename = "cosmo")]
     Cosmo,
 }
@@ -4362,6 +4379,82 @@ impl schemars::JsonSchema for RackInitUuid {
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// The described contents of enum variants, which schemars leaves undescribed.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "A SHA-256 digest of the key.",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<BgpAuthKeyInfo>(),
+            "Information about the key.",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Extended electrical or optical interface codes",
+        )
+    }
+    pub(super) fn content_8(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "The Ethernet specification implemented by a module.",
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -61,7 +61,10 @@ Currently, only TCP-MD5 authentication is supported.*/
 pub enum BgpAuthKey {
     ///TCP-MD5 authentication.
     #[serde(rename = "tcp_md5")]
-    TcpMd5(::std::string::String),
+    TcpMd5(
+        #[schemars(schema_with = "schema_contents::content_0")]
+        ::std::string::String,
+    ),
 }
 ///The key identifier for authentication to use with a BGP peer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1477,12 +1480,12 @@ Modules report received power in one of two ways, and the two are not directly c
 pub enum ReceiverPower {
     ///An average optical power measurement, in milliwatts.
     #[serde(rename = "average")]
-    Average(f32),
+    Average(#[schemars(schema_with = "schema_contents::content_1")] f32),
     /**A peak-to-peak optical power measurement, in milliwatts.
 
 A module using the older SFF-8636 management interface reports a single bit that distinguishes an average measurement from everything else, so on such a module this may instead be a read of a received-power register the module never populates. Treat a peak-to-peak reading from an SFF-8636 module as unverified rather than as a measured value; a module's management interface is visible in the `kind` of its `datapath`. CMIS modules report an unimplemented received-power monitor separately, so on those this is a real measurement.*/
     #[serde(rename = "peak_to_peak")]
-    PeakToPeak(f32),
+    PeakToPeak(#[schemars(schema_with = "schema_contents::content_2")] f32),
 }
 ///A description of the TUF repository currently held by wicketd.
 #[derive(
@@ -1613,7 +1616,7 @@ pub enum RotImageValidity {
     Valid,
     ///The RoT reports this image as invalid.
     #[serde(rename = "invalid")]
-    Invalid(RotImageError),
+    Invalid(#[schemars(schema_with = "schema_contents::content_3")] RotImageError),
     #[serde(rename = "unsupported")]
     ///This RoT firmware version does not report image validity.
     Unsupported,
@@ -2537,10 +2540,16 @@ Whether individual steps performed work or were skipped (for example, because a 
     Completed,
     ///The update failed.
     #[serde(rename = "failed")]
-    Failed(::std::string::String),
+    Failed(
+        #[schemars(schema_with = "schema_contents::content_4")]
+        ::std::string::String,
+    ),
     ///The update was aborted.
     #[serde(rename = "aborted")]
-    Aborted(::std::string::String),
+    Aborted(
+        #[schemars(schema_with = "schema_contents::content_5")]
+        ::std::string::String,
+    ),
 }
 /**A single node in the update step tree.
 
@@ -2946,6 +2955,58 @@ impl schemars::JsonSchema for RackInitUuid {
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// The described contents of enum variants, which schemars leaves undescribed.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "The pre-shared key.",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<f32>(),
+            "The measured power, in milliwatts.",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<f32>(),
+            "The measured power, in milliwatts.",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<RotImageError>(),
+            "Why the RoT considers the image invalid.",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "A human-readable description of the failure, combining the failed step and its error message (including any nested causes).",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "A human-readable description of the abort, combining the aborted step and its message.",
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what
