@@ -101,9 +101,8 @@ impl TypeBuilder {
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
-        let mut formats = Vec::new();
+        let mut extras = Extras::default();
         let mut literal_impls = Vec::new();
-        let mut contents = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
@@ -116,14 +115,20 @@ impl TypeBuilder {
                         match &mut item.fields {
                             syn::Fields::Named(fields) => {
                                 for field in &mut fields.named {
-                                    describe_field(field, &described.schema, &mut formats);
+                                    describe_field(field, &described.schema, &mut extras);
                                 }
                             }
                             // A newtype of a bounded string or integer: the bounds are its own.
                             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                                 if let Some(schema) = described.schema.as_object() {
                                     fields.unnamed[0].attrs.extend(constraint_attrs(schema));
-                                    declare_schema_type(&mut fields.unnamed[0], schema, &mut formats);
+                                    // An extension is the type's own (see `literal_schema`).
+                                    let own: serde_json::Map<String, Value> = schema
+                                        .iter()
+                                        .filter(|(k, _)| !k.starts_with("x-"))
+                                        .map(|(k, v)| (k.clone(), v.clone()))
+                                        .collect();
+                                    declare_schema_type(&mut fields.unnamed[0], &own, &mut extras, None);
                                 }
                             }
                             _ => {}
@@ -158,7 +163,7 @@ impl TypeBuilder {
                         } else {
                             rename(&mut item.attrs, &name, described);
                             describe_type(&mut item.attrs, &described.schema);
-                            describe_variants(item, &described.schema, &mut formats, &mut contents);
+                            describe_variants(item, &described.schema, &mut extras);
                             if let Some(schema) = literal_schema(&described.schema) {
                                 strip_schemars(&mut item.attrs);
                                 for variant in &mut item.variants {
@@ -179,17 +184,19 @@ impl TypeBuilder {
         file.items.extend(one_of_impls);
         file.items.extend(literal_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
-        if !contents.is_empty() {
+        if !extras.functions.is_empty() {
+            let functions = &extras.functions;
             file.items.push(syn::parse_quote! {
-                /// The described contents of enum variants, which schemars leaves undescribed.
+                /// Schemas schemars' derive cannot write: the described contents of enum variants,
+                /// fields with an extension.
                 mod schema_contents {
                     use super::*;
-                    #(#contents)*
+                    #(#functions)*
                 }
             });
         }
-        if !formats.is_empty() {
-            let functions = formats.iter().enumerate().map(|(index, format)| {
+        if !extras.formats.is_empty() {
+            let functions = extras.formats.iter().enumerate().map(|(index, format)| {
                 let name = quote::format_ident!("string_{index}");
                 quote! {
                     pub(super) fn #name(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
@@ -480,7 +487,7 @@ fn rename(attrs: &mut Vec<syn::Attribute>, rust_name: &str, described: &Describe
     }
 }
 
-fn describe_field(field: &mut syn::Field, object: &Value, formats: &mut Vec<String>) {
+fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
@@ -498,7 +505,7 @@ fn describe_field(field: &mut syn::Field, object: &Value, formats: &mut Vec<Stri
         state_default(field, default);
     }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    declare_schema_type(field, prop, formats);
+    declare_schema_type(field, prop, extras, None);
     if !nullable && option_inner(&field.ty).is_some() {
         // Described as its inner type, the field would look required without a default.
         if !has_serde_default(field) {
@@ -571,7 +578,38 @@ fn state_default(field: &mut syn::Field, default: &Value) {
 /// Declares the field to schemars as the type whose schema is the spec's, where typify's type
 /// has another: an optional field that is not nullable as its inner type, a list of unique items
 /// as a set, `format: uint` as `usize` (typify reads it as `u32`, which schemars calls `uint32`).
-fn declare_schema_type(field: &mut syn::Field, prop: &serde_json::Map<String, Value>, formats: &mut Vec<String>) {
+/// What the pass over typify's output adds beside the types: the functions fields name in
+/// `schemars(schema_with)`.
+#[derive(Default)]
+struct Extras {
+    /// The string formats of `schema_formats`, by index.
+    formats: Vec<String>,
+    /// The functions of `schema_contents`.
+    functions: Vec<TokenStream>,
+}
+
+impl Extras {
+    /// A function of `schema_contents` with this body (given `generator`), and its path.
+    fn function(&mut self, body: TokenStream) -> String {
+        let name = quote::format_ident!("content_{}", self.functions.len());
+        self.functions.push(quote! {
+            pub(super) fn #name(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                #body
+            }
+        });
+        format!("schema_contents::{name}")
+    }
+}
+
+/// With a `description` (for a newtype variant's content, which schemars leaves undescribed), the
+/// schema is described too.
+fn declare_schema_type(
+    field: &mut syn::Field,
+    prop: &serde_json::Map<String, Value>,
+    extras: &mut Extras,
+    description: Option<&str>,
+) {
+    let formats = &mut extras.formats;
     // A string of a format schemars knows no type for (`hex string`...) keeps it through a
     // function of `schema_formats`.
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
@@ -587,7 +625,30 @@ fn declare_schema_type(field: &mut syn::Field, prop: &serde_json::Map<String, Va
         field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #function)]));
         return;
     }
-    if let Some(ty) = schema_type(&field.ty, prop) {
+    let declared = schema_type(&field.ty, prop);
+    // An extension (`x-rust-type`) goes through a function of `schema_contents`, which adds it
+    // (and the description) to the schema of the declared type.
+    let extensions: serde_json::Map<String, Value> =
+        prop.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !extensions.is_empty() || description.is_some() {
+        let ty = declared.unwrap_or_else(|| field.ty.clone());
+        let mut schema = quote!(generator.subschema_for::<#ty>());
+        if !extensions.is_empty() {
+            let json = Value::Object(extensions).to_string();
+            schema = quote!(support::extended(#schema, #json));
+        }
+        if let Some(description) = description {
+            schema = quote!(support::described(#schema, #description));
+        }
+        let path = extras.function(schema);
+        field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
+        // schemars cannot tell that the function's schema is of an optional value.
+        if option_inner(&field.ty).is_some() && !has_serde_default(field) {
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+        }
+        return;
+    }
+    if let Some(ty) = declared {
         let ty = ty.to_token_stream().to_string();
         field.attrs.push(syn::parse_quote!(#[schemars(with = #ty)]));
     }
@@ -627,12 +688,7 @@ fn schema_type(ty: &syn::Type, prop: &serde_json::Map<String, Value>) -> Option<
 
 /// For the variants of an enum the spec writes as a `oneOf`: each variant's description (typify
 /// drops those of unit variants) and its fields' schemas, as for a struct's.
-fn describe_variants(
-    item: &mut syn::ItemEnum,
-    schema: &Value,
-    formats: &mut Vec<String>,
-    contents: &mut Vec<TokenStream>,
-) {
+fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, extras: &mut Extras) {
     let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return };
     let tag = serde_value(&item.attrs, "tag");
     let content = serde_value(&item.attrs, "content");
@@ -660,7 +716,7 @@ fn describe_variants(
         match &mut variant.fields {
             syn::Fields::Named(fields) => {
                 for field in &mut fields.named {
-                    describe_field(field, body, formats);
+                    describe_field(field, body, extras);
                 }
             }
             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
@@ -669,24 +725,8 @@ fn describe_variants(
                 // schemars applies a newtype variant's bounds but none of its metadata: the
                 // description goes through a function of `schema_contents`.
                 field.attrs.extend(constraint_attrs(body));
-                let before = field.attrs.len();
-                declare_schema_type(field, body, formats);
-                let declared = field.attrs.len() != before;
-                if let Some(description) = body.get("description").and_then(Value::as_str)
-                    && !declared
-                {
-                    let function = quote::format_ident!("content_{}", contents.len());
-                    let ty = &field.ty;
-                    contents.push(quote! {
-                        pub(super) fn #function(
-                            generator: &mut schemars::r#gen::SchemaGenerator,
-                        ) -> schemars::schema::Schema {
-                            support::described(generator.subschema_for::<#ty>(), #description)
-                        }
-                    });
-                    let path = format!("schema_contents::{function}");
-                    field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
-                }
+                let description = body.get("description").and_then(Value::as_str);
+                declare_schema_type(field, body, extras, description);
             }
             _ => {}
         }

@@ -57,7 +57,7 @@ pub struct BaseboardId {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BaseboardIds {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapIpOfBaseboardId >")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub data: ::std::vec::Vec<BootstrapIpOfBaseboardId>,
 }
 ///BFD connection mode.
@@ -1009,9 +1009,13 @@ This should never happen - it indicates there's some faulty data somewhere (eith
 mgd operations are performed in bulk, so each item here contains the count of items involved (on success) or the error associated with the bulk operation (on failure).*/
     #[serde(rename = "complete")]
     Complete {
+        #[schemars(schema_with = "schema_contents::content_1")]
         add_v4_result: MgdStaticRouteReconcilerStatusValueAddV4Result,
+        #[schemars(schema_with = "schema_contents::content_2")]
         add_v6_result: MgdStaticRouteReconcilerStatusValueAddV6Result,
+        #[schemars(schema_with = "schema_contents::content_3")]
         delete_v4_result: MgdStaticRouteReconcilerStatusValueDeleteV4Result,
+        #[schemars(schema_with = "schema_contents::content_4")]
         delete_v6_result: MgdStaticRouteReconcilerStatusValueDeleteV6Result,
         #[schemars(range(min = 0i64))]
         #[schemars(with = "usize")]
@@ -1136,7 +1140,7 @@ pub enum MultirackJoinServiceState {
     #[serde(rename = "start_sled_agents")]
     StartSledAgents {
         #[schemars(title = "BiHashMap")]
-        #[schemars(with = ":: std :: collections :: BTreeSet < SledAgentInfo >")]
+        #[schemars(schema_with = "schema_contents::content_5")]
         sleds: ::std::vec::Vec<SledAgentInfo>,
     },
     #[serde(rename = "completed")]
@@ -1428,7 +1432,7 @@ Each address must be present in the ranges of the pools in `service_ip_pools`.*/
     pub recovery_silo: RecoverySiloConfig,
     ///Configuration for service IP Pools.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
     /**The set of peer_ids required to initialize trust quorum
 
@@ -2475,6 +2479,73 @@ impl schemars::JsonSchema for SledUuid {
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapIpOfBaseboardId>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapIpOfBaseboardId\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<MgdStaticRouteReconcilerStatusValueAddV4Result>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<MgdStaticRouteReconcilerStatusValueAddV6Result>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<MgdStaticRouteReconcilerStatusValueDeleteV4Result>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<MgdStaticRouteReconcilerStatusValueDeleteV6Result>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SledAgentInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SledAgentInfo\"}],\"path\":\"iddqd::BiHashMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
     }
 }
 /// Strings of formats no Rust type stands for, as schemas that keep the format.

@@ -48,7 +48,7 @@ impl ::std::convert::From<::std::net::Ipv4Addr> for ClickhouseHost {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct DatabaseRetentionPolicy {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < RetentionPolicy >")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub tables: ::std::vec::Vec<RetentionPolicy>,
 }
 ///The resource usage of all database tables.
@@ -60,7 +60,7 @@ pub struct DatabaseUsage {
     pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Usage for each table.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < TableUsage >")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub tables: ::std::vec::Vec<TableUsage>,
 }
 ///An error when computing the usage of the database.
@@ -730,6 +730,27 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<RetentionPolicy>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/RetentionPolicy\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<TableUsage>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/TableUsage\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
     }
 }
 /// Strings of formats no Rust type stands for, as schemas that keep the format.

@@ -29,7 +29,7 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct DatabaseRetentionPolicy {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < RetentionPolicy >")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub tables: ::std::vec::Vec<RetentionPolicy>,
 }
 ///The resource usage of all database tables.
@@ -41,7 +41,7 @@ pub struct DatabaseUsage {
     pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Usage for each table.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < TableUsage >")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub tables: ::std::vec::Vec<TableUsage>,
 }
 ///An error when computing the usage of the database.
@@ -327,6 +327,27 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<RetentionPolicy>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/RetentionPolicy\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<TableUsage>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/TableUsage\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

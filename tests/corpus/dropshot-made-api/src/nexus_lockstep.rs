@@ -714,12 +714,10 @@ Part of [`Blueprint`].*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BlueprintSledConfig {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BlueprintDatasetConfig >")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub datasets: ::std::vec::Vec<BlueprintDatasetConfig>,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(
-        with = ":: std :: collections :: BTreeSet < BlueprintPhysicalDiskConfig >"
-    )]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub disks: ::std::vec::Vec<BlueprintPhysicalDiskConfig>,
     pub host_phase_2: BlueprintHostPhase2DesiredSlots,
     /**Each sled is assigned an IPv6 /64 `subnet` (above). Currently, the lowest /112 subnet within the sled subnet is reserved for control plane services, and of that the lowest 32 IPs are reserved for special zones (global zone, switch zone) and rack setup. `last_allocated_ip_subnet_offset` therefore starts at 32 for new sleds, and the planner chooses IP addresses for new zones by incrementing it and taking that offset into `subnet`.
@@ -738,7 +736,7 @@ This field is explicitly named `sled_agent_generation` to indicate that it is on
     pub subnet: Ipv6Subnet,
     pub update_disposition: BlueprintSledUpdateDisposition,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BlueprintZoneConfig >")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub zones: ::std::vec::Vec<BlueprintZoneConfig>,
 }
 /**Controls a sled's availability for provisioning and whether its migratable instances are evacuated during an update, along with a generation number bumped whenever that disposition changes.
@@ -1322,6 +1320,7 @@ pub struct CompletedAttempt {
     #[schemars(range(min = 0i64))]
     pub nattempts_done: u32,
     pub request: PendingMgsUpdate,
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub result: CompletedAttemptResult,
     pub time_done: ::chrono::DateTime<::chrono::offset::Utc>,
     pub time_started: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2069,6 +2068,7 @@ pub enum HostPhase1Status {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct HostPhase2Status {
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub boot_disk: HostPhase2StatusBootDisk,
     pub slot_a_version: TufRepoVersion,
     pub slot_b_version: TufRepoVersion,
@@ -3162,11 +3162,11 @@ pub struct MgsDrivenUpdateStatus {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsUpdateDriverStatus {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < InProgressUpdateStatus >")]
+    #[schemars(schema_with = "schema_contents::content_5")]
     pub in_progress: ::std::vec::Vec<InProgressUpdateStatus>,
     pub recent: ::std::vec::Vec<CompletedAttempt>,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < WaitingStatus >")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub waiting: ::std::vec::Vec<WaitingStatus>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -3751,7 +3751,7 @@ It's entirely possible that a sled needing a host OS update has no valid artifac
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PendingMgsUpdates {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < PendingMgsUpdate >")]
+    #[schemars(schema_with = "schema_contents::content_7")]
     pub by_baseboard: ::std::vec::Vec<PendingMgsUpdate>,
 }
 ///Snapshot of reassignment state when a recovery pass started
@@ -4466,7 +4466,7 @@ pub struct QuiesceStatus {
 
 Entries here prevent transitioning from `WaitingForDb` to `Quiesced`.*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < HeldDbClaimInfo >")]
+    #[schemars(schema_with = "schema_contents::content_8")]
     pub db_claims: ::std::vec::Vec<HeldDbClaimInfo>,
     ///information about saga quiescing
     pub sagas: SagaQuiesceStatus,
@@ -4509,7 +4509,7 @@ This is optional for two reasons: * For clusters fewer than 3 nodes, we don't su
     pub recovery_silo: RecoverySiloConfig,
     ///Configuration for IP Pools used for system services.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
+    #[schemars(schema_with = "schema_contents::content_9")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
     ///Zpools created within the physical disks created by the control plane.
     pub zpools: ::std::vec::Vec<ZpoolPutRequest>,
@@ -4924,7 +4924,7 @@ This is used with `reassignment_generation` to help us know when we've recovered
 
 These are basically running sagas.  They may have been created in this Nexus process lifetime or created in another process and then recovered in this one.*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < PendingSagaInfo >")]
+    #[schemars(schema_with = "schema_contents::content_10")]
     pub sagas_pending: ::std::vec::Vec<PendingSagaInfo>,
 }
 ///A single page of results
@@ -5086,7 +5086,7 @@ pub struct SledAgentUpdateStatus {
     pub host_phase_2: HostPhase2Status,
     pub sled_id: SledUuid,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < ZoneStatus >")]
+    #[schemars(schema_with = "schema_contents::content_11")]
     pub zones: ::std::vec::Vec<ZoneStatus>,
 }
 ///The operator-defined policy of a sled.
@@ -5096,7 +5096,7 @@ pub enum SledPolicy {
     ///The operator has indicated that the sled is in-service.
     #[serde(rename = "in_service")]
     InService(
-        #[schemars(schema_with = "schema_contents::content_0")]
+        #[schemars(schema_with = "schema_contents::content_12")]
         SledProvisionPolicy,
     ),
     #[serde(rename = "expunged")]
@@ -6175,10 +6175,10 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateCompletedHow {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct UpdateStatus {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < MgsDrivenUpdateStatus >")]
+    #[schemars(schema_with = "schema_contents::content_13")]
     pub mgs_driven: ::std::vec::Vec<MgsDrivenUpdateStatus>,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < SledAgentUpdateStatus >")]
+    #[schemars(schema_with = "schema_contents::content_14")]
     pub sleds: ::std::vec::Vec<SledAgentUpdateStatus>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -7004,15 +7004,137 @@ impl schemars::JsonSchema for ZpoolUuid {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
-/// The described contents of enum variants, which schemars leaves undescribed.
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
 mod schema_contents {
     use super::*;
     pub(super) fn content_0(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<BlueprintDatasetConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintDatasetConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BlueprintPhysicalDiskConfig>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintPhysicalDiskConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<BlueprintZoneConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintZoneConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<CompletedAttemptResult>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<HostPhase2StatusBootDisk>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/M2Slot\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<InProgressUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/InProgressUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<WaitingStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/WaitingStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<PendingMgsUpdate>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/PendingMgsUpdate\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_8(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<HeldDbClaimInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/HeldDbClaimInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_10(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<PendingSagaInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/PendingSagaInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<ZoneStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ZoneStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<SledProvisionPolicy>(),
             "Determines whether new resources can be provisioned onto the sled.",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<MgsDrivenUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/MgsDrivenUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_14(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<SledAgentUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SledAgentUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
         )
     }
 }

@@ -460,7 +460,7 @@ Note that there are no optional fields here unlike in `CurrentRssUserConfigInsen
 pub struct CurrentMultirackJoinUserConfig {
     pub bgp_auth_keys: GetBgpAuthKeyInfoResponse,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapSledDescription >")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
@@ -475,7 +475,7 @@ pub struct CurrentRssUserConfigInsensitive {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allowed_source_ips: ::std::option::Option<AllowedSourceIps>,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapSledDescription >")]
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub dns_servers: ::std::vec::Vec<::std::net::IpAddr>,
     pub external_dns_ips: ::std::vec::Vec<::std::net::IpAddr>,
@@ -487,7 +487,7 @@ pub struct CurrentRssUserConfigInsensitive {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rack_network_config: ::std::option::Option<UserSpecifiedRackNetworkConfig>,
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1309,27 +1309,27 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
 #[serde(tag = "type", content = "id")]
 pub enum MediaInterfaceId {
     #[serde(rename = "mmf")]
-    Mmf(#[schemars(schema_with = "schema_contents::content_2")] ::std::string::String),
+    Mmf(#[schemars(schema_with = "schema_contents::content_5")] ::std::string::String),
     #[serde(rename = "smf")]
-    Smf(#[schemars(schema_with = "schema_contents::content_3")] ::std::string::String),
+    Smf(#[schemars(schema_with = "schema_contents::content_6")] ::std::string::String),
     #[serde(rename = "passive_copper")]
     PassiveCopper(
-        #[schemars(schema_with = "schema_contents::content_4")]
+        #[schemars(schema_with = "schema_contents::content_7")]
         ::std::string::String,
     ),
     #[serde(rename = "active_cable")]
     ActiveCable(
-        #[schemars(schema_with = "schema_contents::content_5")]
+        #[schemars(schema_with = "schema_contents::content_8")]
         ::std::string::String,
     ),
     #[serde(rename = "base_t")]
-    BaseT(#[schemars(schema_with = "schema_contents::content_6")] ::std::string::String),
+    BaseT(#[schemars(schema_with = "schema_contents::content_9")] ::std::string::String),
 }
 ///The current state of the v1 Rack as known to MGS
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsV1Inventory {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < SpInventory >")]
+    #[schemars(schema_with = "schema_contents::content_10")]
     pub sps: ::std::vec::Vec<SpInventory>,
 }
 ///The state of the v1 Rack as known to MGS at a given time.
@@ -2574,12 +2574,12 @@ These values record a specification compliance code, from SFF-8636 Table 6-17, o
 pub enum SffComplianceCode {
     #[serde(rename = "extended")]
     Extended(
-        #[schemars(schema_with = "schema_contents::content_7")]
+        #[schemars(schema_with = "schema_contents::content_11")]
         ::std::string::String,
     ),
     #[serde(rename = "ethernet")]
     Ethernet(
-        #[schemars(schema_with = "schema_contents::content_8")]
+        #[schemars(schema_with = "schema_contents::content_12")]
         ::std::string::String,
     ),
 }
@@ -3592,16 +3592,21 @@ pub enum StepOutcomeForWicketdEngineSpec {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Transceiver {
     ///Status of the transceiver's machinery for carrying data, the "datapath".
+    #[schemars(schema_with = "schema_contents::content_13")]
     pub datapath: TransceiverDatapath,
     ///Environmental monitoring data, such as temperature or optical power.
+    #[schemars(schema_with = "schema_contents::content_14")]
     pub monitors: TransceiverMonitors,
     ///The port in which the transceiver sits.
     pub port: ::std::string::String,
     ///Information about the power state of the transceiver.
+    #[schemars(schema_with = "schema_contents::content_15")]
     pub power: TransceiverPower,
     ///The general status of the transceiver, such as presence and faults.
+    #[schemars(schema_with = "schema_contents::content_16")]
     pub status: TransceiverStatus,
     ///Details about the vendor, part number, and serial number.
+    #[schemars(schema_with = "schema_contents::content_17")]
     pub vendor: TransceiverVendor,
 }
 ///Status of the transceiver's machinery for carrying data, the "datapath".
@@ -4381,14 +4386,18 @@ impl schemars::JsonSchema for RackInitUuid {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
-/// The described contents of enum variants, which schemars leaves undescribed.
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
 mod schema_contents {
     use super::*;
     pub(super) fn content_0(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
-            generator.subschema_for::<::std::string::String>(),
+            support::extended(
+                generator.subschema_for::<::std::string::String>(),
+                "{\"x-rust-type\":{\"crate\":\"byte-wrapper\",\"path\":\"byte_wrapper::HexArray::<32>\",\"version\":\"0.1.0\"}}",
+            ),
             "A SHA-256 digest of the key.",
         )
     }
@@ -4403,25 +4412,32 @@ mod schema_contents {
     pub(super) fn content_2(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapSledDescription>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSledDescription\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
         )
     }
     pub(super) fn content_3(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapSledDescription>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSledDescription\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
         )
     }
     pub(super) fn content_4(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
         )
     }
     pub(super) fn content_5(
@@ -4429,7 +4445,7 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
+            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
         )
     }
     pub(super) fn content_6(
@@ -4437,7 +4453,7 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
+            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
         )
     }
     pub(super) fn content_7(
@@ -4445,7 +4461,7 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Extended electrical or optical interface codes",
+            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
         )
     }
     pub(super) fn content_8(
@@ -4453,7 +4469,79 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
+        )
+    }
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
+        )
+    }
+    pub(super) fn content_10(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpInventory>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInventory\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Extended electrical or optical interface codes",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
             "The Ethernet specification implemented by a module.",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<TransceiverDatapath>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Datapath\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_14(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<TransceiverMonitors>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Monitors\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_15(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<TransceiverPower>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/PowerMode\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_16(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<TransceiverStatus>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/ExtendedStatus\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_17(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<TransceiverVendor>(),
+            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/VendorInfo\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
         )
     }
 }

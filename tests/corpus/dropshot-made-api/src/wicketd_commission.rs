@@ -331,7 +331,7 @@ pub struct CmisDatapath {
     pub application: u8,
     ///The status of each lane in this datapath, keyed by lane number.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < CmisLaneStatus >")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub lanes: ::std::vec::Vec<CmisLaneStatus>,
 }
 /**The datapath state of a CMIS lane.
@@ -539,7 +539,7 @@ pub struct GetBootstrapSledsResponse {
 
 This includes cubbies whose sled could not be read, so it is not a list of commissionable sleds: filter for entries whose `state` is `read`. See `BootstrapSled` for when a cubby appears here at all.*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < BootstrapSled >")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub sleds: ::std::vec::Vec<BootstrapSled>,
     /**The addresses of bootstrap-network peers that could not identify their own baseboard at all.
 
@@ -550,7 +550,7 @@ Such a peer has no identity to match against MGS, so it can never contribute a `
 
 Reported so that "a peer is on the bootstrap network but cannot be matched to inventory" is distinguishable from "the sled has not been discovered on the bootstrap network yet" (a `None` `BootstrapSled::ip`).*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < UnmatchedBootstrapPeer >")]
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub unmatched_peers: ::std::vec::Vec<UnmatchedBootstrapPeer>,
 }
 ///The response to a request for update progress.
@@ -560,7 +560,7 @@ pub struct GetUpdateProgressResponse {
 
 A service processor appears here only once an update has been started for it, and disappears when its update state is cleared.*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < SpUpdateProgress >")]
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub sps: ::std::vec::Vec<SpUpdateProgress>,
 }
 /**Which switches' ignition controllers detect a target.
@@ -599,13 +599,13 @@ A large value indicates that MGS might be down. This is a duration rather than a
     pub mgs_last_seen: Duration,
     ///The inventory of each SP.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < SpInfo >")]
+    #[schemars(schema_with = "schema_contents::content_5")]
     pub sps: ::std::vec::Vec<SpInfo>,
     /**The switch transceiver (optical module) inventory, keyed by switch.
 
 wicketd reads transceiver state from the switches independently of MGS. A switch that wicketd has never successfully read is absent from this map rather than present and empty, so a caller can tell "this switch reported no transceivers" from "we have never heard from this switch". An empty map means no switch has been read yet.*/
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < SwitchTransceivers >")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub transceivers: ::std::vec::Vec<SwitchTransceivers>,
 }
 ///Parameters for the inventory endpoint.
@@ -1310,7 +1310,7 @@ wicketd maps these back to sleds with the correct identifiers based on the boots
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
     ///The service IP pools which may be used for internal services.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < ServiceIpPoolConfig >")]
+    #[schemars(schema_with = "schema_contents::content_7")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1480,12 +1480,12 @@ Modules report received power in one of two ways, and the two are not directly c
 pub enum ReceiverPower {
     ///An average optical power measurement, in milliwatts.
     #[serde(rename = "average")]
-    Average(#[schemars(schema_with = "schema_contents::content_1")] f32),
+    Average(#[schemars(schema_with = "schema_contents::content_8")] f32),
     /**A peak-to-peak optical power measurement, in milliwatts.
 
 A module using the older SFF-8636 management interface reports a single bit that distinguishes an average measurement from everything else, so on such a module this may instead be a read of a received-power register the module never populates. Treat a peak-to-peak reading from an SFF-8636 module as unverified rather than as a measured value; a module's management interface is visible in the `kind` of its `datapath`. CMIS modules report an unimplemented received-power monitor separately, so on those this is a real measurement.*/
     #[serde(rename = "peak_to_peak")]
-    PeakToPeak(#[schemars(schema_with = "schema_contents::content_2")] f32),
+    PeakToPeak(#[schemars(schema_with = "schema_contents::content_9")] f32),
 }
 ///A description of the TUF repository currently held by wicketd.
 #[derive(
@@ -1616,7 +1616,7 @@ pub enum RotImageValidity {
     Valid,
     ///The RoT reports this image as invalid.
     #[serde(rename = "invalid")]
-    Invalid(#[schemars(schema_with = "schema_contents::content_3")] RotImageError),
+    Invalid(#[schemars(schema_with = "schema_contents::content_10")] RotImageError),
     #[serde(rename = "unsupported")]
     ///This RoT firmware version does not report image validity.
     Unsupported,
@@ -2262,7 +2262,7 @@ This is tracked per switch because wicketd polls each switch with its own task: 
     pub switch: SwitchSlot,
     ///The transceivers in this switch, keyed by front port.
     #[schemars(title = "IdOrdMap")]
-    #[schemars(with = ":: std :: collections :: BTreeSet < Transceiver >")]
+    #[schemars(schema_with = "schema_contents::content_11")]
     pub transceivers: ::std::vec::Vec<Transceiver>,
 }
 /**A single transceiver (optical module) in a switch front port.
@@ -2307,7 +2307,7 @@ pub enum TransceiverDatapath {
     Cmis {
         ///The active datapaths, keyed by application selector code.
         #[schemars(title = "IdOrdMap")]
-        #[schemars(with = ":: std :: collections :: BTreeSet < CmisDatapath >")]
+        #[schemars(schema_with = "schema_contents::content_12")]
         datapaths: ::std::vec::Vec<CmisDatapath>,
     },
 }
@@ -2333,7 +2333,7 @@ This is the module's own report of its capabilities: for example, a passive copp
 
 A module implements received and transmitted power monitoring independently, so a lane carries whichever of the two it has, or both. A module that implements neither is reported as the `unsupported` variant.*/
         #[schemars(title = "IdOrdMap")]
-        #[schemars(with = ":: std :: collections :: BTreeSet < LaneMonitors >")]
+        #[schemars(schema_with = "schema_contents::content_13")]
         lanes: ::std::vec::Vec<LaneMonitors>,
     },
 }
@@ -2541,13 +2541,13 @@ Whether individual steps performed work or were skipped (for example, because a 
     ///The update failed.
     #[serde(rename = "failed")]
     Failed(
-        #[schemars(schema_with = "schema_contents::content_4")]
+        #[schemars(schema_with = "schema_contents::content_14")]
         ::std::string::String,
     ),
     ///The update was aborted.
     #[serde(rename = "aborted")]
     Aborted(
-        #[schemars(schema_with = "schema_contents::content_5")]
+        #[schemars(schema_with = "schema_contents::content_15")]
         ::std::string::String,
     ),
 }
@@ -2957,7 +2957,8 @@ impl schemars::JsonSchema for RackInitUuid {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
-/// The described contents of enum variants, which schemars leaves undescribed.
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
 mod schema_contents {
     use super::*;
     pub(super) fn content_0(
@@ -2971,12 +2972,63 @@ mod schema_contents {
     pub(super) fn content_1(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<f32>(),
-            "The measured power, in milliwatts.",
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<CmisLaneStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/CmisLaneStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
         )
     }
     pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<BootstrapSled>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSled\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<UnmatchedBootstrapPeer>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/UnmatchedBootstrapPeer\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpUpdateProgress>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpUpdateProgress\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<SwitchTransceivers>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SwitchTransceivers\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_8(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
@@ -2984,7 +3036,15 @@ mod schema_contents {
             "The measured power, in milliwatts.",
         )
     }
-    pub(super) fn content_3(
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<f32>(),
+            "The measured power, in milliwatts.",
+        )
+    }
+    pub(super) fn content_10(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
@@ -2992,7 +3052,31 @@ mod schema_contents {
             "Why the RoT considers the image invalid.",
         )
     }
-    pub(super) fn content_4(
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<Transceiver>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/Transceiver\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<CmisDatapath>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/CmisDatapath\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<LaneMonitors>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/LaneMonitors\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_14(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
@@ -3000,7 +3084,7 @@ mod schema_contents {
             "A human-readable description of the failure, combining the failed step and its error message (including any nested causes).",
         )
     }
-    pub(super) fn content_5(
+    pub(super) fn content_15(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(

@@ -180,7 +180,8 @@ impl schemars::JsonSchema for ThingUuid {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
-/// The described contents of enum variants, which schemars leaves undescribed.
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
 mod schema_contents {
     use super::*;
     pub(super) fn content_0(
