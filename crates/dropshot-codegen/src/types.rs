@@ -94,6 +94,23 @@ impl TypeBuilder {
         self.space.to_stream().to_string().contains("regress ::")
     }
 
+    /// The Rust types of the component schemas `names`, if each is a type of this module other
+    /// than the one `described` (which would register itself while being described).
+    fn rust_types_of(&self, names: &[String], described: &Described) -> Option<Vec<syn::Ident>> {
+        let mut types = Vec::new();
+        for name in names {
+            if described.spec_name.as_deref() == Some(name.as_str()) {
+                return None;
+            }
+            let (rust, _) = self.objects.iter().find(|(_, d)| d.spec_name.as_deref() == Some(name.as_str()))?;
+            let ident = quote::format_ident!("{rust}");
+            if !types.contains(&ident) {
+                types.push(ident);
+            }
+        }
+        Some(types)
+    }
+
     /// All the types, with their schemas corrected.
     pub(crate) fn finish(&self) -> Result<TokenStream, Error> {
         let mut file: syn::File = syn::parse2(self.space.to_stream())
@@ -141,13 +158,14 @@ impl TypeBuilder {
                     }
                     converted_not_transparent(item, &conversions);
                     if let Some(described) = self.objects.get(&name)
-                        && let Some(schema) = literal_schema(&described.schema)
+                        && let Some((schema, references)) = literal_schema(&described.schema)
+                        && let Some(registered) = self.rust_types_of(&references, described)
                     {
                         strip_schemars(&mut item.attrs);
                         for field in item.fields.iter_mut() {
                             field.attrs.retain(|a| !a.path().is_ident("schemars"));
                         }
-                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema)?);
+                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema, &registered)?);
                     }
                     if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
                         twins.push(syn::Item::Struct(scalar_twin(item, twin)));
@@ -164,7 +182,9 @@ impl TypeBuilder {
                             rename(&mut item.attrs, &name, described);
                             describe_type(&mut item.attrs, &described.schema);
                             describe_variants(item, &described.schema, &mut extras);
-                            if let Some(schema) = literal_schema(&described.schema) {
+                            if let Some((schema, references)) = literal_schema(&described.schema)
+                                && let Some(registered) = self.rust_types_of(&references, described)
+                            {
                                 strip_schemars(&mut item.attrs);
                                 for variant in &mut item.variants {
                                     variant.attrs.retain(|a| !a.path().is_ident("schemars"));
@@ -172,7 +192,13 @@ impl TypeBuilder {
                                         field.attrs.retain(|a| !a.path().is_ident("schemars"));
                                     }
                                 }
-                                literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema)?);
+                                literal_impls.push(literal_schema_impl(
+                                    &item.ident,
+                                    &name,
+                                    described,
+                                    &schema,
+                                    &registered,
+                                )?);
                             }
                         }
                     }
@@ -325,18 +351,55 @@ fn one_of_schema(item: &mut syn::ItemEnum, rust_name: &str, described: &Describe
 
 /// The spec's schema of a type, when schemars' derive cannot say it and it can stand as written:
 /// it has an `example` or an `x-` extension (schemars 0.8's derive adds neither; dropshot keeps
-/// both from a schema's extensions) and refers to no other schema (a literal schema would not
-/// register the types it names).
-fn literal_schema(schema: &Value) -> Option<schemars::schema::Schema> {
+/// both from a schema's extensions). The schemas it refers to are returned too, so that its
+/// `JsonSchema` registers their types.
+fn literal_schema(schema: &Value) -> Option<(schemars::schema::Schema, Vec<String>)> {
     let object = schema.as_object()?;
     let unsaid = object.keys().any(|k| k == "example" || k.starts_with("x-"));
-    if !unsaid || schema.to_string().contains("\"$ref\"") {
+    if !unsaid {
         return None;
+    }
+    let mut references = Vec::new();
+    collect_references(schema, &mut references);
+    let mut named = Vec::new();
+    for reference in references {
+        named.push(reference.strip_prefix("#/components/schemas/")?.to_string());
     }
     let literal: schemars::schema::Schema = serde_json::from_value(schema.clone()).ok()?;
     // Only a schema that reads back as itself: OpenAPI keys schemars would read otherwise are left
-    // to the derive.
-    (serde_json::to_value(&literal).ok()? == *schema).then_some(literal)
+    // to the derive. schemars holds numbers as floats (`0.0` for `0`), which dropshot writes
+    // back as the integers they are.
+    same_json(&serde_json::to_value(&literal).ok()?, schema).then_some((literal, named))
+}
+
+/// Every `$ref` in a schema, extensions left aside (an `x-rust-type`'s parameters name schemas
+/// only for progenitor).
+fn collect_references(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref" {
+                    out.extend(value.as_str().map(str::to_string));
+                } else if !key.starts_with("x-") {
+                    collect_references(value, out);
+                }
+            }
+        }
+        Value::Array(list) => list.iter().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+/// Equal JSON values, numbers compared by value (`0.0` is `0`).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_json(v, w)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// Removes the `JsonSchema` derive and the attributes of schemars that went with it.
@@ -359,15 +422,20 @@ fn literal_schema_impl(
     rust_name: &str,
     described: &Described,
     schema: &schemars::schema::Schema,
+    registered: &[syn::Ident],
 ) -> Result<syn::Item, Error> {
     let name = described.spec_name.clone().unwrap_or_else(|| rust_name.to_string());
     let json = serde_json::to_string(schema).map_err(|e| Error::Internal(e.to_string()))?;
+    let generator =
+        if registered.is_empty() { quote::format_ident!("_generator") } else { quote::format_ident!("generator") };
     Ok(syn::parse_quote! {
         impl schemars::JsonSchema for #ident {
             fn schema_name() -> ::std::string::String {
                 #name.to_string()
             }
-            fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+            fn json_schema(#generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                // The schemas it refers to are definitions of the document.
+                #( let _ = #generator.subschema_for::<#registered>(); )*
                 ::serde_json::from_str(#json).expect("the generator wrote the spec's schema as JSON")
             }
         }

@@ -22,10 +22,9 @@
 //! 6. Schemas, each for what dropshot 0.18 with schemars 0.8 cannot say:
 //!    - integer `format` is dropped: typify picks the Rust width (`i64` for an integer without a
 //!      format), and schemars states the width it was given;
-//!    - `example` is dropped where the derive cannot carry it: dropshot reads a schema's example
-//!      only from an `example` extension, which schemars 0.8's derive cannot add (the generator
-//!      writes a self-contained schema with an example as the spec writes it, but not one that
-//!      refers to others), and dropshot emits no example for a parameter;
+//!    - `example` is dropped: dropshot emits no example for a parameter (a schema's example it
+//!      reads from an `example` extension, which schemars 0.8's derive cannot add, so the
+//!      generator writes a schema with an example as the spec writes it);
 //!    - the `title` of a request or response body schema is dropped: dropshot titles an inline
 //!      body schema with its schemars name (`Array_of_CreditTransaction`); every other title is
 //!      compared (the generator writes `schemars(title)`);
@@ -35,10 +34,10 @@
 //!    - a lone `allOf` of one schema is that schema: schemars wraps a described reference in an
 //!      `allOf` (OpenAPI 3.0 ignores a description beside a `$ref`), which a spec may write as
 //!      the reference alone;
-//!    - `x-rust-type` (which Rust type a schema came from, for progenitor) is dropped where it
-//!      sits on a type's schema that refers to others: schemars 0.8's derive cannot add an
-//!      extension to a schema (a field keeps its own through a generated schema function, a
-//!      self-contained schema is written as the spec writes it).
+//!    - `x-rust-type` (which Rust type a schema came from, for progenitor) is dropped: schemars
+//!      0.8's derive cannot add an extension to a schema, so the generator writes a schema with
+//!      one as the spec writes it, and a field's through a schema function; what is left is an
+//!      inline schema typify makes a type of (a `Result`-like `oneOf`), whose schema is derived.
 //!
 //!    `required` and parameter lists compare as sets. Descriptions and titles compare as written.
 //! 7. Parameters: the schema's `default` is dropped (dropshot keeps only the description of a
@@ -65,13 +64,14 @@
 //! Measured on 2026-12-01 (`ROUND_TRIP_RULES=1 cargo test -p credits-tests --test spec --
 //! --nocapture rules_the_credits dropshot_made`), the differences each rule hides in the credits
 //! round trip / in the sixteen dropshot-made documents (`-`: the rule never applies there):
-//! integer format 42 / 4; example 21 / 0; body title 2 / 0; false flags 4 / -; lone `allOf`
-//! 60 / 9; `x-rust-type` - / 281; parameter default 1 / -; query array 4 / -; free-form success
-//! body 6 / -; free-form `default` - / 1 and WebSocket upgrade - / 1 (both in gateway's
-//! document, made by an older dropshot); `enum: [null]` - / 0, needed by buildomat's document.
-//! Two rules were deleted once they hid nothing: whitespace collapsed in descriptions (the
-//! generator now writes the descriptions typify dropped, with `schemars(description)` where
-//! schemars would join the lines of a doc comment) and titles dropped (`schemars(title)`).
+//! integer format 22 / 4; example 1 / 0 (the example of a parameter); body title 2 / 0; false
+//! flags 4 / -; lone `allOf` - / 9; `x-rust-type` - / 2 (on inline `Result`-like schemas typify
+//! makes types of); parameter default 1 / -; query array 4 / -; free-form success body 6 / -;
+//! free-form `default` - / 1 and WebSocket upgrade - / 1 (both in gateway's document, made by an
+//! older dropshot); `enum: [null]` - / 0, needed by buildomat's document. Two rules were deleted
+//! once they hid nothing: whitespace collapsed in descriptions (the generator now writes the
+//! descriptions typify dropped, with `schemars(description)` where schemars would join the lines
+//! of a doc comment) and titles dropped (`schemars(title)`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -179,7 +179,7 @@ impl schemars::JsonSchema for OmicronZoneUuid {
         "OmicronZoneUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",

@@ -1906,7 +1906,7 @@ impl schemars::JsonSchema for EreporterRestartUuid {
         "EreporterRestartUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::EreporterRestartUuid\",\"version\":\"*\"}}",
@@ -1919,7 +1919,7 @@ impl schemars::JsonSchema for MupdateUuid {
         "MupdateUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateUuid\",\"version\":\"*\"}}",

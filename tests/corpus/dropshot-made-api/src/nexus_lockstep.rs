@@ -6814,7 +6814,7 @@ impl schemars::JsonSchema for BlueprintUuid {
         "BlueprintUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::BlueprintUuid\",\"version\":\"*\"}}",
@@ -6827,7 +6827,7 @@ impl schemars::JsonSchema for CaseUuid {
         "CaseUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::CaseUuid\",\"version\":\"*\"}}",
@@ -6840,7 +6840,7 @@ impl schemars::JsonSchema for DatasetUuid {
         "DatasetUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DatasetUuid\",\"version\":\"*\"}}",
@@ -6853,7 +6853,7 @@ impl schemars::JsonSchema for DemoSagaUuid {
         "DemoSagaUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DemoSagaUuid\",\"version\":\"*\"}}",
@@ -6866,7 +6866,7 @@ impl schemars::JsonSchema for ExternalIpUuid {
         "ExternalIpUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::ExternalIpUuid\",\"version\":\"*\"}}",
@@ -6879,7 +6879,7 @@ impl schemars::JsonSchema for InstanceUuid {
         "InstanceUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::InstanceUuid\",\"version\":\"*\"}}",
@@ -6892,7 +6892,7 @@ impl schemars::JsonSchema for Ipv4Net {
         "Ipv4Net".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
@@ -6905,7 +6905,7 @@ impl schemars::JsonSchema for Ipv6Net {
         "Ipv6Net".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
@@ -6918,7 +6918,7 @@ impl schemars::JsonSchema for MacAddr {
         "MacAddr".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"title\":\"A MAC address\",\"description\":\"A Media Access Control address, in EUI-48 format\",\"type\":\"string\",\"maxLength\":17,\"minLength\":5,\"pattern\":\"^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$\",\"example\":\"ff:ff:ff:ff:ff:ff\"}",
@@ -6931,7 +6931,7 @@ impl schemars::JsonSchema for MupdateOverrideUuid {
         "MupdateOverrideUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateOverrideUuid\",\"version\":\"*\"}}",
@@ -6944,7 +6944,7 @@ impl schemars::JsonSchema for OmicronZoneUuid {
         "OmicronZoneUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",
@@ -6957,7 +6957,7 @@ impl schemars::JsonSchema for PhysicalDiskUuid {
         "PhysicalDiskUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::PhysicalDiskUuid\",\"version\":\"*\"}}",
@@ -6970,7 +6970,7 @@ impl schemars::JsonSchema for RackUuid {
         "RackUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackUuid\",\"version\":\"*\"}}",
@@ -6983,7 +6983,7 @@ impl schemars::JsonSchema for SledUuid {
         "SledUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
@@ -6996,7 +6996,7 @@ impl schemars::JsonSchema for ZpoolUuid {
         "ZpoolUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::ZpoolUuid\",\"version\":\"*\"}}",

@@ -1781,19 +1781,17 @@ pub struct PreflightUplinkCheckOptions {
     pub dns_name_to_query: ::std::option::Option<::std::string::String>,
 }
 ///Current progress.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ProgressCounter {
     ///The current progress.
-    #[schemars(range(min = 0i64))]
     pub current: u64,
     ///The total progress.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(range(min = 0i64))]
     pub total: ::std::option::Option<u64>,
     ///Progress units.
     pub units: ProgressUnits,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ProgressEventForGenericSpec {
     ///The kind of event this is.
     pub data: ProgressEventKindForGenericSpec,
@@ -2910,13 +2908,11 @@ pub struct StepComponentSummaryForWicketdEngineSpec {
     #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct StepEventForGenericSpec {
     ///The kind of event this is.
     pub data: StepEventKindForGenericSpec,
     ///A monotonically increasing index for this `StepEvent`.
-    #[schemars(range(min = 0i64))]
-    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -4313,7 +4309,7 @@ impl schemars::JsonSchema for ExecutionUuid {
         "ExecutionUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ExecutionUuid\",\"version\":\"0.1.2\"}}",
@@ -4326,7 +4322,7 @@ impl schemars::JsonSchema for Ipv4Net {
         "Ipv4Net".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
@@ -4339,7 +4335,7 @@ impl schemars::JsonSchema for Ipv6Net {
         "Ipv6Net".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
@@ -4352,10 +4348,40 @@ impl schemars::JsonSchema for MultirackJoinUuid {
         "MultirackJoinUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MultirackJoinUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ProgressCounter {
+    fn schema_name() -> ::std::string::String {
+        "ProgressCounter".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ProgressUnits>();
+        ::serde_json::from_str(
+                "{\"description\":\"Current progress.\",\"type\":\"object\",\"required\":[\"current\",\"units\"],\"properties\":{\"current\":{\"description\":\"The current progress.\",\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0.0},\"total\":{\"description\":\"The total progress.\",\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0.0,\"nullable\":true},\"units\":{\"description\":\"Progress units.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ProgressUnits\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ProgressCounter\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ProgressEventForGenericSpec {
+    fn schema_name() -> ::std::string::String {
+        "ProgressEventForGenericSpec".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ProgressEventKindForGenericSpec>();
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        let _ = generator.subschema_for::<Duration>();
+        ::serde_json::from_str(
+                "{\"type\":\"object\",\"required\":[\"data\",\"execution_id\",\"spec\",\"total_elapsed\"],\"properties\":{\"data\":{\"description\":\"The kind of event this is.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ProgressEventKindForGenericSpec\"}]},\"execution_id\":{\"description\":\"The execution ID.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}]},\"spec\":{\"description\":\"The specification that this event belongs to.\",\"type\":\"string\"},\"total_elapsed\":{\"description\":\"Total time elapsed since the start of execution.\",\"allOf\":[{\"$ref\":\"#/components/schemas/Duration\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"parameters\":[{\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::spec::GenericSpec\",\"version\":\"0.1.2\"}}],\"path\":\"oxide_update_engine_types::events::ProgressEvent\",\"version\":\"0.1.2\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
@@ -4365,7 +4391,7 @@ impl schemars::JsonSchema for ProgressUnits {
         "ProgressUnits".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ProgressUnits\",\"version\":\"0.1.2\"}}",
@@ -4378,10 +4404,26 @@ impl schemars::JsonSchema for RackInitUuid {
         "RackInitUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for StepEventForGenericSpec {
+    fn schema_name() -> ::std::string::String {
+        "StepEventForGenericSpec".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<StepEventKindForGenericSpec>();
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        let _ = generator.subschema_for::<Duration>();
+        ::serde_json::from_str(
+                "{\"type\":\"object\",\"required\":[\"data\",\"event_index\",\"execution_id\",\"spec\",\"total_elapsed\"],\"properties\":{\"data\":{\"description\":\"The kind of event this is.\",\"allOf\":[{\"$ref\":\"#/components/schemas/StepEventKindForGenericSpec\"}]},\"event_index\":{\"description\":\"A monotonically increasing index for this `StepEvent`.\",\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0},\"execution_id\":{\"description\":\"The execution ID.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}]},\"spec\":{\"description\":\"The specification that this event belongs to.\",\"type\":\"string\"},\"total_elapsed\":{\"description\":\"Total time elapsed since the start of execution.\",\"allOf\":[{\"$ref\":\"#/components/schemas/Duration\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"parameters\":[{\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::spec::GenericSpec\",\"version\":\"0.1.2\"}}],\"path\":\"oxide_update_engine_types::events::StepEvent\",\"version\":\"0.1.2\"}}",
             )
             .expect("the generator wrote the spec's schema as JSON")
     }

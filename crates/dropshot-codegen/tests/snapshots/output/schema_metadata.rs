@@ -172,7 +172,7 @@ impl schemars::JsonSchema for ThingUuid {
         "ThingUuid".to_string()
     }
     fn json_schema(
-        _: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"thing-kinds\",\"path\":\"thing_kinds::ThingUuid\",\"version\":\"*\"}}",
