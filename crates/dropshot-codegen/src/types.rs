@@ -111,6 +111,14 @@ impl TypeBuilder {
         Some(types)
     }
 
+    /// For a type whose schema is written as the spec writes it (see [`literal_schema`]): that
+    /// schema and the types of the schemas it refers to.
+    fn literal_of(&self, rust_name: &str) -> Option<(schemars::schema::Schema, Vec<syn::Ident>)> {
+        let described = self.objects.get(rust_name)?;
+        let (schema, references) = literal_schema(&described.schema)?;
+        Some((schema, self.rust_types_of(&references, described)?))
+    }
+
     /// All the types, with their schemas corrected.
     pub(crate) fn finish(&self) -> Result<TokenStream, Error> {
         let mut file: syn::File = syn::parse2(self.space.to_stream())
@@ -118,7 +126,14 @@ impl TypeBuilder {
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
-        let mut extras = Extras::default();
+        let mut extras = Extras {
+            components: self
+                .objects
+                .iter()
+                .filter_map(|(rust, d)| d.spec_name.clone().map(|spec| (spec, rust.clone())))
+                .collect(),
+            ..Extras::default()
+        };
         let mut literal_impls = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
@@ -126,7 +141,10 @@ impl TypeBuilder {
                 syn::Item::Struct(item) => {
                     clean_type_docs(&mut item.attrs);
                     let name = item.ident.to_string();
-                    if let Some(described) = self.objects.get(&name) {
+                    let literal = self.literal_of(&name);
+                    if let Some(described) = self.objects.get(&name)
+                        && literal.is_none()
+                    {
                         rename(&mut item.attrs, &name, described);
                         describe_type(&mut item.attrs, &described.schema);
                         match &mut item.fields {
@@ -158,14 +176,13 @@ impl TypeBuilder {
                     }
                     converted_not_transparent(item, &conversions);
                     if let Some(described) = self.objects.get(&name)
-                        && let Some((schema, references)) = literal_schema(&described.schema)
-                        && let Some(registered) = self.rust_types_of(&references, described)
+                        && let Some((schema, registered)) = &literal
                     {
                         strip_schemars(&mut item.attrs);
                         for field in item.fields.iter_mut() {
                             field.attrs.retain(|a| !a.path().is_ident("schemars"));
                         }
-                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, &schema, &registered)?);
+                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, schema, registered)?);
                     }
                     if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
                         twins.push(syn::Item::Struct(scalar_twin(item, twin)));
@@ -179,12 +196,7 @@ impl TypeBuilder {
                         {
                             one_of_impls.push(one_of_schema(item, &name, described)?);
                         } else {
-                            rename(&mut item.attrs, &name, described);
-                            describe_type(&mut item.attrs, &described.schema);
-                            describe_variants(item, &described.schema, &mut extras);
-                            if let Some((schema, references)) = literal_schema(&described.schema)
-                                && let Some(registered) = self.rust_types_of(&references, described)
-                            {
+                            if let Some((schema, registered)) = self.literal_of(&name) {
                                 strip_schemars(&mut item.attrs);
                                 for variant in &mut item.variants {
                                     variant.attrs.retain(|a| !a.path().is_ident("schemars"));
@@ -199,6 +211,10 @@ impl TypeBuilder {
                                     &schema,
                                     &registered,
                                 )?);
+                            } else {
+                                rename(&mut item.attrs, &name, described);
+                                describe_type(&mut item.attrs, &described.schema);
+                                describe_variants(item, &described.schema, &mut extras);
                             }
                         }
                     }
@@ -359,17 +375,10 @@ fn literal_schema(schema: &Value) -> Option<(schemars::schema::Schema, Vec<Strin
     if !unsaid {
         return None;
     }
-    let mut references = Vec::new();
-    collect_references(schema, &mut references);
-    let mut named = Vec::new();
-    for reference in references {
-        named.push(reference.strip_prefix("#/components/schemas/")?.to_string());
-    }
-    let literal: schemars::schema::Schema = serde_json::from_value(schema.clone()).ok()?;
     // Only a schema that reads back as itself: OpenAPI keys schemars would read otherwise are left
     // to the derive. schemars holds numbers as floats (`0.0` for `0`), which dropshot writes
     // back as the integers they are.
-    same_json(&serde_json::to_value(&literal).ok()?, schema).then_some((literal, named))
+    as_written(schema)
 }
 
 /// Every `$ref` in a schema, extensions left aside (an `x-rust-type`'s parameters name schemas
@@ -559,6 +568,9 @@ fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
+    if inline_as_written(field, property, extras) {
+        return;
+    }
     field.attrs.extend(constraint_attrs(prop));
     // typify drops the description of some fields (an optional reference, for one).
     if let Some(description) = prop.get("description").and_then(Value::as_str)
@@ -580,6 +592,49 @@ fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
             field.attrs.push(syn::parse_quote!(#[serde(default)]));
         }
     }
+}
+
+/// A required field whose schema is an inline `oneOf` or `enum`: typify makes a type of it, which
+/// schemars would make a definition of its own (a name the spec does not have, and
+/// `additionalProperties: false`), so its schema is the spec's, as written, through a function of
+/// `schema_contents` that registers the types it refers to.
+fn inline_as_written(field: &mut syn::Field, property: &Value, extras: &mut Extras) -> bool {
+    let inline = property.get("oneOf").is_some() || property.get("enum").is_some();
+    if !inline || option_inner(&field.ty).is_some() || property.as_object().is_some_and(|p| p.contains_key("default")) {
+        return false;
+    }
+    let Some((schema, references)) = as_written(property) else { return false };
+    let mut registered = Vec::new();
+    for name in &references {
+        let Some(rust) = extras.components.get(name) else { return false };
+        let ident = quote::format_ident!("{rust}");
+        if !registered.contains(&ident) {
+            registered.push(ident);
+        }
+    }
+    let Ok(json) = serde_json::to_string(&schema) else { return false };
+    let path = extras.function(
+        !registered.is_empty(),
+        quote! {
+            #( let _ = generator.subschema_for::<#registered>(); )*
+            ::serde_json::from_str(#json).expect("the generator wrote the spec's schema as JSON")
+        },
+    );
+    field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
+    true
+}
+
+/// The spec's schema as schemars holds it, if it reads back as itself, and the component schemas
+/// it refers to.
+fn as_written(schema: &Value) -> Option<(schemars::schema::Schema, Vec<String>)> {
+    let mut references = Vec::new();
+    collect_references(schema, &mut references);
+    let mut named = Vec::new();
+    for reference in references {
+        named.push(reference.strip_prefix("#/components/schemas/")?.to_string());
+    }
+    let literal: schemars::schema::Schema = serde_json::from_value(schema.clone()).ok()?;
+    same_json(&serde_json::to_value(&literal).ok()?, schema).then_some((literal, named))
 }
 
 /// The spec's title of a type, which typify drops.
@@ -654,14 +709,19 @@ struct Extras {
     formats: Vec<String>,
     /// The functions of `schema_contents`.
     functions: Vec<TokenStream>,
+    /// The Rust type of each component schema, by its name in the spec.
+    components: BTreeMap<String, String>,
 }
 
 impl Extras {
-    /// A function of `schema_contents` with this body (given `generator`), and its path.
-    fn function(&mut self, body: TokenStream) -> String {
+    /// A function of `schema_contents` with this body (given `generator`, if it uses it), and
+    /// its path.
+    fn function(&mut self, uses_generator: bool, body: TokenStream) -> String {
         let name = quote::format_ident!("content_{}", self.functions.len());
+        let generator =
+            if uses_generator { quote::format_ident!("generator") } else { quote::format_ident!("_generator") };
         self.functions.push(quote! {
-            pub(super) fn #name(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+            pub(super) fn #name(#generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
                 #body
             }
         });
@@ -708,7 +768,7 @@ fn declare_schema_type(
         if let Some(description) = description {
             schema = quote!(support::described(#schema, #description));
         }
-        let path = extras.function(schema);
+        let path = extras.function(true, schema);
         field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
         // schemars cannot tell that the function's schema is of an optional value.
         if option_inner(&field.ty).is_some() && !has_serde_default(field) {

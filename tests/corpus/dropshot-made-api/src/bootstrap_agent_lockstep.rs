@@ -2497,38 +2497,36 @@ mod schema_contents {
         )
     }
     pub(super) fn content_1(
-        generator: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<MgdStaticRouteReconcilerStatusValueAddV4Result>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_2(
-        generator: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<MgdStaticRouteReconcilerStatusValueAddV6Result>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_3(
-        generator: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator
-                .subschema_for::<MgdStaticRouteReconcilerStatusValueDeleteV4Result>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_4(
-        generator: &mut schemars::r#gen::SchemaGenerator,
+        _generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator
-                .subschema_for::<MgdStaticRouteReconcilerStatusValueDeleteV6Result>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_5(
         generator: &mut schemars::r#gen::SchemaGenerator,

@@ -7040,18 +7040,20 @@ mod schema_contents {
     pub(super) fn content_3(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<CompletedAttemptResult>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<UpdateCompletedHow>();
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_4(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<HostPhase2StatusBootDisk>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/M2Slot\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<M2Slot>();
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/M2Slot\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/M2Slot\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_5(
         generator: &mut schemars::r#gen::SchemaGenerator,

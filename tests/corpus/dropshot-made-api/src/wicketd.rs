@@ -4549,42 +4549,47 @@ mod schema_contents {
     pub(super) fn content_13(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<TransceiverDatapath>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Datapath\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<Datapath>();
+        ::serde_json::from_str(
+                "{\"description\":\"Status of the transceiver's machinery for carrying data, the \\\"datapath\\\".\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/Datapath\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Datapath\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_14(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<TransceiverMonitors>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Monitors\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<Monitors>();
+        ::serde_json::from_str(
+                "{\"description\":\"Environmental monitoring data, such as temperature or optical power.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/Monitors\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Monitors\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_15(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<TransceiverPower>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/PowerMode\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<PowerMode>();
+        ::serde_json::from_str(
+                "{\"description\":\"Information about the power state of the transceiver.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/PowerMode\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/PowerMode\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_16(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<TransceiverStatus>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/ExtendedStatus\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<ExtendedStatus>();
+        ::serde_json::from_str(
+                "{\"description\":\"The general status of the transceiver, such as presence and faults.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/ExtendedStatus\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/ExtendedStatus\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_17(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<TransceiverVendor>(),
-            "{\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/VendorInfo\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
-        )
+        let _ = generator.subschema_for::<VendorInfo>();
+        ::serde_json::from_str(
+                "{\"description\":\"Details about the vendor, part number, and serial number.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/VendorInfo\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/VendorInfo\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what
