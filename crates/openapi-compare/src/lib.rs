@@ -34,10 +34,6 @@
 //!    - a lone `allOf` of one schema is that schema: schemars wraps a described reference in an
 //!      `allOf` (OpenAPI 3.0 ignores a description beside a `$ref`), which a spec may write as
 //!      the reference alone;
-//!    - `x-rust-type` (which Rust type a schema came from, for progenitor) is dropped: schemars
-//!      0.8's derive cannot add an extension to a schema, so the generator writes a schema with
-//!      one as the spec writes it, and a field's through a schema function; what is left is an
-//!      inline schema typify makes a type of (a `Result`-like `oneOf`), whose schema is derived.
 //!
 //!    `required` and parameter lists compare as sets. Descriptions and titles compare as written.
 //! 7. Parameters: the schema's `default` is dropped (dropshot keeps only the description of a
@@ -64,14 +60,15 @@
 //! Measured on 2026-12-01 (`ROUND_TRIP_RULES=1 cargo test -p credits-tests --test spec --
 //! --nocapture rules_the_credits dropshot_made`), the differences each rule hides in the credits
 //! round trip / in the sixteen dropshot-made documents (`-`: the rule never applies there):
-//! integer format 22 / 4; example 1 / 0 (the example of a parameter); body title 2 / 0; false
-//! flags 4 / -; lone `allOf` - / 9; `x-rust-type` - / 2 (on inline `Result`-like schemas typify
-//! makes types of); parameter default 1 / -; query array 4 / -; free-form success body 6 / -;
-//! free-form `default` - / 1 and WebSocket upgrade - / 1 (both in gateway's document, made by an
-//! older dropshot); `enum: [null]` - / 0, needed by buildomat's document. Two rules were deleted
-//! once they hid nothing: whitespace collapsed in descriptions (the generator now writes the
-//! descriptions typify dropped, with `schemars(description)` where schemars would join the lines
-//! of a doc comment) and titles dropped (`schemars(title)`).
+//! integer format 22 / 0; example 1 / 0 (the example of a parameter); body title 2 / 0; false
+//! flags 4 / -; lone `allOf` - / 9; parameter default 1 / -; query array 4 / -; free-form
+//! success body 6 / -; free-form `default` - / 1 and WebSocket upgrade - / 1 (both in gateway's
+//! document, made by an older dropshot); `enum: [null]` - / 0, needed by buildomat's document.
+//! Three rules were deleted once they hid nothing: whitespace collapsed in descriptions (the
+//! generator now writes the descriptions typify dropped, with `schemars(description)` where
+//! schemars would join the lines of a doc comment), titles dropped (`schemars(title)`), and
+//! `x-rust-type` dropped (a schema with an extension is written as the spec writes it, a
+//! field's extension through a schema function).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -93,7 +90,6 @@ pub const RULES: &[&str] = &[
     "6 additionalProperties {} read as true",
     "6 false flags dropped",
     "6 lone allOf unwrapped",
-    "6 x-rust-type dropped",
     "7 parameter default dropped",
     "7 default style and explode dropped",
     "8 query array compared as its items",
@@ -134,7 +130,6 @@ pub const OPTIONAL_RULES: &[&str] = &[
     "6 additionalProperties {} read as true",
     "6 false flags dropped",
     "6 lone allOf unwrapped",
-    "6 x-rust-type dropped",
     "7 parameter default dropped",
     "7 default style and explode dropped",
     "8 query array compared as its items",
@@ -522,7 +517,6 @@ fn normalize_schema(schema: &Value) -> Value {
     for (key, value) in map {
         match key.as_str() {
             "example" | "examples" if applies("6 example dropped") => {}
-            "x-rust-type" if applies("6 x-rust-type dropped") => {}
             "format" if is_integer && applies("6 integer format dropped") => {}
             "description" => {
                 out.insert(key.clone(), text(value.as_str().unwrap_or_default()));
