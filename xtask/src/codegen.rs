@@ -85,10 +85,10 @@ fn corpus_lib(modules: &[(String, String, String)]) -> String {
     for (spec, module, trait_name) in modules {
         let api_mod = format!("{}_mod", to_snake(trait_name));
         text.push_str(&format!(
-            "        Document {{\n            spec: \"{spec}\",\n            title: {module}::API_TITLE,\n            version: {module}::API_VERSION,\n            security_json: {module}::SECURITY_JSON,\n            links_json: {module}::RESPONSE_LINKS_JSON,\n            skipped: {module}::SKIPPED,\n            description: {module}::{api_mod}::stub_api_description,\n        }},\n"
+            "        Document {{\n            spec: \"{spec}\",\n            title: {module}::API_TITLE,\n            version: {module}::API_VERSION,\n            info_json: {module}::API_INFO_JSON,\n            security_json: {module}::SECURITY_JSON,\n            links_json: {module}::RESPONSE_LINKS_JSON,\n            skipped: {module}::SKIPPED,\n            description: {module}::{api_mod}::stub_api_description,\n        }},\n"
         ));
     }
-    text.push_str("    ]\n}\n\n/// One generated module, seen from a test.\npub struct Document {\n    pub spec: &'static str,\n    pub title: &'static str,\n    pub version: &'static str,\n    pub security_json: &'static str,\n    pub links_json: &'static str,\n    pub skipped: &'static [(&'static str, &'static str)],\n    pub description:\n        fn() -> Result<dropshot::ApiDescription<dropshot::StubContext>, dropshot::ApiDescriptionBuildErrors>,\n}\n");
+    text.push_str("    ]\n}\n\n/// One generated module, seen from a test.\npub struct Document {\n    pub spec: &'static str,\n    pub title: &'static str,\n    pub version: &'static str,\n    pub info_json: &'static str,\n    pub security_json: &'static str,\n    pub links_json: &'static str,\n    pub skipped: &'static [(&'static str, &'static str)],\n    pub description:\n        fn() -> Result<dropshot::ApiDescription<dropshot::StubContext>, dropshot::ApiDescriptionBuildErrors>,\n}\n");
     text
 }
 

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Credits API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Credits API\",\"description\":\"Organisation credits: the balance, the ledger, and purchases of credit bundles through Stripe Checkout. Every request from the generated client carries an `api-version` header with this document's version; a server may refuse versions older than it still supports (426).\",\"version\":\"1.0.0\",\"license\":{\"name\":\"MIT OR Apache-2.0\"}}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -22,8 +26,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{\"create_checkout_session\":{\"200\":{\"
 /// operation with the requirements in force for it (its own, or the document's).
 pub const SECURITY_JSON: &str = "{\"securitySchemes\":{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":\"An API token: `Authorization: Bearer <token>`\"},\"apiKeyAuth\":{\"type\":\"apiKey\",\"in\":\"header\",\"name\":\"X-API-Key\",\"description\":\"The same API token in an `X-API-Key` header, for clients that cannot set `Authorization`\"}},\"operations\":{\"create_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_checkout_session\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"get_credit_balance\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"list_credit_transactions\":[{\"bearerAuth\":[]},{\"apiKeyAuth\":[]}],\"receive_stripe_webhook\":[],\"get_openapi_document\":[],\"get_liveness\":[],\"get_readiness\":[],\"get_api_reference\":[],\"get_api_reference_asset\":[]}}";
 ///Canonical API error envelope returned by the API.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
-#[schemars(rename = "APIErrorPayload")]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ApiErrorPayload {
     ///HTTP status code
     pub code: i64,
@@ -484,7 +487,7 @@ pub struct GetCreditBalancePath {
     pub org: ::std::string::String,
 }
 ///The state of this server instance
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct HealthStatus {
     ///`ok` when the check passed
     pub status: HealthStatusStatus,
@@ -669,6 +672,33 @@ pub struct ListCreditTransactionsQueryDeclared {
     ///Only transactions of these types; repeat the parameter to give several
     #[serde(rename = "transaction_type")]
     pub transaction_type: ::std::option::Option<CreditTransactionType>,
+}
+impl schemars::JsonSchema for ApiErrorPayload {
+    fn schema_name() -> ::std::string::String {
+        "APIErrorPayload".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ValidationErrorItem>();
+        ::serde_json::from_str(
+                "{\"description\":\"Canonical API error envelope returned by the API.\",\"type\":\"object\",\"required\":[\"code\",\"detail\",\"type\"],\"properties\":{\"code\":{\"description\":\"HTTP status code\",\"type\":\"integer\"},\"detail\":{\"description\":\"Human-readable error message\",\"type\":\"string\"},\"errors\":{\"description\":\"One item per validation problem (422 only)\",\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/ValidationErrorItem\"},\"nullable\":true},\"type\":{\"description\":\"Stable machine-readable error type\",\"type\":\"string\",\"enum\":[\"invalid_request_error\",\"authentication_error\",\"permission_error\",\"not_found_error\",\"conflict_error\",\"validation_error\",\"upgrade_required_error\",\"rate_limit_error\",\"internal_server_error\",\"bad_gateway_error\",\"gateway_timeout_error\",\"service_unavailable_error\"]}},\"example\":{\"code\":401,\"detail\":\"Authentication failed\",\"type\":\"authentication_error\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for HealthStatus {
+    fn schema_name() -> ::std::string::String {
+        "HealthStatus".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"description\":\"The state of this server instance\",\"type\":\"object\",\"required\":[\"status\"],\"properties\":{\"status\":{\"description\":\"`ok` when the check passed\",\"type\":\"string\",\"enum\":[\"ok\"]}},\"example\":{\"status\":\"ok\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
 }
 /// Defaults of fields, as plain functions schemars can read.
 mod schema_defaults {

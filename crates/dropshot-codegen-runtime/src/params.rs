@@ -138,6 +138,44 @@ pub fn one_of_schema(spec: &str, variants: Vec<schemars::schema::Schema>) -> sch
     serde_json::from_value(spec).expect("a JSON schema")
 }
 
+/// A schema with a description beside it, as schemars' derive writes a described field: a
+/// reference is wrapped in an `allOf` (a description beside a `$ref` would be ignored), any
+/// other schema takes the description. For the content of an enum variant, which the derive
+/// leaves undescribed.
+pub fn described(schema: schemars::schema::Schema, description: &str) -> schemars::schema::Schema {
+    let mut object = schema.into_object();
+    if object.is_ref() {
+        object = schemars::schema::SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                all_of: Some(vec![object.into()]),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+    }
+    object.metadata().description = Some(description.to_string());
+    object.into()
+}
+
+/// A schema with extensions (`x-rust-type`) beside it, which schemars' derive cannot add; a
+/// reference is wrapped in an `allOf` first, as dropshot ignores what sits beside a `$ref`.
+pub fn extended(schema: schemars::schema::Schema, extensions: &str) -> schemars::schema::Schema {
+    let extensions: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(extensions).expect("the generator writes the extensions as a JSON object");
+    let mut object = schema.into_object();
+    if object.is_ref() {
+        object = schemars::schema::SchemaObject {
+            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                all_of: Some(vec![object.into()]),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+    }
+    object.extensions.extend(extensions);
+    object.into()
+}
+
 fn take_variant(alternative: &mut serde_json::Value, variant: serde_json::Value) {
     let is_reference = |v: &serde_json::Value| v.get("$ref").is_some();
     if is_reference(alternative) {
@@ -167,6 +205,26 @@ fn take_variant(alternative: &mut serde_json::Value, variant: serde_json::Value)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn extensions_sit_beside_the_schema() {
+        let string: schemars::schema::Schema = serde_json::from_value(serde_json::json!({"type": "string"})).unwrap();
+        let json = serde_json::to_value(super::extended(string, r#"{"x-rust-type": {"path": "a::B"}}"#)).unwrap();
+        assert_eq!(json, serde_json::json!({"type": "string", "x-rust-type": {"path": "a::B"}}));
+    }
+
+    #[test]
+    fn a_described_reference_is_wrapped_and_a_described_string_is_not() {
+        let reference = schemars::schema::Schema::new_ref("#/components/schemas/Name".to_string());
+        let json = serde_json::to_value(super::described(reference, "The name.")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"description": "The name.", "allOf": [{"$ref": "#/components/schemas/Name"}]})
+        );
+        let string: schemars::schema::Schema = serde_json::from_value(serde_json::json!({"type": "string"})).unwrap();
+        let json = serde_json::to_value(super::described(string, "Text.")).unwrap();
+        assert_eq!(json, serde_json::json!({"type": "string", "description": "Text."}));
+    }
+
     use super::super::rejection::violations_of;
     use super::super::validator::SchemaValidator;
     use super::*;

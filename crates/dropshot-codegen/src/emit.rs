@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::{Map, Value, json};
 
-use crate::model::{BodyKind, METHODS, Operation, Success, SuccessBody, status_const};
+use crate::model::{BodyKind, Location, METHODS, Operation, Success, SuccessBody, status_const};
 use crate::names;
 use crate::schema::resolve;
 use crate::support;
@@ -23,11 +23,16 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
     let security = security_json(spec);
     let error_headers = error_headers_json(spec);
     let links = links_json(spec);
+    let info = spec.get("info").map_or_else(|| "{}".to_string(), Value::to_string);
     quote! {
         /// The `info.title` of the OpenAPI document this module was generated from.
         pub const API_TITLE: &str = #title;
         /// The `info.version` of the OpenAPI document this module was generated from.
         pub const API_VERSION: &str = #version;
+        /// The `info` of the OpenAPI document this module was generated from, as JSON: its
+        /// description, contact, license and terms of service are the server's to declare
+        /// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+        pub const API_INFO_JSON: &str = #info;
         /// Constructs of the document left out because dropshot cannot express them:
         /// (JSON pointer, what it is).
         pub const SKIPPED: &[(&str, &str)] = &[#(#skipped),*];
@@ -229,15 +234,32 @@ fn emit_method(op: &Operation) -> TokenStream {
         let accepted = format_ident!("{}", support::accepted_schemes_name(&op.security));
         push("credentials", quote!(support::Credentials<support::#accepted>));
     }
-    if let Some(ty) = &op.resolved.path {
-        push("path", quote!(support::PathParams<#ty>));
+    // Every location with a parameter struct, in the document's order (see `Operation::locations`).
+    let mut locations = op.locations.clone();
+    for location in [Location::Path, Location::Query, Location::Header] {
+        if !locations.contains(&location) {
+            locations.push(location);
+        }
     }
-    if let Some(ty) = &op.resolved.query {
-        let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
-        push("query", quote!(support::QueryParams<#ty, #declared>));
-    }
-    if let Some(ty) = &op.resolved.header {
-        push("headers", quote!(support::HeaderParams<#ty>));
+    for location in locations {
+        match location {
+            Location::Path => {
+                if let Some(ty) = &op.resolved.path {
+                    push("path", quote!(support::PathParams<#ty>));
+                }
+            }
+            Location::Query => {
+                if let Some(ty) = &op.resolved.query {
+                    let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
+                    push("query", quote!(support::QueryParams<#ty, #declared>));
+                }
+            }
+            Location::Header => {
+                if let Some(ty) = &op.resolved.header {
+                    push("headers", quote!(support::HeaderParams<#ty>));
+                }
+            }
+        }
     }
     if let Some(body) = &op.body {
         match (body.kind, &op.resolved.body) {

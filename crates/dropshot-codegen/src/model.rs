@@ -21,6 +21,9 @@ pub(crate) struct Operation {
     pub(crate) path_params: Vec<Param>,
     pub(crate) query_params: Vec<Param>,
     pub(crate) header_params: Vec<Param>,
+    /// The parameter locations in the order the document first lists them: dropshot lists the
+    /// parameters extractor by extractor, so the extractors follow this order.
+    pub(crate) locations: Vec<Location>,
     /// `x-dropshot-pagination`: the query is dropshot's `PaginationParams`.
     pub(crate) pagination: Option<Pagination>,
     pub(crate) body: Option<Body>,
@@ -30,6 +33,13 @@ pub(crate) struct Operation {
     /// The security schemes one of which the operation requires (none: no credentials).
     pub(crate) security: Vec<Scheme>,
     pub(crate) resolved: Resolved,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    Path,
+    Query,
+    Header,
 }
 
 pub(crate) struct Param {

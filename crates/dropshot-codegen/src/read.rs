@@ -6,8 +6,8 @@ use quote::quote;
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Body, BodyKind, ErrorType, METHODS, Operation, PAGINATION_PARAMS, Pagination, Param, Resolved, ResponseHeader,
-    Scheme, SchemeKind, Success, SuccessBody, params_schema, status_const,
+    Body, BodyKind, ErrorType, Location, METHODS, Operation, PAGINATION_PARAMS, Pagination, Param, Resolved,
+    ResponseHeader, Scheme, SchemeKind, Success, SuccessBody, params_schema, status_const,
 };
 use crate::names;
 use crate::schema::resolve;
@@ -70,6 +70,7 @@ fn read_operation(
     let mut path_params = Vec::new();
     let mut query_params = Vec::new();
     let mut header_params = Vec::new();
+    let mut locations: Vec<Location> = Vec::new();
     let mut query_has_array = false;
     let own_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
     let mut all: Vec<(Value, String)> = Vec::new();
@@ -122,6 +123,17 @@ fn read_operation(
             ));
         }
         let p = Param { name: name.clone(), schema, required };
+        let seen = match location {
+            "path" => Some(Location::Path),
+            "query" => Some(Location::Query),
+            "header" => Some(Location::Header),
+            _ => None,
+        };
+        if let Some(seen) = seen
+            && !locations.contains(&seen)
+        {
+            locations.push(seen);
+        }
         match location {
             "path" => {
                 if style.is_some_and(|s| s != "simple") || explode == Some(true) {
@@ -192,6 +204,7 @@ fn read_operation(
         path_params,
         query_params,
         header_params,
+        locations,
         pagination,
         body,
         success,

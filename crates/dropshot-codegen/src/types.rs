@@ -94,6 +94,31 @@ impl TypeBuilder {
         self.space.to_stream().to_string().contains("regress ::")
     }
 
+    /// The Rust types of the component schemas `names`, if each is a type of this module other
+    /// than the one `described` (which would register itself while being described).
+    fn rust_types_of(&self, names: &[String], described: &Described) -> Option<Vec<syn::Ident>> {
+        let mut types = Vec::new();
+        for name in names {
+            if described.spec_name.as_deref() == Some(name.as_str()) {
+                return None;
+            }
+            let (rust, _) = self.objects.iter().find(|(_, d)| d.spec_name.as_deref() == Some(name.as_str()))?;
+            let ident = quote::format_ident!("{rust}");
+            if !types.contains(&ident) {
+                types.push(ident);
+            }
+        }
+        Some(types)
+    }
+
+    /// For a type whose schema is written as the spec writes it (see [`literal_schema`]): that
+    /// schema and the types of the schemas it refers to.
+    fn literal_of(&self, rust_name: &str) -> Option<(schemars::schema::Schema, Vec<syn::Ident>)> {
+        let described = self.objects.get(rust_name)?;
+        let (schema, references) = literal_schema(&described.schema)?;
+        Some((schema, self.rust_types_of(&references, described)?))
+    }
+
     /// All the types, with their schemas corrected.
     pub(crate) fn finish(&self) -> Result<TokenStream, Error> {
         let mut file: syn::File = syn::parse2(self.space.to_stream())
@@ -101,24 +126,44 @@ impl TypeBuilder {
         let mut twins = Vec::new();
         let mut defaults = Vec::new();
         let mut one_of_impls = Vec::new();
+        let mut extras = Extras {
+            components: self
+                .objects
+                .iter()
+                .filter_map(|(rust, d)| d.spec_name.clone().map(|spec| (spec, rust.clone())))
+                .collect(),
+            ..Extras::default()
+        };
+        let mut literal_impls = Vec::new();
         let conversions = from_impls(&file);
         for item in &mut file.items {
             match item {
                 syn::Item::Struct(item) => {
                     clean_type_docs(&mut item.attrs);
                     let name = item.ident.to_string();
-                    if let Some(described) = self.objects.get(&name) {
+                    let literal = self.literal_of(&name);
+                    if let Some(described) = self.objects.get(&name)
+                        && literal.is_none()
+                    {
                         rename(&mut item.attrs, &name, described);
+                        describe_type(&mut item.attrs, &described.schema);
                         match &mut item.fields {
                             syn::Fields::Named(fields) => {
                                 for field in &mut fields.named {
-                                    describe_field(field, &described.schema);
+                                    describe_field(field, &described.schema, &mut extras);
                                 }
                             }
                             // A newtype of a bounded string or integer: the bounds are its own.
                             syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                                 if let Some(schema) = described.schema.as_object() {
                                     fields.unnamed[0].attrs.extend(constraint_attrs(schema));
+                                    // An extension is the type's own (see `literal_schema`).
+                                    let own: serde_json::Map<String, Value> = schema
+                                        .iter()
+                                        .filter(|(k, _)| !k.starts_with("x-"))
+                                        .map(|(k, v)| (k.clone(), v.clone()))
+                                        .collect();
+                                    declare_schema_type(&mut fields.unnamed[0], &own, &mut extras, None);
                                 }
                             }
                             _ => {}
@@ -130,6 +175,15 @@ impl TypeBuilder {
                         }
                     }
                     converted_not_transparent(item, &conversions);
+                    if let Some(described) = self.objects.get(&name)
+                        && let Some((schema, registered)) = &literal
+                    {
+                        strip_schemars(&mut item.attrs);
+                        for field in item.fields.iter_mut() {
+                            field.attrs.retain(|a| !a.path().is_ident("schemars"));
+                        }
+                        literal_impls.push(literal_schema_impl(&item.ident, &name, described, schema, registered)?);
+                    }
                     if let Some((_, twin)) = self.scalar_twins.iter().find(|(of, _)| *of == name) {
                         twins.push(syn::Item::Struct(scalar_twin(item, twin)));
                     }
@@ -142,7 +196,26 @@ impl TypeBuilder {
                         {
                             one_of_impls.push(one_of_schema(item, &name, described)?);
                         } else {
-                            rename(&mut item.attrs, &name, described);
+                            if let Some((schema, registered)) = self.literal_of(&name) {
+                                strip_schemars(&mut item.attrs);
+                                for variant in &mut item.variants {
+                                    variant.attrs.retain(|a| !a.path().is_ident("schemars"));
+                                    for field in variant.fields.iter_mut() {
+                                        field.attrs.retain(|a| !a.path().is_ident("schemars"));
+                                    }
+                                }
+                                literal_impls.push(literal_schema_impl(
+                                    &item.ident,
+                                    &name,
+                                    described,
+                                    &schema,
+                                    &registered,
+                                )?);
+                            } else {
+                                rename(&mut item.attrs, &name, described);
+                                describe_type(&mut item.attrs, &described.schema);
+                                describe_variants(item, &described.schema, &mut extras);
+                            }
                         }
                     }
                 }
@@ -151,7 +224,40 @@ impl TypeBuilder {
         }
         file.items.extend(twins);
         file.items.extend(one_of_impls);
+        file.items.extend(literal_impls);
         syn::visit_mut::VisitMut::visit_file_mut(&mut RawKeywords, &mut file);
+        if !extras.functions.is_empty() {
+            let functions = &extras.functions;
+            file.items.push(syn::parse_quote! {
+                /// Schemas schemars' derive cannot write: the described contents of enum variants,
+                /// fields with an extension.
+                mod schema_contents {
+                    use super::*;
+                    #(#functions)*
+                }
+            });
+        }
+        if !extras.formats.is_empty() {
+            let functions = extras.formats.iter().enumerate().map(|(index, format)| {
+                let name = quote::format_ident!("string_{index}");
+                quote! {
+                    pub(super) fn #name(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                        schemars::schema::SchemaObject {
+                            instance_type: Some(schemars::schema::InstanceType::String.into()),
+                            format: Some(#format.to_string()),
+                            ..Default::default()
+                        }
+                        .into()
+                    }
+                }
+            });
+            file.items.push(syn::parse_quote! {
+                /// Strings of formats no Rust type stands for, as schemas that keep the format.
+                mod schema_formats {
+                    #(#functions)*
+                }
+            });
+        }
         if !defaults.is_empty() {
             file.items.push(syn::parse_quote! {
                 /// Defaults of fields, as plain functions schemars can read.
@@ -254,6 +360,92 @@ fn one_of_schema(item: &mut syn::ItemEnum, rust_name: &str, described: &Describe
             fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
                 let variants = ::std::vec::Vec::from([#( generator.subschema_for::<#alternatives>() ),*]);
                 support::one_of_schema(#json, variants)
+            }
+        }
+    })
+}
+
+/// The spec's schema of a type, when schemars' derive cannot say it and it can stand as written:
+/// it has an `example` or an `x-` extension (schemars 0.8's derive adds neither; dropshot keeps
+/// both from a schema's extensions). The schemas it refers to are returned too, so that its
+/// `JsonSchema` registers their types.
+fn literal_schema(schema: &Value) -> Option<(schemars::schema::Schema, Vec<String>)> {
+    let object = schema.as_object()?;
+    let unsaid = object.keys().any(|k| k == "example" || k.starts_with("x-"));
+    if !unsaid {
+        return None;
+    }
+    // Only a schema that reads back as itself: OpenAPI keys schemars would read otherwise are left
+    // to the derive. schemars holds numbers as floats (`0.0` for `0`), which dropshot writes
+    // back as the integers they are.
+    as_written(schema)
+}
+
+/// Every `$ref` in a schema, extensions left aside (an `x-rust-type`'s parameters name schemas
+/// only for progenitor).
+fn collect_references(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if key == "$ref" {
+                    out.extend(value.as_str().map(str::to_string));
+                } else if !key.starts_with("x-") {
+                    collect_references(value, out);
+                }
+            }
+        }
+        Value::Array(list) => list.iter().for_each(|v| collect_references(v, out)),
+        _ => {}
+    }
+}
+
+/// Equal JSON values, numbers compared by value (`0.0` is `0`).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same_json(v, w)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Removes the `JsonSchema` derive and the attributes of schemars that went with it.
+fn strip_schemars(attrs: &mut Vec<syn::Attribute>) {
+    for attr in attrs.iter_mut() {
+        if attr.path().is_ident("derive")
+            && let Ok(derived) =
+                attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        {
+            let kept = derived.into_iter().filter(|p| p.segments.last().is_none_or(|s| s.ident != "JsonSchema"));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+    }
+    attrs.retain(|a| !a.path().is_ident("schemars"));
+}
+
+/// `JsonSchema` for a type whose schema is the spec's as written (see [`literal_schema`]).
+fn literal_schema_impl(
+    ident: &syn::Ident,
+    rust_name: &str,
+    described: &Described,
+    schema: &schemars::schema::Schema,
+    registered: &[syn::Ident],
+) -> Result<syn::Item, Error> {
+    let name = described.spec_name.clone().unwrap_or_else(|| rust_name.to_string());
+    let json = serde_json::to_string(schema).map_err(|e| Error::Internal(e.to_string()))?;
+    let generator =
+        if registered.is_empty() { quote::format_ident!("_generator") } else { quote::format_ident!("generator") };
+    Ok(syn::parse_quote! {
+        impl schemars::JsonSchema for #ident {
+            fn schema_name() -> ::std::string::String {
+                #name.to_string()
+            }
+            fn json_schema(#generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                // The schemas it refers to are definitions of the document.
+                #( let _ = #generator.subschema_for::<#registered>(); )*
+                ::serde_json::from_str(#json).expect("the generator wrote the spec's schema as JSON")
             }
         }
     })
@@ -372,20 +564,337 @@ fn rename(attrs: &mut Vec<syn::Attribute>, rust_name: &str, described: &Describe
     }
 }
 
-fn describe_field(field: &mut syn::Field, object: &Value) {
+fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
+    if inline_as_written(field, property, extras) {
+        return;
+    }
     field.attrs.extend(constraint_attrs(prop));
+    // typify drops the description of some fields (an optional reference, for one).
+    if let Some(description) = prop.get("description").and_then(Value::as_str)
+        && !field.attrs.iter().any(|a| doc_text(a).is_some())
+    {
+        field.attrs.extend(description_attrs(description));
+    }
+    if let Some(title) = prop.get("title").and_then(Value::as_str) {
+        field.attrs.push(syn::parse_quote!(#[schemars(title = #title)]));
+    }
+    if let Some(default) = prop.get("default") {
+        state_default(field, default);
+    }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    if !nullable && let Some(inner) = option_inner(&field.ty) {
-        let inner = inner.to_token_stream().to_string();
-        field.attrs.push(syn::parse_quote!(#[schemars(with = #inner)]));
+    declare_schema_type(field, prop, extras, None);
+    if !nullable && option_inner(&field.ty).is_some() {
         // Described as its inner type, the field would look required without a default.
         if !has_serde_default(field) {
             field.attrs.push(syn::parse_quote!(#[serde(default)]));
         }
     }
+}
+
+/// A required field whose schema is an inline `oneOf` or `enum`: typify makes a type of it, which
+/// schemars would make a definition of its own (a name the spec does not have, and
+/// `additionalProperties: false`), so its schema is the spec's, as written, through a function of
+/// `schema_contents` that registers the types it refers to.
+fn inline_as_written(field: &mut syn::Field, property: &Value, extras: &mut Extras) -> bool {
+    let inline = property.get("oneOf").is_some() || property.get("enum").is_some();
+    if !inline || option_inner(&field.ty).is_some() || property.as_object().is_some_and(|p| p.contains_key("default")) {
+        return false;
+    }
+    let Some((schema, references)) = as_written(property) else { return false };
+    let mut registered = Vec::new();
+    for name in &references {
+        let Some(rust) = extras.components.get(name) else { return false };
+        let ident = quote::format_ident!("{rust}");
+        if !registered.contains(&ident) {
+            registered.push(ident);
+        }
+    }
+    let Ok(json) = serde_json::to_string(&schema) else { return false };
+    let path = extras.function(
+        !registered.is_empty(),
+        quote! {
+            #( let _ = generator.subschema_for::<#registered>(); )*
+            ::serde_json::from_str(#json).expect("the generator wrote the spec's schema as JSON")
+        },
+    );
+    field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
+    true
+}
+
+/// The spec's schema as schemars holds it, if it reads back as itself, and the component schemas
+/// it refers to.
+fn as_written(schema: &Value) -> Option<(schemars::schema::Schema, Vec<String>)> {
+    let mut references = Vec::new();
+    collect_references(schema, &mut references);
+    let mut named = Vec::new();
+    for reference in references {
+        named.push(reference.strip_prefix("#/components/schemas/")?.to_string());
+    }
+    let literal: schemars::schema::Schema = serde_json::from_value(schema.clone()).ok()?;
+    same_json(&serde_json::to_value(&literal).ok()?, schema).then_some((literal, named))
+}
+
+/// The spec's title of a type, which typify drops.
+fn describe_type(attrs: &mut Vec<syn::Attribute>, schema: &Value) {
+    if let Some(title) = schema.get("title").and_then(Value::as_str) {
+        attrs.push(syn::parse_quote!(#[schemars(title = #title)]));
+    }
+}
+
+/// A description as doc lines, and as schemars' own attribute when schemars would not read the
+/// doc lines back as the same text (it joins lines and trims them).
+fn description_attrs(description: &str) -> Vec<syn::Attribute> {
+    let mut attrs: Vec<syn::Attribute> = vec![syn::parse_quote!(#[doc = #description])];
+    if merged_as_schemars_does(description) != description {
+        attrs.push(syn::parse_quote!(#[schemars(description = #description)]));
+    }
+    attrs
+}
+
+/// What schemars makes of a doc comment: paragraphs trimmed, the lines of each joined by spaces.
+fn merged_as_schemars_does(doc: &str) -> String {
+    doc.trim()
+        .split("\n\n")
+        .map(|p| p.trim().replace('\n', " "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// schemars states a field's default unless the field's `skip_serializing_if` says to leave the
+/// default out, which typify writes for every optional, list and map field: where the spec states
+/// that default (`null`, `[]`, `{}`), the field is always serialized, as the type that made the
+/// document was.
+fn state_default(field: &mut syn::Field, default: &Value) {
+    let is_skipped_default = match default {
+        Value::Null => option_inner(&field.ty).is_some(),
+        Value::Array(a) => a.is_empty() && generic_inner(&field.ty, "Vec").is_some(),
+        Value::Object(o) => o.is_empty() && generic_inner(&field.ty, "HashMap").is_some(),
+        _ => false,
+    };
+    if !is_skipped_default {
+        return;
+    }
+    for attr in &mut field.attrs {
+        if !attr.path().is_ident("serde") {
+            continue;
+        }
+        let Ok(metas) =
+            attr.parse_args_with(syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        let kept: Vec<&syn::Meta> = metas.iter().filter(|m| !m.path().is_ident("skip_serializing_if")).collect();
+        if kept.len() != metas.len() {
+            *attr = syn::parse_quote!(#[serde(#(#kept),*)]);
+        }
+    }
+    field.attrs.retain(|a| !(a.path().is_ident("serde") && a.meta.require_list().is_ok_and(|l| l.tokens.is_empty())));
+    if !has_serde_default(field) {
+        field.attrs.push(syn::parse_quote!(#[serde(default)]));
+    }
+}
+
+/// Declares the field to schemars as the type whose schema is the spec's, where typify's type
+/// has another: an optional field that is not nullable as its inner type, a list of unique items
+/// as a set, `format: uint` as `usize` (typify reads it as `u32`, which schemars calls `uint32`).
+/// What the pass over typify's output adds beside the types: the functions fields name in
+/// `schemars(schema_with)`.
+#[derive(Default)]
+struct Extras {
+    /// The string formats of `schema_formats`, by index.
+    formats: Vec<String>,
+    /// The functions of `schema_contents`.
+    functions: Vec<TokenStream>,
+    /// The Rust type of each component schema, by its name in the spec.
+    components: BTreeMap<String, String>,
+}
+
+impl Extras {
+    /// A function of `schema_contents` with this body (given `generator`, if it uses it), and
+    /// its path.
+    fn function(&mut self, uses_generator: bool, body: TokenStream) -> String {
+        let name = quote::format_ident!("content_{}", self.functions.len());
+        let generator =
+            if uses_generator { quote::format_ident!("generator") } else { quote::format_ident!("_generator") };
+        self.functions.push(quote! {
+            pub(super) fn #name(#generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+                #body
+            }
+        });
+        format!("schema_contents::{name}")
+    }
+}
+
+/// With a `description` (for a newtype variant's content, which schemars leaves undescribed), the
+/// schema is described too.
+fn declare_schema_type(
+    field: &mut syn::Field,
+    prop: &serde_json::Map<String, Value>,
+    extras: &mut Extras,
+    description: Option<&str>,
+) {
+    let formats = &mut extras.formats;
+    // A string of a format schemars knows no type for (`hex string`...) keeps it through a
+    // function of `schema_formats`.
+    let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
+    let string = if nullable { &field.ty } else { option_inner(&field.ty).unwrap_or(&field.ty) };
+    if let Some(format) = prop.get("format").and_then(Value::as_str)
+        && is_type(string, "String")
+    {
+        let index = formats.iter().position(|f| f == format).unwrap_or_else(|| {
+            formats.push(format.to_string());
+            formats.len() - 1
+        });
+        let function = format!("schema_formats::string_{index}");
+        field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #function)]));
+        return;
+    }
+    let declared = schema_type(&field.ty, prop);
+    // An extension (`x-rust-type`) goes through a function of `schema_contents`, which adds it
+    // (and the description) to the schema of the declared type.
+    let extensions: serde_json::Map<String, Value> =
+        prop.iter().filter(|(k, _)| k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !extensions.is_empty() || description.is_some() {
+        let ty = declared.unwrap_or_else(|| field.ty.clone());
+        let mut schema = quote!(generator.subschema_for::<#ty>());
+        if !extensions.is_empty() {
+            let json = Value::Object(extensions).to_string();
+            schema = quote!(support::extended(#schema, #json));
+        }
+        if let Some(description) = description {
+            schema = quote!(support::described(#schema, #description));
+        }
+        let path = extras.function(true, schema);
+        field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
+        // schemars cannot tell that the function's schema is of an optional value.
+        if option_inner(&field.ty).is_some() && !has_serde_default(field) {
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+        }
+        return;
+    }
+    if let Some(ty) = declared {
+        let ty = ty.to_token_stream().to_string();
+        field.attrs.push(syn::parse_quote!(#[schemars(with = #ty)]));
+    }
+}
+
+/// The type schemars should describe for a value of type `ty` whose schema is `prop`, when it is
+/// not `ty` itself.
+fn schema_type(ty: &syn::Type, prop: &serde_json::Map<String, Value>) -> Option<syn::Type> {
+    let flag = |key: &str| prop.get(key).and_then(Value::as_bool) == Some(true);
+    if let Some(inner) = option_inner(ty) {
+        let declared = schema_type(inner, prop);
+        return match (flag("nullable"), declared) {
+            (true, Some(inner)) => Some(syn::parse_quote!(::std::option::Option<#inner>)),
+            (true, None) => None,
+            (false, declared) => Some(declared.unwrap_or_else(|| inner.clone())),
+        };
+    }
+    if let Some(item) = generic_inner(ty, "Vec") {
+        let items = prop.get("items").and_then(Value::as_object);
+        let declared = items.and_then(|items| schema_type(item, items));
+        let item_ty = declared.clone().unwrap_or_else(|| item.clone());
+        return if flag("uniqueItems") {
+            Some(syn::parse_quote!(::std::collections::BTreeSet<#item_ty>))
+        } else {
+            declared.map(|item| syn::parse_quote!(::std::vec::Vec<#item>))
+        };
+    }
+    let format = prop.get("format").and_then(Value::as_str);
+    let syn::Type::Path(path) = ty else { return None };
+    let ident = path.path.get_ident()?;
+    match (ident.to_string().as_str(), format) {
+        ("u32", Some("uint")) => Some(syn::parse_quote!(usize)),
+        ("i32", Some("int")) => Some(syn::parse_quote!(isize)),
+        _ => None,
+    }
+}
+
+/// For the variants of an enum the spec writes as a `oneOf`: each variant's description (typify
+/// drops those of unit variants) and its fields' schemas, as for a struct's.
+fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, extras: &mut Extras) {
+    let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return };
+    let tag = serde_value(&item.attrs, "tag");
+    let content = serde_value(&item.attrs, "content");
+    let untagged = is_untagged(&item.attrs);
+    for (index, variant) in item.variants.iter_mut().enumerate() {
+        let name = serde_value(&variant.attrs, "rename").unwrap_or_else(|| variant.ident.to_string());
+        let alternative = if untagged {
+            alternatives.get(index)
+        } else {
+            alternatives.iter().find(|a| names_variant(a, &name, tag.as_deref()))
+        };
+        let Some(alternative) = alternative else { continue };
+        if let Some(description) = alternative.get("description").and_then(Value::as_str)
+            && !variant.attrs.iter().any(|a| doc_text(a).is_some())
+        {
+            variant.attrs.extend(description_attrs(description));
+        }
+        let body = match (&tag, &content) {
+            _ if untagged => Some(alternative),
+            (Some(_), Some(content)) => alternative.pointer(&format!("/properties/{content}")),
+            (Some(_), None) => Some(alternative),
+            (None, _) => alternative.get("properties").and_then(|p| p.get(&name)),
+        };
+        let Some(body) = body else { continue };
+        match &mut variant.fields {
+            syn::Fields::Named(fields) => {
+                for field in &mut fields.named {
+                    describe_field(field, body, extras);
+                }
+            }
+            syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                let Some(body) = body.as_object() else { continue };
+                let field = &mut fields.unnamed[0];
+                // schemars applies a newtype variant's bounds but none of its metadata: the
+                // description goes through a function of `schema_contents`.
+                field.attrs.extend(constraint_attrs(body));
+                let description = body.get("description").and_then(Value::as_str);
+                declare_schema_type(field, body, extras, description);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether an alternative of a `oneOf` is the variant named `name`: its tag property's one value,
+/// or (externally tagged) its one string value or its one property.
+fn names_variant(alternative: &Value, name: &str, tag: Option<&str>) -> bool {
+    let one =
+        |v: Option<&Value>| v.and_then(Value::as_array).is_some_and(|values| values.len() == 1 && values[0] == name);
+    match tag {
+        Some(tag) => one(alternative.pointer(&format!("/properties/{tag}/enum"))),
+        None => {
+            one(alternative.get("enum"))
+                || alternative
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| p.len() == 1 && p.contains_key(name))
+        }
+    }
+}
+
+/// The string value of `key` in a `#[serde(...)]` attribute (`tag`, `content`, `rename`).
+fn serde_value(attrs: &[syn::Attribute], key: &str) -> Option<String> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.input.peek(syn::Token![=]) {
+                let value: syn::Expr = meta.value()?.parse()?;
+                if meta.path.is_ident(key)
+                    && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = value
+                {
+                    found = Some(s.value());
+                }
+            }
+            Ok(())
+        });
+    }
+    found
 }
 
 /// The bounds typify does not carry into its types, as schemars attributes: an integer's range,
@@ -403,6 +912,19 @@ fn constraint_attrs(prop: &serde_json::Map<String, Value>) -> Vec<syn::Attribute
         };
         if let Some(range) = range {
             attrs.push(syn::parse_quote!(#[schemars(#range)]));
+        }
+    }
+    if prop.get("type").and_then(Value::as_str) == Some("array") {
+        let min = prop.get("minItems").and_then(Value::as_u64).map(|n| n as usize);
+        let max = prop.get("maxItems").and_then(Value::as_u64).map(|n| n as usize);
+        let length = match (min, max) {
+            (Some(min), Some(max)) => Some(quote!(length(min = #min, max = #max))),
+            (Some(min), None) => Some(quote!(length(min = #min))),
+            (None, Some(max)) => Some(quote!(length(max = #max))),
+            (None, None) => None,
+        };
+        if let Some(length) = length {
+            attrs.push(syn::parse_quote!(#[schemars(#length)]));
         }
     }
     if schema::is_string(prop) {
@@ -504,6 +1026,12 @@ fn serde_name(field: &syn::Field) -> Option<String> {
 
 fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
     generic_inner(ty, "Option")
+}
+
+/// Whether a type is the named one (its path's last segment, without arguments).
+fn is_type(ty: &syn::Type, name: &str) -> bool {
+    let syn::Type::Path(path) = ty else { return false };
+    path.path.segments.last().is_some_and(|s| s.ident == name && s.arguments.is_none())
 }
 
 /// `T` of `Wrapper<T>`.

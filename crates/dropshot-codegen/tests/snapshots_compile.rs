@@ -23,6 +23,9 @@ mod parameter_schemas;
 #[path = "snapshots/output/response_headers.rs"]
 mod response_headers;
 #[rustfmt::skip]
+#[path = "snapshots/output/schema_metadata.rs"]
+mod schema_metadata;
+#[rustfmt::skip]
 #[path = "snapshots/output/untyped_bodies.rs"]
 mod untyped_bodies;
 #[rustfmt::skip]
@@ -51,6 +54,9 @@ fn every_snapshot_builds_a_valid_api() {
     }
     if let Err(e) = response_headers::response_headers_api_mod::stub_api_description() {
         panic!("response_headers: {e}");
+    }
+    if let Err(e) = schema_metadata::schema_metadata_api_mod::stub_api_description() {
+        panic!("schema_metadata: {e}");
     }
     if let Err(e) = untyped_bodies::untyped_bodies_api_mod::stub_api_description() {
         panic!("untyped_bodies: {e}");
@@ -81,4 +87,22 @@ fn a_name_or_id_parameter_is_a_one_of_that_reads_either_alternative() {
     };
     assert!(matches!(read("0b6f0bc6-1c8f-4c9e-8d5c-0a3f9f6f2f11"), name_or_id::NameOrId::Id(_)));
     assert!(matches!(read("my-project"), name_or_id::NameOrId::Name(_)));
+}
+
+/// What typify drops from a dropshot-made document's schemas (descriptions of variants and of a
+/// variant's content, titles, stated defaults, unique items, `format: uint`, a format no Rust type
+/// stands for, array lengths, an extension) comes back: the schemas and the parameters dropshot
+/// emits are the input's, as written.
+#[test]
+fn schema_metadata_round_trips_as_written() {
+    let spec: serde_json::Value =
+        serde_json::from_str(include_str!("snapshots/specs/schema_metadata.json")).expect("the spec is JSON");
+    let api = schema_metadata::schema_metadata_api_mod::stub_api_description().expect("a valid API");
+    let document = api.openapi("Schema metadata", dropshot::semver::Version::new(1, 0, 0)).json().expect("a document");
+    assert_eq!(
+        serde_json::to_string_pretty(&document["components"]["schemas"]).unwrap(),
+        serde_json::to_string_pretty(&spec["components"]["schemas"]).unwrap()
+    );
+    let parameters = "/paths/~1things~1{id}/get/parameters";
+    assert_eq!(document.pointer(parameters), spec.pointer(parameters));
 }

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Buildomat";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Buildomat\",\"version\":\"1.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[
@@ -127,6 +131,7 @@ pub struct Task {
 pub struct TaskEvent {
     pub payload: ::std::string::String,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub seq: u32,
     pub stream: ::std::string::String,
     pub time: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -146,7 +151,7 @@ pub struct TaskEventsGetPath {
 pub struct TaskEventsGetQuery {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
-    #[schemars(with = "u32")]
+    #[schemars(with = "usize")]
     #[serde(default)]
     pub minseq: ::std::option::Option<u32>,
 }

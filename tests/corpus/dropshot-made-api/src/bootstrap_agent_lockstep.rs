@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Bootstrap Agent Lockstep API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Bootstrap Agent Lockstep API\",\"description\":\"Lockstep API for rack initialization and reset\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -26,6 +30,7 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -51,6 +56,8 @@ pub struct BaseboardId {
 ///All `BaseboardId`s that can be found by sprockets connections on the bootstrap network.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BaseboardIds {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub data: ::std::vec::Vec<BootstrapIpOfBaseboardId>,
 }
 ///BFD connection mode.
@@ -127,7 +134,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -135,7 +142,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 ///A BGP peer configuration for a port.
@@ -153,7 +160,7 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -179,39 +186,45 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Use the given key for TCP-MD5 authentication with the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub md5_auth_key: ::std::option::Option<::std::string::String>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "type", content = "addrs")]
 pub enum BootstrapAddressDiscovery {
     #[serde(rename = "only_ours")]
+    ///Ignore all bootstrap addresses except our own.
     OnlyOurs,
     ///Ignore all bootstrap addresses except the following.
     #[serde(rename = "only_these")]
-    OnlyThese(::std::vec::Vec<::std::net::Ipv6Addr>),
+    OnlyThese(
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: net :: Ipv6Addr >"
+        )]
+        ::std::vec::Vec<::std::net::Ipv6Addr>,
+    ),
 }
 impl ::std::convert::From<::std::vec::Vec<::std::net::Ipv6Addr>>
 for BootstrapAddressDiscovery {
@@ -237,6 +250,7 @@ pub struct Configuration {
     ///Who was the coordinator of this reconfiguration?
     pub coordinator: BaseboardId,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///There are no encrypted rack secrets for the initial configuration.
     pub encrypted_rack_secrets: ::std::option::Option<EncryptedRackSecrets>,
     ///Unique, monotonically increasing identifier for a configuration.
     #[schemars(range(min = 0i64))]
@@ -257,6 +271,7 @@ pub struct ConfigurationMember {
     ///The baseboard ID of the member.
     pub id: BaseboardId,
     ///The SHA3-256 hash of the member's key share.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub share_digest: ::std::string::String,
 }
 ///Status of attempting to determine this sled's switch slot via MGS within this sled's switch zone.
@@ -264,6 +279,7 @@ pub struct ConfigurationMember {
 #[serde(tag = "status")]
 pub enum DetermineSwitchSlotStatus {
     #[serde(rename = "not_scrimlet")]
+    ///We're not attempting to contact MGS because we're not a scrimlet.
     NotScrimlet,
     /**We're currently attempting to contact MGS.
 
@@ -282,6 +298,7 @@ If this is not the first attempt, `prev_attempt_err` contains the error we encou
 #[serde(tag = "status", content = "value")]
 pub enum DpdNatReconcilerStatus {
     #[serde(rename = "no_nat_entries_config")]
+    ///Reconciliation was skipped because the bootstore contains no NAT entry config information.
     NoNatEntriesConfig,
     ///Reconciliation failed while attempting to read the current set of entries from `dpd`.
     #[serde(rename = "failed_reading_current_dpd_nat_entries")]
@@ -307,6 +324,7 @@ pub enum DpdNatReconcilerStatus {
         ///List of NAT entries successfully removed.
         removed: ::std::vec::Vec<DpdNatReconcilerStatusNatEntry>,
         ///Set of zone IDs whose NAT entries were already correct in `dpd` and left unchanged.
+        #[schemars(with = ":: std :: collections :: BTreeSet < OmicronZoneUuid >")]
         unchanged: ::std::vec::Vec<OmicronZoneUuid>,
     },
 }
@@ -344,10 +362,19 @@ pub enum DpdPortReconcilerStatus {
     ///Reconciliation completed.
     #[serde(rename = "complete")]
     Complete {
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         applied: ::std::vec::Vec<::std::string::String>,
         apply_failures: ::std::vec::Vec<DpdPortOperationFailure>,
         clear_failures: ::std::vec::Vec<DpdPortOperationFailure>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         cleared: ::std::vec::Vec<::std::string::String>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+        )]
         unchanged: ::std::vec::Vec<::std::string::String>,
     },
 }
@@ -370,8 +397,10 @@ pub struct Duration {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct EncryptedRackSecrets {
     ///Encrypted data.
+    #[schemars(schema_with = "schema_formats::string_1")]
     pub data: ::std::string::String,
     ///A random value used to derive the key to encrypt the rack secrets for prior committed epochs.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub salt: ::std::string::String,
 }
 ///Error information from a response.
@@ -389,6 +418,7 @@ pub struct Error {
 #[serde(tag = "type", content = "value")]
 pub enum ImportExportPolicy {
     #[serde(rename = "no_filtering")]
+    ///Do not perform any filtering.
     NoFiltering,
     #[serde(rename = "allow")]
     Allow(::std::vec::Vec<IpNet>),
@@ -448,18 +478,10 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv4Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv4Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -505,18 +527,10 @@ pub struct Ipv4Range {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv6Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv6Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -876,6 +890,9 @@ pub enum MgdBfdReconcilerStatus {
         add_success: ::std::vec::Vec<::std::net::IpAddr>,
         remove_failure: ::std::vec::Vec<MgdBfdOperationFailure>,
         remove_success: ::std::vec::Vec<::std::net::IpAddr>,
+        #[schemars(
+            with = ":: std :: collections :: BTreeSet < :: std :: net :: IpAddr >"
+        )]
         unchanged: ::std::vec::Vec<::std::net::IpAddr>,
     },
 }
@@ -905,46 +922,67 @@ mgd operations are performed in bulk, so `counts` contains the number of items i
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgdBgpReconcilerStatusOpCount {
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub checkers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub numbered_peers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin4_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub origin6_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub routers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub shapers_updated: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_created: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_deleted: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub unnumbered_peers_updated: u32,
 }
 ///Status of the `mgd` scrimlet reconciler.
@@ -971,10 +1009,16 @@ This should never happen - it indicates there's some faulty data somewhere (eith
 mgd operations are performed in bulk, so each item here contains the count of items involved (on success) or the error associated with the bulk operation (on failure).*/
     #[serde(rename = "complete")]
     Complete {
+        #[schemars(schema_with = "schema_contents::content_1")]
         add_v4_result: MgdStaticRouteReconcilerStatusValueAddV4Result,
+        #[schemars(schema_with = "schema_contents::content_2")]
         add_v6_result: MgdStaticRouteReconcilerStatusValueAddV6Result,
+        #[schemars(schema_with = "schema_contents::content_3")]
         delete_v4_result: MgdStaticRouteReconcilerStatusValueDeleteV4Result,
+        #[schemars(schema_with = "schema_contents::content_4")]
         delete_v6_result: MgdStaticRouteReconcilerStatusValueDeleteV6Result,
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         unchanged: u32,
     },
 }
@@ -1033,6 +1077,7 @@ pub struct MultirackJoinRequest {
     /**The set of peers required to initialize trust quorum
 
 Unlike RSS, this is not optional for multirack setups. Bootstrap addresses are discovered by the bootstrap agent and mapped to the `BaseboardId`s.*/
+    #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
     pub trust_quorum_peers: ::std::vec::Vec<BaseboardId>,
 }
 ///The current state of the `MultirackJoinService` as retrieved from the `output_rx` watch channel.
@@ -1048,33 +1093,44 @@ pub enum MultirackJoinServiceState {
     ///A request from Nexus informing a node to start coordinating a reconfiguration.
     #[serde(rename = "trust_quorum_reconfigure")]
     TrustQuorumReconfigure {
+        #[schemars(range(min = 0i64))]
         epoch: u64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(range(min = 0i64))]
         last_committed_epoch: ::std::option::Option<u64>,
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         members: ::std::vec::Vec<BaseboardId>,
         rack_id: RackUuid,
+        #[schemars(range(min = 0i64))]
         threshold: u8,
     },
     ///Status of the node coordinating the reconfiguration or LRTQ upgrade.
     #[serde(rename = "trust_quorum_preparing")]
     TrustQuorumPreparing {
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         acked_prepares: ::std::vec::Vec<BaseboardId>,
         config: Configuration,
     },
     ///The state of the commit phase of the trust quorum protocol
     #[serde(rename = "trust_quorum_committing")]
     TrustQuorumCommitting {
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         acked: ::std::vec::Vec<BaseboardId>,
+        #[schemars(range(min = 0i64))]
         commit_crash_tolerance: u8,
+        #[schemars(range(min = 0i64))]
         epoch: u64,
         fatal_errors: ::std::collections::HashMap<
             ::std::string::String,
             ::std::string::String,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[schemars(range(min = 0i64))]
         last_committed_epoch: ::std::option::Option<u64>,
+        #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
         members: ::std::vec::Vec<BaseboardId>,
         rack_id: RackUuid,
+        #[schemars(range(min = 0i64))]
         threshold: u8,
         transient_errors: ::std::collections::HashMap<
             ::std::string::String,
@@ -1082,7 +1138,11 @@ pub enum MultirackJoinServiceState {
         >,
     },
     #[serde(rename = "start_sled_agents")]
-    StartSledAgents { sleds: ::std::vec::Vec<SledAgentInfo> },
+    StartSledAgents {
+        #[schemars(title = "BiHashMap")]
+        #[schemars(schema_with = "schema_contents::content_5")]
+        sleds: ::std::vec::Vec<SledAgentInfo>,
+    },
     #[serde(rename = "completed")]
     Completed,
     #[serde(rename = "failed")]
@@ -1092,7 +1152,7 @@ pub enum MultirackJoinServiceState {
     #[serde(rename = "task_panicked")]
     TaskPanicked,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MultirackJoinUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MultirackJoinUuid {
@@ -1148,6 +1208,7 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -1198,6 +1259,7 @@ impl ::std::str::FromStr for Name {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A password hash in PHC string format")]
 pub struct NewPasswordHash(pub ::std::string::String);
 impl ::std::ops::Deref for NewPasswordHash {
     type Target = ::std::string::String;
@@ -1226,7 +1288,7 @@ impl ::std::str::FromStr for NewPasswordHash {
         Ok(Self(value.to_string()))
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
@@ -1281,6 +1343,7 @@ pub struct PortConfig {
     ///BGP peers on this port
     pub bgp_peers: ::std::vec::Vec<BgpPeerConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Name of the port this config applies to.
     pub port: ::std::string::String,
@@ -1289,13 +1352,15 @@ pub struct PortConfig {
     ///Switch the port belongs to.
     pub switch: SwitchSlot,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///TX-EQ configuration for this port
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Port forward error correction type.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///Port speed.
     pub uplink_port_speed: LinkSpeed,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
@@ -1366,6 +1431,8 @@ Each address must be present in the ranges of the pools in `service_ip_pools`.*/
     ///Configuration of the Recovery Silo (the initial Silo)
     pub recovery_silo: RecoverySiloConfig,
     ///Configuration for service IP Pools.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
     /**The set of peer_ids required to initialize trust quorum
 
@@ -1377,7 +1444,7 @@ The value is `None` if we are not using trust quorum*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct RackNetworkConfig {
     ///BFD configuration for connecting the rack to external networks
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bfd: ::std::vec::Vec<BfdPeerConfig>,
     ///BGP configurations for connecting the rack to external networks
     pub bgp: ::std::vec::Vec<BgpConfig>,
@@ -1419,7 +1486,7 @@ pub enum RackOperationStatus {
     #[serde(rename = "multirack_join_panicked")]
     MultirackJoinPanicked { id: MultirackJoinUuid },
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackUuid {
@@ -1544,6 +1611,7 @@ pub enum ReconcilerCurrentStatus {
     #[serde(rename = "running")]
     Running(ReconcilerRunningStatus),
     #[serde(rename = "idle")]
+    ///The reconciler is not currently running.
     Idle,
 }
 impl ::std::convert::From<ReconcilerInertReason> for ReconcilerCurrentStatus {
@@ -1630,6 +1698,7 @@ pub struct ReconcilerStatusDpdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusDpdReconcilerStatus,
     >,
@@ -1640,6 +1709,7 @@ pub struct ReconcilerStatusLldpdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusLldpdReconcilerStatus,
     >,
@@ -1650,6 +1720,7 @@ pub struct ReconcilerStatusMgdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusMgdReconcilerStatus,
     >,
@@ -1660,6 +1731,7 @@ pub struct ReconcilerStatusUplinkdReconcilerStatus {
     ///Status of the task at this moment.
     pub current_status: ReconcilerCurrentStatus,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Final status of the most recent activation of this task.
     pub last_completion: ::std::option::Option<
         ReconciliationCompletedStatusUplinkdReconcilerStatus,
     >,
@@ -1763,12 +1835,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -1825,7 +1897,7 @@ pub enum RouterPeerType {
     #[serde(rename = "numbered")]
     Numbered {
         ///Optional local IP address to bind when establishing outbound TCP connections to this peer. If `None`, the OS selects the source address.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
         src_addr: ::std::option::Option<::std::net::IpAddr>,
         ///Target IP address for numbered BGP peers.
         target_addr: ::std::net::IpAddr,
@@ -1951,6 +2023,7 @@ impl ::std::convert::TryFrom<::std::string::String> for RssStep {
 #[serde(tag = "status", content = "value")]
 pub enum ScrimletReconcilersStatus {
     #[serde(rename = "waiting_for_sled_agent_networking_info")]
+    ///`sled-agent` has not yet provided underlay networking information.
     WaitingForSledAgentNetworkingInfo,
     ///We're attempting to determine our switch slot.
     #[serde(rename = "determining_switch_slot")]
@@ -2002,7 +2075,7 @@ pub enum SledAgentStartState {
     #[serde(rename = "failed")]
     Failed { reason: ::std::string::String },
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
@@ -2146,13 +2219,16 @@ pub struct UplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: UplinkAddress,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
-pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
+pub struct UplinkPorts(
+    #[schemars(length(min = 1usize))]
+    pub ::std::vec::Vec<PortConfig>,
+);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
     fn deref(&self) -> &::std::vec::Vec<PortConfig> {
@@ -2199,6 +2275,7 @@ pub enum UplinkdReconcilerStatus {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A username for a local-only user")]
 pub struct UserId(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -2311,6 +2388,185 @@ impl schemars::JsonSchema for IpRange {
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
         )
+    }
+}
+impl schemars::JsonSchema for Ipv4Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv4Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv6Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv6Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MultirackJoinUuid {
+    fn schema_name() -> ::std::string::String {
+        "MultirackJoinUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MultirackJoinUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for OmicronZoneUuid {
+    fn schema_name() -> ::std::string::String {
+        "OmicronZoneUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for RackInitUuid {
+    fn schema_name() -> ::std::string::String {
+        "RackInitUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for RackUuid {
+    fn schema_name() -> ::std::string::String {
+        "RackUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for SledUuid {
+    fn schema_name() -> ::std::string::String {
+        "SledUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapIpOfBaseboardId>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapIpOfBaseboardId\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_2(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_3(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_4(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"format\":\"uint\",\"minimum\":0.0,\"type\":\"integer\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SledAgentInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SledAgentInfo\"}],\"path\":\"iddqd::BiHashMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
+    }
+    pub(super) fn string_1(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "ClickHouse Single-Node Admin Server API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "4.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"ClickHouse Single-Node Admin Server API\",\"description\":\"API for interacting with the Oxide control plane's single-node ClickHouse database\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"4.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -24,6 +28,8 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 ///Policy for retaining telemetry data for all tables.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct DatabaseRetentionPolicy {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub tables: ::std::vec::Vec<RetentionPolicy>,
 }
 ///The resource usage of all database tables.
@@ -34,6 +40,8 @@ pub struct DatabaseUsage {
     ///The time at which the usage calculation was started.
     pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
     ///Usage for each table.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub tables: ::std::vec::Vec<TableUsage>,
 }
 ///An error when computing the usage of the database.
@@ -53,8 +61,10 @@ pub struct DatabaseUsageError {
 )]
 pub struct DatabaseUsageResult {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The last error when computing the usage.
     pub last_error: ::std::option::Option<DatabaseUsageError>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The last successful result computing the usage.
     pub last_success: ::std::option::Option<DatabaseUsage>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -317,6 +327,27 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<RetentionPolicy>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/RetentionPolicy\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<TableUsage>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/TableUsage\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

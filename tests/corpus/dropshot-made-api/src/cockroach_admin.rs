@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "CockroachDB Cluster Admin API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "2.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"CockroachDB Cluster Admin API\",\"description\":\"API for interacting with the Oxide control plane's CockroachDB cluster\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"2.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -96,7 +100,7 @@ pub struct NodeStatus {
     pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
     pub value_bytes: i64,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
@@ -168,6 +172,19 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for OmicronZoneUuid {
+    fn schema_name() -> ::std::string::String {
+        "OmicronZoneUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

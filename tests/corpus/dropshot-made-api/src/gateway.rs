@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide Management Gateway Service API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "3.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide Management Gateway Service API\",\"description\":\"API for interacting with the Oxide control plane's gateway service\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"3.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -25,12 +29,16 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[serde(tag = "status", content = "sha256")]
 pub enum ComponentFirmwareHashStatus {
     #[serde(rename = "hash_not_calculated")]
+    ///The hash is not available; the client must issue a separate request to begin calculating the hash.
     HashNotCalculated,
     #[serde(rename = "hash_in_progress")]
+    /**The hash is currently being calculated; the client should sleep briefly then check again.
+
+We expect this operation to take a handful of seconds in practice.*/
     HashInProgress,
     ///The hash of the given firmware slot.
     #[serde(rename = "hashed")]
-    Hashed([u8; 32usize]),
+    Hashed(#[schemars(length(min = 32usize, max = 32usize))] [u8; 32usize]),
 }
 impl ::std::convert::From<[u8; 32usize]> for ComponentFirmwareHashStatus {
     fn from(value: [u8; 32usize]) -> Self {
@@ -93,7 +101,7 @@ pub struct Ereport {
     ///The ENA of the ereport.
     pub ena: Ena,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct EreporterRestartUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for EreporterRestartUuid {
@@ -174,7 +182,9 @@ pub enum HostPhase2Progress {
     Available {
         age: Duration,
         image_id: HostPhase2RecoveryImageId,
+        #[schemars(range(min = 0i64))]
         offset: u64,
+        #[schemars(range(min = 0i64))]
         total_size: u64,
     },
     #[serde(rename = "none")]
@@ -183,6 +193,7 @@ pub enum HostPhase2Progress {
 ///Identity of a host phase2 recovery image.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct HostPhase2RecoveryImageId {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub sha256_hash: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -275,7 +286,9 @@ pub struct IgnitionGetPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct InstallinatorImageId {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub control_plane: ::std::string::String,
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub host_phase_2: ::std::string::String,
     pub update_id: MupdateUuid,
 }
@@ -495,7 +508,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MeasurementKind {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateUuid {
@@ -771,7 +784,7 @@ pub enum PortStatusErrorCode {
     #[serde(rename = "unconfigured")]
     Unconfigured,
     #[serde(rename = "other")]
-    Other(u32),
+    Other(#[schemars(range(min = 0i64))] u32),
 }
 impl ::std::convert::From<u32> for PortStatusErrorCode {
     fn from(value: u32) -> Self {
@@ -1169,10 +1182,15 @@ pub enum SpComponentDetails {
         link_status: LinkStatus,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         phy_status: ::std::option::Option<PhyStatus>,
+        #[schemars(range(min = 0i64))]
         port: u32,
     },
     #[serde(rename = "port_status_error")]
-    PortStatusError { code: PortStatusErrorCode, port: u32 },
+    PortStatusError {
+        code: PortStatusErrorCode,
+        #[schemars(range(min = 0i64))]
+        port: u32,
+    },
     #[serde(rename = "measurement")]
     Measurement { kind: MeasurementKind, name: ::std::string::String, value: f32 },
     #[serde(rename = "measurement_error")]
@@ -1336,6 +1354,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SpComponentPresence {
 #[serde(tag = "state")]
 pub enum SpComponentResetError {
     #[serde(rename = "reset_sp_of_local_sled")]
+    ///MGS refuses to reset its own sled's SP.
     ResetSpOfLocalSled,
     ///Other dropshot errors.
     #[serde(rename = "other")]
@@ -1503,7 +1522,7 @@ pub enum SpIgnitionSystemType {
     #[serde(rename = "psc")]
     Psc,
     #[serde(rename = "unknown")]
-    Unknown(u16),
+    Unknown(#[schemars(range(min = 0i64))] u16),
     #[serde(rename = "cosmo")]
     Cosmo,
 }
@@ -1626,6 +1645,7 @@ pub struct SpStartupOptionsSetPath {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SpState {
+    #[schemars(length(min = 6usize, max = 6usize))]
     pub base_mac_address: [u8; 6usize],
     pub hubris_archive_id: ::std::string::String,
     pub model: ::std::string::String,
@@ -1715,6 +1735,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SpType {
 #[serde(tag = "state")]
 pub enum SpUpdateStatus {
     #[serde(rename = "none")]
+    ///The SP has no update status.
     None,
     /**The SP is preparing to receive an update.
 
@@ -1727,7 +1748,13 @@ May or may not include progress, depending on the capabilities of the component 
     },
     ///The SP is currently receiving an update.
     #[serde(rename = "in_progress")]
-    InProgress { bytes_received: u32, id: ::uuid::Uuid, total_bytes: u32 },
+    InProgress {
+        #[schemars(range(min = 0i64))]
+        bytes_received: u32,
+        id: ::uuid::Uuid,
+        #[schemars(range(min = 0i64))]
+        total_bytes: u32,
+    },
     ///The SP has completed receiving an update.
     #[serde(rename = "complete")]
     Complete { id: ::uuid::Uuid },
@@ -1736,7 +1763,7 @@ May or may not include progress, depending on the capabilities of the component 
     Aborted { id: ::uuid::Uuid },
     ///The update process failed.
     #[serde(rename = "failed")]
-    Failed { code: u32, id: ::uuid::Uuid },
+    Failed { #[schemars(range(min = 0i64))] code: u32, id: ::uuid::Uuid },
     ///The update process failed with an RoT-specific error.
     #[serde(rename = "rot_error")]
     RotError { id: ::uuid::Uuid, message: ::std::string::String },
@@ -1872,6 +1899,45 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for EreporterRestartUuid {
+    fn schema_name() -> ::std::string::String {
+        "EreporterRestartUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::EreporterRestartUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MupdateUuid {
+    fn schema_name() -> ::std::string::String {
+        "MupdateUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Installinator API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Installinator API\",\"description\":\"API for installinator to fetch artifacts and report progress\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"1.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -48,6 +52,7 @@ pub struct EventReportForGenericSpec {
 `last_seen` can be used to retrieve deltas of events.*/
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     /**A list of progress events, or whether we're currently waiting for a progress event.
 
@@ -66,11 +71,12 @@ Step events include success and failure events.*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct GetArtifactByHashPath {
     ///The hash of the artifact.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub hash: ::std::string::String,
     ///The kind of artifact this is.
     pub kind: ::std::string::String,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateUuid {
@@ -151,6 +157,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -162,12 +170,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -177,6 +188,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -188,6 +201,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -201,6 +215,7 @@ pub struct StepComponentSummaryForGenericSpec {
     pub component: ::serde_json::Value,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -209,6 +224,7 @@ pub struct StepEventForGenericSpec {
     pub data: StepEventKindForGenericSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ::uuid::Uuid,
@@ -227,6 +243,9 @@ This can be used along with `Self::from_generic` to identify which specification
 #[serde(tag = "kind")]
 pub enum StepEventKindForGenericSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -244,6 +263,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -264,6 +285,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -274,6 +297,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -294,6 +319,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForGenericSpec,
@@ -318,6 +345,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -328,6 +357,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForGenericSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -340,6 +371,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -351,6 +384,7 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 ///Serializable information about a step.
@@ -360,6 +394,7 @@ pub struct StepInfoForGenericSpec {
     pub component: ::serde_json::Value,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -367,9 +402,11 @@ pub struct StepInfoForGenericSpec {
     pub id: ::serde_json::Value,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -378,6 +415,7 @@ pub struct StepInfoWithMetadataForGenericSpec {
     ///Information about this step.
     pub info: StepInfoForGenericSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -390,6 +428,7 @@ pub enum StepOutcomeForGenericSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -398,6 +437,7 @@ pub enum StepOutcomeForGenericSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -406,6 +446,7 @@ pub enum StepOutcomeForGenericSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }
@@ -439,6 +480,32 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for MupdateUuid {
+    fn schema_name() -> ::std::string::String {
+        "MupdateUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Nexus internal API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Nexus internal API\",\"description\":\"Nexus internal API\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"1.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -167,18 +171,25 @@ pub struct DiskRuntimeState {
 #[serde(tag = "state", content = "instance")]
 pub enum DiskState {
     #[serde(rename = "creating")]
+    ///Disk is being initialized
     Creating,
     #[serde(rename = "detached")]
+    ///Disk is ready but detached from any Instance
     Detached,
     #[serde(rename = "import_ready")]
+    ///Disk is ready to receive blocks from an external source
     ImportReady,
     #[serde(rename = "importing_from_url")]
+    ///Disk is importing blocks from a URL
     ImportingFromUrl,
     #[serde(rename = "importing_from_bulk_writes")]
+    ///Disk is importing blocks from bulk writes
     ImportingFromBulkWrites,
     #[serde(rename = "finalizing")]
+    ///Disk is being finalized to state Detached
     Finalizing,
     #[serde(rename = "maintenance")]
+    ///Disk is undergoing maintenance
     Maintenance,
     ///Disk is being attached to the given Instance
     #[serde(rename = "attaching")]
@@ -190,8 +201,10 @@ pub enum DiskState {
     #[serde(rename = "detaching")]
     Detaching(::uuid::Uuid),
     #[serde(rename = "destroyed")]
+    ///Disk has been destroyed
     Destroyed,
     #[serde(rename = "faulted")]
+    ///Disk is unavailable
     Faulted,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -371,7 +384,7 @@ impl ::std::convert::TryFrom<::std::string::String> for DownstairsClientStoppedR
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DownstairsRegionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DownstairsRegionUuid {
@@ -418,7 +431,7 @@ pub struct DownstairsUnderRepair {
     pub region_uuid: DownstairsRegionUuid,
     pub target_addr: ::std::string::String,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DownstairsUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DownstairsUuid {
@@ -619,18 +632,10 @@ pub struct Ipv4NatChangesetQuery {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv4Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv4Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -668,18 +673,10 @@ impl ::std::str::FromStr for Ipv4Net {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv6Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv6Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -717,15 +714,10 @@ impl ::std::str::FromStr for Ipv6Net {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct MacAddr(
-    #[schemars(length(min = 5usize, max = 17usize))]
-    #[schemars(regex(pattern = "^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$"))]
-    pub ::std::string::String,
-);
+pub struct MacAddr(pub ::std::string::String);
 impl ::std::ops::Deref for MacAddr {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -845,6 +837,7 @@ impl ::std::convert::TryFrom<::std::string::String> for MigrationState {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -910,7 +903,7 @@ pub struct NetworkInterface {
     #[schemars(range(min = 0i64))]
     pub slot: u8,
     pub subnet: IpNet,
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub transit_ips: ::std::vec::Vec<IpNet>,
     pub vni: Vni,
 }
@@ -1204,7 +1197,7 @@ pub struct ProducerRegistrationResponse {
 Producers are required to periodically re-register with Nexus, to ensure that they are still collected from by `oximeter`.*/
     pub lease_duration: Duration,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct PropolisUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for PropolisUuid {
@@ -1437,7 +1430,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SledRole {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
@@ -1483,8 +1476,10 @@ impl ::std::convert::TryFrom<String> for SledUuid {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SledVmmState {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The current state of any inbound migration to this VMM.
     pub migration_in: ::std::option::Option<MigrationRuntimeState>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The state of any outbound migration from this VMM.
     pub migration_out: ::std::option::Option<MigrationRuntimeState>,
     ///The most recent state of the sled's VMM process.
     pub vmm_state: VmmRuntimeState,
@@ -1581,7 +1576,7 @@ impl ::std::convert::TryFrom<::std::string::String> for UpstairsRepairType {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsRepairUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsRepairUuid {
@@ -1623,7 +1618,7 @@ impl ::std::convert::TryFrom<String> for UpstairsRepairUuid {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsSessionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsSessionUuid {
@@ -1665,7 +1660,7 @@ impl ::std::convert::TryFrom<String> for UpstairsSessionUuid {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct UpstairsUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for UpstairsUuid {
@@ -1849,7 +1844,7 @@ impl ::std::convert::TryFrom<String> for Vni {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct VolumeUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for VolumeUuid {
@@ -1938,6 +1933,149 @@ impl schemars::JsonSchema for IpNet {
             "{\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::IpNet\",\"version\":\"0.1.0\"},\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Net\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Net\"}]}]}",
             variants,
         )
+    }
+}
+impl schemars::JsonSchema for DownstairsRegionUuid {
+    fn schema_name() -> ::std::string::String {
+        "DownstairsRegionUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DownstairsRegionUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for DownstairsUuid {
+    fn schema_name() -> ::std::string::String {
+        "DownstairsUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DownstairsUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv4Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv4Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv6Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv6Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MacAddr {
+    fn schema_name() -> ::std::string::String {
+        "MacAddr".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"A MAC address\",\"description\":\"A Media Access Control address, in EUI-48 format\",\"type\":\"string\",\"maxLength\":17,\"minLength\":5,\"pattern\":\"^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$\",\"example\":\"ff:ff:ff:ff:ff:ff\"}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for PropolisUuid {
+    fn schema_name() -> ::std::string::String {
+        "PropolisUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::PropolisUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for SledUuid {
+    fn schema_name() -> ::std::string::String {
+        "SledUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for UpstairsRepairUuid {
+    fn schema_name() -> ::std::string::String {
+        "UpstairsRepairUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::UpstairsRepairUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for UpstairsSessionUuid {
+    fn schema_name() -> ::std::string::String {
+        "UpstairsSessionUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::UpstairsSessionUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for UpstairsUuid {
+    fn schema_name() -> ::std::string::String {
+        "UpstairsUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::UpstairsUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for VolumeUuid {
+    fn schema_name() -> ::std::string::String {
+        "VolumeUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::VolumeUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Nexus lockstep API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Nexus lockstep API\",\"description\":\"Nexus lockstep internal API\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -88,6 +92,7 @@ impl ::std::convert::TryFrom<::std::string::String> for ActivationReason {
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -174,6 +179,9 @@ pub struct BackgroundTask {
 ///Query parameters for Background Task activation requests.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BackgroundTasksActivateRequest {
+    #[schemars(
+        with = ":: std :: collections :: BTreeSet < :: std :: string :: String >"
+    )]
     pub bgtask_names: ::std::vec::Vec<::std::string::String>,
 }
 ///Properties that uniquely identify an Oxide hardware component
@@ -268,7 +276,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -276,7 +284,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 ///A BGP peer configuration for a port.
@@ -294,7 +302,7 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -320,29 +328,29 @@ pub struct BgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Use the given key for TCP-MD5 authentication with the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub md5_auth_key: ::std::option::Option<::std::string::String>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -360,6 +368,7 @@ pub struct BlockedMgsUpdate {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Blueprint {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Allocation of Clickhouse Servers and Keepers for replicated clickhouse setups. This is set to `None` if replicated clickhouse is not in use.
     pub clickhouse_cluster_config: ::std::option::Option<ClickhouseClusterConfig>,
     ///CockroachDB state fingerprint when this blueprint was created
     pub cockroachdb_fingerprint: ::std::string::String,
@@ -388,6 +397,7 @@ If a Nexus instance notices it has a nexus_generation less than this value, it w
     ///Oximeter read policy version when this blueprint was created
     pub oximeter_read_version: Generation,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///which blueprint this blueprint is based on
     pub parent_blueprint_id: ::std::option::Option<BlueprintUuid>,
     ///List of pending MGS-mediated updates
     pub pending_mgs_updates: PendingMgsUpdates,
@@ -413,6 +423,9 @@ Once an operator sets a new target release, its generation will be 6 or higher. 
     into = "::std::vec::Vec<BlueprintSingleMeasurement>"
 )]
 pub struct BlueprintArtifactMeasurements(
+    #[schemars(
+        with = ":: std :: collections :: BTreeSet < BlueprintSingleMeasurement >"
+    )]
     pub ::std::vec::Vec<BlueprintSingleMeasurement>,
 );
 impl ::std::ops::Deref for BlueprintArtifactMeasurements {
@@ -443,6 +456,7 @@ pub enum BlueprintArtifactVersion {
     #[serde(rename = "available")]
     Available(ArtifactVersion),
     #[serde(rename = "unknown")]
+    ///The version could not be determined. This is non-fatal.
     Unknown,
 }
 impl ::std::convert::From<ArtifactVersion> for BlueprintArtifactVersion {
@@ -537,12 +551,19 @@ This is the blueprint version of [`HostPhase2DesiredContents`].*/
 #[serde(tag = "type")]
 pub enum BlueprintHostPhase2DesiredContents {
     #[serde(rename = "current_contents")]
+    /**Do not change the current contents.
+
+We use this value when we've detected a sled has been mupdated (and we don't want to overwrite phase 2 images until we understand how to recover from that mupdate) and as the default value when reading a blueprint that was ledgered before this concept existed.*/
     CurrentContents,
     /**Set the phase 2 slot to the given artifact.
 
 The artifact will come from an unpacked and distributed TUF repo.*/
     #[serde(rename = "artifact")]
-    Artifact { hash: ::std::string::String, version: BlueprintArtifactVersion },
+    Artifact {
+        #[schemars(schema_with = "schema_formats::string_0")]
+        hash: ::std::string::String,
+        version: BlueprintArtifactVersion,
+    },
 }
 /**Describes the desired contents for both host phase 2 slots.
 
@@ -608,6 +629,7 @@ pub struct BlueprintMetadata {
     ///CockroachDB state fingerprint when this blueprint was created
     pub cockroachdb_fingerprint: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Whether to set `cluster.preserve_downgrade_option` and what to set it to (`None` if this value was retrieved from the database and was invalid)
     pub cockroachdb_setting_preserve_downgrade: ::std::option::Option<
         CockroachDbPreserveDowngrade,
     >,
@@ -630,6 +652,7 @@ See [`Blueprint::external_networking_generation`].*/
 See [`Blueprint::nexus_generation`].*/
     pub nexus_generation: Generation,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///which blueprint this blueprint is based on
     pub parent_blueprint_id: ::std::option::Option<BlueprintUuid>,
     ///source of the blueprint (for debugging)
     pub source: BlueprintSource,
@@ -662,6 +685,7 @@ pub struct BlueprintPhysicalDiskConfig {
 #[serde(tag = "kind")]
 pub enum BlueprintPhysicalDiskDisposition {
     #[serde(rename = "in_service")]
+    ///The physical disk is in-service.
     InService,
     ///The physical disk is permanently gone.
     #[serde(rename = "expunged")]
@@ -680,6 +704,7 @@ b) the planner has observed an inventory collection where the disk expungement w
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BlueprintSingleMeasurement {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub hash: ::std::string::String,
     pub version: BlueprintArtifactVersion,
 }
@@ -688,7 +713,11 @@ pub struct BlueprintSingleMeasurement {
 Part of [`Blueprint`].*/
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct BlueprintSledConfig {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_0")]
     pub datasets: ::std::vec::Vec<BlueprintDatasetConfig>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub disks: ::std::vec::Vec<BlueprintPhysicalDiskConfig>,
     pub host_phase_2: BlueprintHostPhase2DesiredSlots,
     /**Each sled is assigned an IPv6 /64 `subnet` (above). Currently, the lowest /112 subnet within the sled subnet is reserved for control plane services, and of that the lowest 32 IPs are reserved for special zones (global zone, switch zone) and rack setup. `last_allocated_ip_subnet_offset` therefore starts at 32 for new sleds, and the planner chooses IP addresses for new zones by incrementing it and taking that offset into `subnet`.
@@ -706,6 +735,8 @@ This field is explicitly named `sled_agent_generation` to indicate that it is on
     pub state: SledState,
     pub subnet: Ipv6Subnet,
     pub update_disposition: BlueprintSledUpdateDisposition,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub zones: ::std::vec::Vec<BlueprintZoneConfig>,
 }
 /**Controls a sled's availability for provisioning and whether its migratable instances are evacuated during an update, along with a generation number bumped whenever that disposition changes.
@@ -725,6 +756,7 @@ The "kind" half of [`BlueprintSledUpdateDisposition`].*/
 #[serde(tag = "availability", content = "policy")]
 pub enum BlueprintSledUpdateDispositionKind {
     #[serde(rename = "available")]
+    ///The sled is available for use for all provisions.
     Available,
     ///The sled is disallowed for all use, and its migratable instances are evacuated according to `policy`.
     #[serde(rename = "evacuating")]
@@ -741,6 +773,7 @@ for BlueprintSledUpdateDispositionKind {
 #[serde(tag = "source")]
 pub enum BlueprintSource {
     #[serde(rename = "rss")]
+    ///The initial blueprint created by the rack setup service.
     Rss,
     ///A blueprint created by the planner, and we still have the associated planning report.
     #[serde(rename = "planner")]
@@ -758,10 +791,13 @@ pub enum BlueprintSource {
         zone_updates: PlanningZoneUpdatesStepReport,
     },
     #[serde(rename = "planner_loaded_from_database")]
+    ///A blueprint created by the planner but loaded from the database, so we no longer have the associated planning report.
     PlannerLoadedFromDatabase,
     #[serde(rename = "reconfigurator_cli_edit")]
+    ///This blueprint was created by one of `reconfigurator-cli`'s blueprint editing subcommands.
     ReconfiguratorCliEdit,
     #[serde(rename = "test")]
+    ///This blueprint was constructed by hand by an automated test.
     Test,
 }
 ///Describes what blueprint, if any, the system is currently working toward
@@ -782,7 +818,7 @@ pub struct BlueprintTargetSet {
     pub enabled: bool,
     pub target_id: BlueprintUuid,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct BlueprintUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for BlueprintUuid {
@@ -849,6 +885,7 @@ Part of [`BlueprintZoneConfig`].*/
 #[serde(tag = "kind")]
 pub enum BlueprintZoneDisposition {
     #[serde(rename = "in_service")]
+    ///The zone is in-service.
     InService,
     ///The zone is permanently gone.
     #[serde(rename = "expunged")]
@@ -868,12 +905,21 @@ This is the blueprint version of [`OmicronZoneImageSource`].*/
 #[serde(tag = "type")]
 pub enum BlueprintZoneImageSource {
     #[serde(rename = "install_dataset")]
+    /**This zone's image source is whatever happens to be on the sled's "install" dataset.
+
+This is whatever was put in place at the factory or by the latest MUPdate. The image used here can vary by sled and even over time (if the sled gets MUPdated again).
+
+Historically, this was the only source for zone images. In an system with automated control-plane-driven update we expect to only use this variant in emergencies where the system had to be recovered via MUPdate.*/
     InstallDataset,
     /**This zone's image source is the artifact matching this hash from the TUF artifact store (aka "TUF repo depot").
 
 This originates from TUF repos uploaded to Nexus which are then replicated out to all sleds.*/
     #[serde(rename = "artifact")]
-    Artifact { hash: ::std::string::String, version: BlueprintArtifactVersion },
+    Artifact {
+        #[schemars(schema_with = "schema_formats::string_0")]
+        hash: ::std::string::String,
+        version: BlueprintArtifactVersion,
+    },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "type")]
@@ -922,6 +968,7 @@ pub enum BlueprintZoneType {
 For the DNS service, which exists outside the sleds's typical subnet - adding an address in the GZ is necessary to allow inter-zone traffic routing.*/
         gz_address: ::std::net::Ipv6Addr,
         ///The address is also identified with an auxiliary bit of information to ensure that the created global zone address can have a unique name.
+        #[schemars(range(min = 0i64))]
         gz_address_index: u32,
         http_address: ::std::string::String,
     },
@@ -938,6 +985,7 @@ For the DNS service, which exists outside the sleds's typical subnet - adding an
         ///The address at which the internal nexus server is reachable.
         internal_address: ::std::string::String,
         ///The port at which the lockstep server is reachable. This shares the same IP address with `internal_address`.
+        #[schemars(range(min = 0i64))]
         lockstep_port: u16,
         ///Generation number for this Nexus zone. This is used to coordinate handoff between old and new Nexus instances during updates. See RFD 588.
         nexus_generation: Generation,
@@ -1062,7 +1110,7 @@ impl ::std::convert::TryFrom<::std::string::String> for CabooseWhich {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct CaseUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for CaseUuid {
@@ -1149,9 +1197,19 @@ pub enum ClickhouseMode {
     #[serde(rename = "single_node_only")]
     SingleNodeOnly,
     #[serde(rename = "cluster_only")]
-    ClusterOnly { target_keepers: u8, target_servers: u8 },
+    ClusterOnly {
+        #[schemars(range(min = 0i64))]
+        target_keepers: u8,
+        #[schemars(range(min = 0i64))]
+        target_servers: u8,
+    },
     #[serde(rename = "both")]
-    Both { target_keepers: u8, target_servers: u8 },
+    Both {
+        #[schemars(range(min = 0i64))]
+        target_keepers: u8,
+        #[schemars(range(min = 0i64))]
+        target_servers: u8,
+    },
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ClickhousePolicy {
@@ -1227,8 +1285,10 @@ impl ::std::convert::TryFrom<::std::string::String> for CockroachDbClusterVersio
 #[serde(tag = "action", content = "data")]
 pub enum CockroachDbPreserveDowngrade {
     #[serde(rename = "do_not_modify")]
+    ///Do not modify the setting.
     DoNotModify,
     #[serde(rename = "allow_upgrade")]
+    ///Ensure the setting is set to an empty string.
     AllowUpgrade,
     ///Ensure the setting is set to a given cluster version.
     #[serde(rename = "set")]
@@ -1247,11 +1307,11 @@ pub enum CockroachdbUnsafeToShutdown {
     #[serde(rename = "missing_underreplicated_stat")]
     MissingUnderreplicatedStat,
     #[serde(rename = "not_enough_live_nodes")]
-    NotEnoughLiveNodes { live_nodes: u64 },
+    NotEnoughLiveNodes { #[schemars(range(min = 0i64))] live_nodes: u64 },
     #[serde(rename = "not_enough_nodes")]
     NotEnoughNodes,
     #[serde(rename = "underreplicated_ranges")]
-    UnderreplicatedRanges { n: u64 },
+    UnderreplicatedRanges { #[schemars(range(min = 0i64))] n: u64 },
 }
 ///externally-exposed status for a completed attempt
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1260,6 +1320,7 @@ pub struct CompletedAttempt {
     #[schemars(range(min = 0i64))]
     pub nattempts_done: u32,
     pub request: PendingMgsUpdate,
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub result: CompletedAttemptResult,
     pub time_done: ::chrono::DateTime<::chrono::offset::Utc>,
     pub time_started: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1310,6 +1371,9 @@ pub struct CrucibleDatasetCreateRequest {
 #[serde(tag = "current_status", content = "details")]
 pub enum CurrentStatus {
     #[serde(rename = "idle")]
+    /**The background task is not running
+
+Typically, the task would be waiting for its next activation, which would happen after a timeout or some other event that triggers activation*/
     Idle,
     /**The background task is currently running
 
@@ -1374,7 +1438,7 @@ impl ::std::str::FromStr for DatasetKind {
         Ok(Self(value.to_string()))
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DatasetUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DatasetUuid {
@@ -1422,7 +1486,7 @@ pub struct DemoSaga {
     pub demo_saga_id: DemoSagaUuid,
     pub saga_id: ::uuid::Uuid,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct DemoSagaUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for DemoSagaUuid {
@@ -1533,8 +1597,10 @@ pub struct Duration {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct EncryptedRackSecrets {
     ///Encrypted data.
+    #[schemars(schema_with = "schema_formats::string_1")]
     pub data: ::std::string::String,
     ///A random value used to derive the key to encrypt the rack secrets for prior committed epochs.
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub salt: ::std::string::String,
 }
 ///Error information from a response.
@@ -1558,6 +1624,7 @@ pub struct ExpectedActiveRotSlot {
 #[serde(tag = "kind", content = "version")]
 pub enum ExpectedVersion {
     #[serde(rename = "no_valid_version")]
+    ///We expect to find _no_ valid caboose in this slot
     NoValidVersion,
     ///We expect to find the specified version in this slot
     #[serde(rename = "version")]
@@ -1568,7 +1635,7 @@ impl ::std::convert::From<ArtifactVersion> for ExpectedVersion {
         Self::Version(value)
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ExternalIpUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ExternalIpUuid {
@@ -1621,6 +1688,7 @@ pub enum FailedHostOsUpdateReason {
     #[serde(rename = "active_host_phase1_hash_not_in_inventory")]
     ActiveHostPhase1HashNotInInventory(M2Slot),
     #[serde(rename = "active_host_phase1_slot_not_in_inventory")]
+    ///The active host phase 1 slot was not found in inventory
     ActiveHostPhase1SlotNotInInventory,
     ///The component's caboose was not found in the inventory
     #[serde(rename = "caboose_not_in_inventory")]
@@ -1632,18 +1700,25 @@ pub enum FailedHostOsUpdateReason {
     #[serde(rename = "inactive_host_phase1_hash_not_in_inventory")]
     InactiveHostPhase1HashNotInInventory(M2Slot),
     #[serde(rename = "last_reconciliation_not_in_inventory")]
+    ///Last reconciliation details were not found in inventory
     LastReconciliationNotInInventory,
     #[serde(rename = "no_matching_artifacts_found")]
+    ///No artifacts with the required conditions for the component were found
     NoMatchingArtifactsFound,
     #[serde(rename = "no_matching_phase1_artifact_found")]
+    ///No artifact with the required conditions for phase 1 was found
     NoMatchingPhase1ArtifactFound,
     #[serde(rename = "no_matching_phase2_artifact_found")]
+    ///No artifact with the required conditions for phase 2 was found
     NoMatchingPhase2ArtifactFound,
     #[serde(rename = "sled_agent_info_not_in_inventory")]
+    ///Sled agent info was not found in inventory
     SledAgentInfoNotInInventory,
     #[serde(rename = "sp_not_in_inventory")]
+    ///The component's corresponding SP was not found in the inventory
     SpNotInInventory,
     #[serde(rename = "too_many_matching_artifacts")]
+    ///Too many artifacts with the required conditions for the component were found
     TooManyMatchingArtifacts,
     ///The sled agent reported an error determining the boot disk
     #[serde(rename = "unable_to_determine_boot_disk")]
@@ -1720,6 +1795,7 @@ pub enum FailedRotBootloaderUpdateReason {
     #[serde(rename = "too_many_matching_artifacts")]
     TooManyMatchingArtifacts(::std::string::String),
     #[serde(rename = "sp_not_in_inventory")]
+    ///The component's corresponding SP was not found in the inventory
     SpNotInInventory,
 }
 ///Describes the reason why an RoT failed to update
@@ -1742,8 +1818,10 @@ pub enum FailedRotUpdateReason {
     #[serde(rename = "too_many_matching_artifacts")]
     TooManyMatchingArtifacts(::std::string::String),
     #[serde(rename = "rot_state_not_in_inventory")]
+    ///RoT state was not found in inventory
     RotStateNotInInventory,
     #[serde(rename = "sp_not_in_inventory")]
+    ///The component's corresponding SP was not found in the inventory
     SpNotInInventory,
 }
 ///Describes the reason why an SP failed to update
@@ -1763,6 +1841,7 @@ pub enum FailedSpUpdateReason {
     #[serde(rename = "too_many_matching_artifacts")]
     TooManyMatchingArtifacts(::std::string::String),
     #[serde(rename = "sp_not_in_inventory")]
+    ///The component's corresponding SP was not found in the inventory
     SpNotInInventory,
     ///The component's corresponding sled contains zones that are unsafe to shut down
     #[serde(rename = "unsafe_zone_found")]
@@ -1822,7 +1901,7 @@ This is generic over a `V: `[`SettingValue`] type parameter, which represents a 
 #[serde(tag = "source", content = "value")]
 pub enum FmConfigNonZeroU32Setting {
     #[serde(rename = "override")]
-    Override(u32),
+    Override(#[schemars(range(min = 1i64))] u32),
     #[serde(rename = "default")]
     Default,
 }
@@ -1869,6 +1948,7 @@ pub enum FmConfigSource {
         ///The time at which this override was created.
         time_modified: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The version of the override.
+        #[schemars(range(min = 1i64))]
         version: u32,
     },
 }
@@ -1975,6 +2055,7 @@ pub struct HeldDbClaimInfo {
 #[serde(tag = "kind")]
 pub enum HostPhase1Status {
     #[serde(rename = "not_a_sled")]
+    ///This device has no host phase 1 status because it is not a sled (e.g., it's a PSC or switch).
     NotASled,
     #[serde(rename = "sled")]
     Sled {
@@ -1987,6 +2068,7 @@ pub enum HostPhase1Status {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct HostPhase2Status {
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub boot_disk: HostPhase2StatusBootDisk,
     pub slot_a_version: TufRepoVersion,
     pub slot_b_version: TufRepoVersion,
@@ -2063,6 +2145,7 @@ impl ::std::convert::TryFrom<::std::string::String> for IdSortMode {
 #[serde(tag = "type", content = "value")]
 pub enum ImportExportPolicy {
     #[serde(rename = "no_filtering")]
+    ///Do not perform any filtering.
     NoFiltering,
     #[serde(rename = "allow")]
     Allow(::std::vec::Vec<IpNet>),
@@ -2085,6 +2168,7 @@ pub struct InProgressUpdateStatus {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct InitialTrustQuorumConfig {
     pub coordinator: BaseboardId,
+    #[schemars(with = ":: std :: collections :: BTreeSet < BaseboardId >")]
     pub members: ::std::vec::Vec<BaseboardId>,
 }
 ///View of an Instance
@@ -2100,11 +2184,15 @@ If this is not present, then either the instance has never been automatically re
     ///`true` if this instance's auto-restart policy will permit the control plane to automatically restart it if it enters the `Failed` state.
     pub auto_restart_enabled: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The auto-restart policy configured for this instance, or `null` if no explicit policy has been configured.
+
+This policy determines whether the instance should be automatically restarted by the control plane on failure. If this is `null`, the control plane will use the default policy when determining whether or not to automatically restart this instance, which may or may not allow it to be restarted. The value of the `auto_restart_enabled` field indicates whether the instance will be auto-restarted, based on its current policy or the default if it has no configured policy.*/
     pub auto_restart_policy: ::std::option::Option<InstanceAutoRestartPolicy>,
     ///The ID of the disk used to boot this instance, if a specific one is assigned
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub boot_disk_id: ::std::option::Option<::uuid::Uuid>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The CPU platform for this instance. If this is `null`, the instance requires no particular CPU platform.
     pub cpu_platform: ::std::option::Option<InstanceCpuPlatform>,
     ///Human-readable free-form text about a resource
     pub description: ::std::string::String,
@@ -2424,7 +2512,7 @@ impl ::std::convert::TryFrom<::std::string::String> for InstanceState {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct InstanceUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for InstanceUuid {
@@ -2516,18 +2604,10 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv4Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv4Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -2573,18 +2653,10 @@ pub struct Ipv4Range {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv6Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv6Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -2672,6 +2744,7 @@ impl ::std::convert::TryFrom<String> for KeeperId {
 #[serde(tag = "last_result", content = "details")]
 pub enum LastResult {
     #[serde(rename = "never_completed")]
+    ///The task has never completed an activation
     NeverCompleted,
     ///The task has completed at least one activation
     #[serde(rename = "completed")]
@@ -3004,15 +3077,10 @@ impl ::std::convert::TryFrom<::std::string::String> for M2Slot {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct MacAddr(
-    #[schemars(length(min = 5usize, max = 17usize))]
-    #[schemars(regex(pattern = "^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$"))]
-    pub ::std::string::String,
-);
+pub struct MacAddr(pub ::std::string::String);
 impl ::std::ops::Deref for MacAddr {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -3093,11 +3161,15 @@ pub struct MgsDrivenUpdateStatus {
 ///Status of ongoing update attempts, recently completed attempts, and update requests that are waiting for retry.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsUpdateDriverStatus {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_5")]
     pub in_progress: ::std::vec::Vec<InProgressUpdateStatus>,
     pub recent: ::std::vec::Vec<CompletedAttempt>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub waiting: ::std::vec::Vec<WaitingStatus>,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MupdateOverrideUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MupdateOverrideUuid {
@@ -3153,6 +3225,7 @@ impl ::std::convert::TryFrom<String> for MupdateOverrideUuid {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -3230,6 +3303,7 @@ pub enum NetworkInterfaceKind {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A password hash in PHC string format")]
 pub struct NewPasswordHash(pub ::std::string::String);
 impl ::std::ops::Deref for NewPasswordHash {
     type Target = ::std::string::String;
@@ -3274,12 +3348,16 @@ impl ::std::str::FromStr for NewPasswordHash {
 #[serde(tag = "type")]
 pub enum NexusGenerationBumpWaitingOn {
     #[serde(rename = "found_old_non_nexus_zones")]
+    ///Waiting for the planner to finish updating all non-Nexus zones
     FoundOldNonNexusZones,
     #[serde(rename = "missing_new_nexus_in_blueprint")]
+    ///Waiting for the planner to deploy new-generation Nexus zones
     MissingNewNexusInBlueprint,
     #[serde(rename = "missing_nexus_database_access_records")]
+    ///Waiting for `db_metadata_nexus` records to be deployed for new-generation Nexus zones
     MissingNexusDatabaseAccessRecords,
     #[serde(rename = "missing_new_nexus_in_inventory")]
+    ///Waiting for newly deployed Nexus zones to appear to inventory
     MissingNewNexusInInventory,
 }
 impl ::std::fmt::Display for NexusGenerationBumpWaitingOn {
@@ -3453,6 +3531,7 @@ Keepers are only used in replicated clickhouse setups*/
 For the DNS service, which exists outside the sleds's typical subnet - adding an address in the GZ is necessary to allow inter-zone traffic routing.*/
         gz_address: ::std::net::Ipv6Addr,
         ///The address is also identified with an auxiliary bit of information to ensure that the created global zone address can have a unique name.
+        #[schemars(range(min = 0i64))]
         gz_address_index: u32,
         http_address: ::std::string::String,
     },
@@ -3470,6 +3549,7 @@ For the DNS service, which exists outside the sleds's typical subnet - adding an
         internal_address: ::std::string::String,
         ///The port at which the internal lockstep server is reachable. This shares the same IP address with `internal_address`.
         #[serde(default = "defaults::default_u64::<u16, 12232>")]
+        #[schemars(range(min = 0i64))]
         lockstep_port: u16,
         ///The service vNIC providing external connectivity using OPTE.
         nic: NetworkInterface,
@@ -3477,7 +3557,7 @@ For the DNS service, which exists outside the sleds's typical subnet - adding an
     #[serde(rename = "oximeter")]
     Oximeter { address: ::std::string::String },
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct OmicronZoneUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for OmicronZoneUuid {
@@ -3586,6 +3666,7 @@ pub struct OximeterReadPolicy {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PendingMgsUpdate {
     ///which artifact to apply to this device
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub artifact_hash: ::std::string::String,
     pub artifact_version: ArtifactVersion,
     ///id of the baseboard that we're going to update
@@ -3616,10 +3697,12 @@ pub enum PendingMgsUpdateDetails {
         expected_active_slot: ExpectedActiveRotSlot,
         expected_inactive_version: ExpectedVersion,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///the persistent boot preference written into the CFPA scratch page that will become the persistent boot preference in the authoritative CFPA page upon reboot, unless CFPA update of the authoritative page fails for some reason.
         expected_pending_persistent_boot_preference: ::std::option::Option<RotSlot>,
         ///the persistent boot preference written into the current authoritative CFPA page (ping or pong)
         expected_persistent_boot_preference: RotSlot,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///override persistent preference selection for a single boot
         expected_transient_boot_preference: ::std::option::Option<RotSlot>,
     },
     ///the RoT bootloader is being updated
@@ -3638,6 +3721,7 @@ We write the phase 1 via MGS, and have a precheck condition that sled-agent has 
         /**The hash of the phase 1 slot specified by `expected_active_phase_1_hash`.
 
 We should always be able to fetch this. Even if the phase 1 contents themselves have been corrupted (very scary for the active slot!), the SP can still hash those contents.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_active_phase_1_hash: ::std::string::String,
         /**Which slot is currently active according to the SP.
 
@@ -3646,16 +3730,19 @@ This controls which slot will be used the next time the sled boots; it will _usu
         /**The hash of the currently-active phase 2 artifact.
 
 It's possible sled-agent won't be able to report this value, but that would indicate that we don't know the version currently running. The planner wouldn't stage an update without knowing the current version, so if something has gone wrong in the meantime we won't proceede either.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_active_phase_2_hash: ::std::string::String,
         ///Which slot the host OS most recently booted from.
         expected_boot_disk: M2Slot,
         /**The hash of the phase 1 slot specified by toggling `expected_active_phase_1_slot` to the other slot.
 
 We should always be able to fetch this. Even if the phase 1 contents of the inactive slot are entirely bogus, the SP can still hash those contents.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_inactive_phase_1_hash: ::std::string::String,
         /**The hash of the currently-inactive phase 2 artifact.
 
 It's entirely possible that a sled needing a host OS update has no valid artifact in its inactive slot. However, a precondition for us performing a phase 1 update is that `sled-agent` on the target sled has already written the paired phase 2 artifact to the inactive slot; therefore, we don't need to be able to represent an invalid inactive slot.*/
+        #[schemars(schema_with = "schema_formats::string_0")]
         expected_inactive_phase_2_hash: ::std::string::String,
         ///Address for contacting sled-agent to check phase 2 contents.
         sled_agent_address: ::std::string::String,
@@ -3663,12 +3750,15 @@ It's entirely possible that a sled needing a host OS update has no valid artifac
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PendingMgsUpdates {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_7")]
     pub by_baseboard: ::std::vec::Vec<PendingMgsUpdate>,
 }
 ///Snapshot of reassignment state when a recovery pass started
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PendingRecovery {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///which blueprint id we'd be fully caught up to upon completion
     pub blueprint_id: ::std::option::Option<BlueprintUuid>,
     ///what `reassignment_generation` was when this recovery started
     pub generation: Generation,
@@ -3754,7 +3844,7 @@ pub struct PhysicalDiskPutRequest {
     pub variant: PhysicalDiskKind,
     pub vendor: ::std::string::String,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct PhysicalDiskUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for PhysicalDiskUuid {
@@ -3884,8 +3974,10 @@ for PlannerConfig {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PlanningAddOutOfEligibleSleds {
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub placed: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub wanted_to_place: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -3904,14 +3996,19 @@ This is typically a list of MUPdate-related reasons.*/
         ::std::string::String,
         PlanningAddOutOfEligibleSleds,
     >,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sleds_getting_ntp_and_discretionary_zones: ::std::vec::Vec<SledUuid>,
     pub sleds_missing_crucible_zone: ::std::collections::HashMap<
         ::std::string::String,
         ::std::vec::Vec<ZpoolUuid>,
     >,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sleds_missing_ntp_zone: ::std::vec::Vec<SledUuid>,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sleds_waiting_for_ntp_zone: ::std::vec::Vec<SledUuid>,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sleds_without_ntp_zones_in_inventory: ::std::vec::Vec<SledUuid>,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sleds_without_zpools_for_ntp_zones: ::std::vec::Vec<SledUuid>,
     ///Discretionary zone kind → (wanted to place, num existing)
     pub sufficient_zones_exist: ::std::collections::HashMap<
@@ -3921,14 +4018,17 @@ This is typically a list of MUPdate-related reasons.*/
     ///Set to true if the target release generation is 1, which would allow zones to be added.
     pub target_release_generation_is_one: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///What are we waiting on to start zone additions?
     pub waiting_on: ::std::option::Option<ZoneAddWaitingOn>,
 }
 ///We have at least the minimum required number of zones of a given kind.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct PlanningAddSufficientZonesExist {
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub num_existing: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub target_count: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -3952,7 +4052,7 @@ pub struct PlanningExpungeStepReport {
 #[serde(tag = "type")]
 pub enum PlanningMeasurementUpdatesStepReport {
     #[serde(rename = "modified")]
-    Modified { count: u32 },
+    Modified { #[schemars(range(min = 0i64))] #[schemars(with = "usize")] count: u32 },
     #[serde(rename = "blocked_add_update")]
     BlockedAddUpdate,
     #[serde(rename = "empty_measurements")]
@@ -3977,6 +4077,7 @@ pub struct PlanningMgsUpdatesStepReport {
 #[serde(tag = "component", content = "value")]
 pub enum PlanningNexusGenerationBumpReport {
     #[serde(rename = "nothing_to_report")]
+    ///We have no reason to bump the Nexus generation number.
     NothingToReport,
     ///We are waiting on some condition before we can bump the Nexus generation.
     #[serde(rename = "waiting_on")]
@@ -4003,8 +4104,10 @@ pub struct PlanningNoopImageSourceConverted {
     pub host_phase_2_slot_b_eligible: bool,
     pub measurement_eligible: bool,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub num_dataset: u32,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub num_eligible: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -4155,6 +4258,7 @@ pub enum PlanningNoopImageSourceSkipZoneReason {
     },
     #[serde(rename = "artifact_not_in_repo")]
     ArtifactNotInRepo {
+        #[schemars(schema_with = "schema_formats::string_0")]
         artifact_hash: ::std::string::String,
         file_name: ::std::string::String,
         zone_kind: ::std::string::String,
@@ -4183,8 +4287,11 @@ pub struct PlanningNoopImageSourceStepReport {
         ::std::string::String,
         PlanningNoopImageSourceSkipZoneReason,
     >,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sled_host_phase_2_both_already_artifact: ::std::vec::Vec<SledUuid>,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sled_measurements_already_artifact: ::std::vec::Vec<SledUuid>,
+    #[schemars(with = ":: std :: collections :: BTreeSet < SledUuid >")]
     pub sled_zones_all_already_artifact: ::std::vec::Vec<SledUuid>,
 }
 ///We have at least the minimum required number of zones of a given kind.
@@ -4218,6 +4325,7 @@ pub struct PlanningZoneUpdatesStepReport {
         ::std::vec::Vec<PlanningReportBlueprintZone>,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///What are we waiting on to start zone updates?
     pub waiting_on: ::std::option::Option<ZoneUpdatesWaitingOn>,
     pub waiting_zones: ::std::collections::HashMap<
         ::std::string::String,
@@ -4237,6 +4345,7 @@ pub struct PortConfig {
     ///BGP peers on this port
     pub bgp_peers: ::std::vec::Vec<BgpPeerConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Name of the port this config applies to.
     pub port: ::std::string::String,
@@ -4245,8 +4354,10 @@ pub struct PortConfig {
     ///Switch the port belongs to.
     pub switch: SwitchSlot,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///TX-EQ configuration for this port
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Port forward error correction type.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///Port speed.
     pub uplink_port_speed: LinkSpeed,
@@ -4288,7 +4399,7 @@ pub struct PrivateIpv4Config {
     ///The IP subnet.
     pub subnet: Ipv4Net,
     ///Additional networks on which the interface can send / receive traffic.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub transit_ips: ::std::vec::Vec<Ipv4Net>,
 }
 ///VPC-private IPv6 configuration for a network interface.
@@ -4312,8 +4423,10 @@ Quiescing is (currently) a one-way trip: once a Nexus process starts quiescing, 
 #[serde(tag = "state", content = "quiesce_details")]
 pub enum QuiesceState {
     #[serde(rename = "undetermined")]
+    ///We have not yet determined based on persistent state if we're supposed to be quiesced or not
     Undetermined,
     #[serde(rename = "running")]
+    ///Normal operation
     Running,
     ///New sagas disallowed, but some are still running on some Nexus instances
     #[serde(rename = "draining_sagas")]
@@ -4352,6 +4465,8 @@ pub struct QuiesceStatus {
     /**what database claims are currently held (by any part of Nexus)
 
 Entries here prevent transitioning from `WaitingForDb` to `Quiesced`.*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_8")]
     pub db_claims: ::std::vec::Vec<HeldDbClaimInfo>,
     ///information about saga quiescing
     pub sagas: SagaQuiesceStatus,
@@ -4378,6 +4493,9 @@ pub struct RackInitializationRequest {
     #[serde(default)]
     pub external_jumbo_frames_opt_in_enabled: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Data used to write the initial trust quorum configuration to CRDB
+
+This is optional for two reasons: * For clusters fewer than 3 nodes, we don't support trust quorum. * Trust quorum is not fully complete yet, and we only want this to be used in production once it is complete.*/
     pub initial_trust_quorum_configuration: ::std::option::Option<
         InitialTrustQuorumConfig,
     >,
@@ -4390,6 +4508,8 @@ pub struct RackInitializationRequest {
     ///configuration for the initial (recovery) Silo
     pub recovery_silo: RecoverySiloConfig,
     ///Configuration for IP Pools used for system services.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_9")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
     ///Zpools created within the physical disks created by the control plane.
     pub zpools: ::std::vec::Vec<ZpoolPutRequest>,
@@ -4398,7 +4518,7 @@ pub struct RackInitializationRequest {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct RackNetworkConfig {
     ///BFD configuration for connecting the rack to external networks
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bfd: ::std::vec::Vec<BfdPeerConfig>,
     ///BGP configurations for connecting the rack to external networks
     pub bgp: ::std::vec::Vec<BgpConfig>,
@@ -4410,7 +4530,7 @@ pub struct RackNetworkConfig {
     pub ports: UplinkPorts,
     pub rack_subnet: Ipv6Net,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackUuid {
@@ -4625,12 +4745,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -4687,7 +4807,7 @@ pub enum RouterPeerType {
     #[serde(rename = "numbered")]
     Numbered {
         ///Optional local IP address to bind when establishing outbound TCP connections to this peer. If `None`, the OS selects the source address.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default)]
         src_addr: ::std::option::Option<::std::net::IpAddr>,
         ///Target IP address for numbered BGP peers.
         target_addr: ::std::net::IpAddr,
@@ -4757,6 +4877,13 @@ pub struct SagaListScanParams {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SagaQuiesceStatus {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**blueprint id that we're "fully drained up to"
+
+If this value is non-`None`, that means that:
+
+- saga creation is disallowed - no sagas are running - we have re-assigned sagas from other Nexus instances expunged in this blueprint or earlier - we have finished recovery for all those sagas (that had been assigned to us as of the re-assignment pass for this blueprint id)
+
+This means that the only way we can wind up running another saga is if there's a new blueprint that expunges a different Nexus zone.*/
     pub drained_blueprint_id: ::std::option::Option<BlueprintUuid>,
     /**whether at least one recovery pass has successfully completed
 
@@ -4767,6 +4894,9 @@ We have to track this because we can't quiesce until we know we've recovered all
 This also affects re-assigning sagas from expunged Nexus instances to ourselves.  It does **not** affect saga recovery.*/
     pub new_sagas_allowed: SagasAllowed,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**blueprint id associated with last successful saga reassignment
+
+Similar to the generation number, this is used to track whether we've accounted for all sagas for all expungements up through this target blueprint.*/
     pub reassignment_blueprint_id: ::std::option::Option<BlueprintUuid>,
     /**generation number for the saga reassignment
 
@@ -4777,16 +4907,24 @@ This gets bumped whenever a saga reassignment operation completes that may have 
 These operatinos may assign new sagas to Nexus that must be recovered and completed before quiescing can finish.*/
     pub reassignment_pending: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**blueprint id that saga recovery has "caught up to"
+
+This means that we have finished recovering any sagas that were re-assigned to us due to expungements of other Nexus zones up through this blueprint.  Put differently: we know that we will never be assigned more sagas due to expungement unless the target blueprint changes past this one.
+
+This does not mean that we've fully drained all sagas up through this blueprint.  There may still be sagas running.*/
     pub recovered_blueprint_id: ::std::option::Option<BlueprintUuid>,
     /**"saga reassignment generation number" that was "caught up to" by the last recovery pass
 
 This is used with `reassignment_generation` to help us know when we've recovered all the sagas that may have been assigned to us during a given reassignment pass.  See `reassignment_done()` for details.*/
     pub recovered_reassignment_generation: Generation,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If a recovery pass is ongoing, a snapshot of reassignment state when it started (which reflects what we'll be caught up to when it finishes)
     pub recovery_pending: ::std::option::Option<PendingRecovery>,
     /**list of sagas we need to wait to complete before quiescing
 
 These are basically running sagas.  They may have been created in this Nexus process lifetime or created in another process and then recovered in this one.*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_10")]
     pub sagas_pending: ::std::vec::Vec<PendingSagaInfo>,
 }
 ///A single page of results
@@ -4802,8 +4940,10 @@ pub struct SagaResultsPage {
 #[serde(tag = "state")]
 pub enum SagaState {
     #[serde(rename = "running")]
+    ///Saga is currently executing
     Running,
     #[serde(rename = "succeeded")]
+    ///Saga completed successfully
     Succeeded,
     ///One or more saga actions failed and the saga was successfully unwound (i.e., undo actions were executed for any actions that were completed). The saga is no longer running.
     #[serde(rename = "failed")]
@@ -4945,6 +5085,8 @@ There is guaranteed to be at least one range, and all ranges are of the same IP 
 pub struct SledAgentUpdateStatus {
     pub host_phase_2: HostPhase2Status,
     pub sled_id: SledUuid,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_11")]
     pub zones: ::std::vec::Vec<ZoneStatus>,
 }
 ///The operator-defined policy of a sled.
@@ -4953,8 +5095,16 @@ pub struct SledAgentUpdateStatus {
 pub enum SledPolicy {
     ///The operator has indicated that the sled is in-service.
     #[serde(rename = "in_service")]
-    InService(SledProvisionPolicy),
+    InService(
+        #[schemars(schema_with = "schema_contents::content_12")]
+        SledProvisionPolicy,
+    ),
     #[serde(rename = "expunged")]
+    /**The operator has indicated that the sled has been permanently removed from service.
+
+This is a terminal state: once a particular sled ID is expunged, it will never return to service. (The actual hardware may be reused, but it will be treated as a brand-new sled.)
+
+An expunged sled is always non-provisionable.*/
     Expunged,
 }
 impl ::std::convert::From<SledProvisionPolicy> for SledPolicy {
@@ -5087,7 +5237,7 @@ impl ::std::convert::TryFrom<::std::string::String> for SledState {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct SledUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for SledUuid {
@@ -5353,6 +5503,7 @@ This wraps the external API's [`ExternalSupportBundleInfo`] and extends it with 
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SupportBundleInfo {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The FM case ID that triggered creation of this bundle, if any.
     pub fm_case_id: ::std::option::Option<CaseUuid>,
     pub id: ::uuid::Uuid,
     pub reason_for_creation: ::std::string::String,
@@ -5822,7 +5973,14 @@ pub enum TufRepoVersion {
     #[serde(rename = "install_dataset")]
     InstallDataset,
     #[serde(rename = "version")]
-    Version(::std::string::String),
+    Version(
+        #[schemars(
+            regex(
+                pattern = "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$"
+            )
+        )]
+        ::std::string::String,
+    ),
     #[serde(rename = "error")]
     Error(::std::string::String),
 }
@@ -6016,7 +6174,11 @@ impl ::std::convert::TryFrom<::std::string::String> for UpdateCompletedHow {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct UpdateStatus {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_13")]
     pub mgs_driven: ::std::vec::Vec<MgsDrivenUpdateStatus>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_14")]
     pub sleds: ::std::vec::Vec<SledAgentUpdateStatus>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -6037,13 +6199,16 @@ pub struct UplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: UplinkAddress,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<PortConfig>", into = "::std::vec::Vec<PortConfig>")]
-pub struct UplinkPorts(pub ::std::vec::Vec<PortConfig>);
+pub struct UplinkPorts(
+    #[schemars(length(min = 1usize))]
+    pub ::std::vec::Vec<PortConfig>,
+);
 impl ::std::ops::Deref for UplinkPorts {
     type Target = ::std::vec::Vec<PortConfig>;
     fn deref(&self) -> &::std::vec::Vec<PortConfig> {
@@ -6074,6 +6239,7 @@ impl ::std::convert::From<::std::vec::Vec<PortConfig>> for UplinkPorts {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A username for a local-only user")]
 pub struct UserId(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -6346,9 +6512,23 @@ pub enum ZoneUnsafeToShutdown {
     #[serde(rename = "cockroachdb")]
     Cockroachdb { reason: CockroachdbUnsafeToShutdown },
     #[serde(rename = "boundary_ntp")]
-    BoundaryNtp { synchronized_count: u32, total_boundary_ntp_zones: u32 },
+    BoundaryNtp {
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
+        synchronized_count: u32,
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
+        total_boundary_ntp_zones: u32,
+    },
     #[serde(rename = "internal_dns")]
-    InternalDns { synchronized_count: u32, total_internal_dns_zones: u32 },
+    InternalDns {
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
+        synchronized_count: u32,
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
+        total_internal_dns_zones: u32,
+    },
 }
 #[derive(
     ::serde::Deserialize,
@@ -6366,16 +6546,22 @@ pub enum ZoneUnsafeToShutdown {
 #[serde(tag = "type")]
 pub enum ZoneUpdatesWaitingOn {
     #[serde(rename = "blocked_mgs_updates")]
+    ///Waiting on blocked updates to RoT bootloader / RoT / SP / Host OS.
     BlockedMgsUpdates,
     #[serde(rename = "discretionary_zones")]
+    ///Waiting on discretionary zone placement.
     DiscretionaryZones,
     #[serde(rename = "inventory_propagation")]
+    ///Waiting on zones to propagate to inventory.
     InventoryPropagation,
     #[serde(rename = "pending_mgs_updates")]
+    ///Waiting on updates to RoT bootloader / RoT / SP / Host OS.
     PendingMgsUpdates,
     #[serde(rename = "zone_add_blockers")]
+    ///Waiting on the same set of blockers zone adds are waiting on.
     ZoneAddBlockers,
     #[serde(rename = "measurements")]
+    ///Waiting on measurements
     Measurements,
 }
 impl ::std::fmt::Display for ZoneUpdatesWaitingOn {
@@ -6450,6 +6636,7 @@ impl ::std::convert::From<Generation> for ZoneWaitingToExpunge {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "The name of a Zpool")]
 pub struct ZpoolName(
     #[schemars(
         regex(
@@ -6492,7 +6679,7 @@ pub struct ZpoolPutRequest {
     pub physical_disk_id: PhysicalDiskUuid,
     pub sled_id: ::uuid::Uuid,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ZpoolUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ZpoolUuid {
@@ -6620,6 +6807,360 @@ impl schemars::JsonSchema for IpRange {
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
         )
+    }
+}
+impl schemars::JsonSchema for BlueprintUuid {
+    fn schema_name() -> ::std::string::String {
+        "BlueprintUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::BlueprintUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for CaseUuid {
+    fn schema_name() -> ::std::string::String {
+        "CaseUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::CaseUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for DatasetUuid {
+    fn schema_name() -> ::std::string::String {
+        "DatasetUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DatasetUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for DemoSagaUuid {
+    fn schema_name() -> ::std::string::String {
+        "DemoSagaUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::DemoSagaUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ExternalIpUuid {
+    fn schema_name() -> ::std::string::String {
+        "ExternalIpUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::ExternalIpUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for InstanceUuid {
+    fn schema_name() -> ::std::string::String {
+        "InstanceUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::InstanceUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv4Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv4Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv6Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv6Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MacAddr {
+    fn schema_name() -> ::std::string::String {
+        "MacAddr".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"A MAC address\",\"description\":\"A Media Access Control address, in EUI-48 format\",\"type\":\"string\",\"maxLength\":17,\"minLength\":5,\"pattern\":\"^([0-9a-fA-F]{0,2}:){5}[0-9a-fA-F]{0,2}$\",\"example\":\"ff:ff:ff:ff:ff:ff\"}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MupdateOverrideUuid {
+    fn schema_name() -> ::std::string::String {
+        "MupdateOverrideUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MupdateOverrideUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for OmicronZoneUuid {
+    fn schema_name() -> ::std::string::String {
+        "OmicronZoneUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::OmicronZoneUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for PhysicalDiskUuid {
+    fn schema_name() -> ::std::string::String {
+        "PhysicalDiskUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::PhysicalDiskUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for RackUuid {
+    fn schema_name() -> ::std::string::String {
+        "RackUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for SledUuid {
+    fn schema_name() -> ::std::string::String {
+        "SledUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ZpoolUuid {
+    fn schema_name() -> ::std::string::String {
+        "ZpoolUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::ZpoolUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<BlueprintDatasetConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintDatasetConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BlueprintPhysicalDiskConfig>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintPhysicalDiskConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<BlueprintZoneConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BlueprintZoneConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<UpdateCompletedHow>();
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/UpdateCompletedHow\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<M2Slot>();
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/M2Slot\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/M2Slot\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<InProgressUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/InProgressUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<WaitingStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/WaitingStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<PendingMgsUpdate>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/PendingMgsUpdate\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_8(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<HeldDbClaimInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/HeldDbClaimInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_10(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<PendingSagaInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/PendingSagaInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<ZoneStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ZoneStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<SledProvisionPolicy>(),
+            "Determines whether new resources can be provisioned onto the sled.",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<MgsDrivenUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/MgsDrivenUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_14(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<SledAgentUpdateStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SledAgentUpdateStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
+    }
+    pub(super) fn string_1(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what
@@ -7921,40 +8462,40 @@ pub trait NexusLockstepApi {
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download"}]
     async fn support_bundle_download(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleDownloadPath>,
         headers: support::HeaderParams<SupportBundleDownloadHeader>,
+        path: support::PathParams<SupportBundleDownloadPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the metadata of a support bundle
     #[endpoint{method = HEAD,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download"}]
     async fn support_bundle_head(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleHeadPath>,
         headers: support::HeaderParams<SupportBundleHeadHeader>,
+        path: support::PathParams<SupportBundleHeadPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download a file within a support bundle
     #[endpoint{method = GET,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download/{file}"}]
     async fn support_bundle_download_file(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleDownloadFilePath>,
         headers: support::HeaderParams<SupportBundleDownloadFileHeader>,
+        path: support::PathParams<SupportBundleDownloadFilePath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the metadata of a file within the support bundle
     #[endpoint{method = HEAD,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/download/{file}"}]
     async fn support_bundle_head_file(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleHeadFilePath>,
         headers: support::HeaderParams<SupportBundleHeadFileHeader>,
+        path: support::PathParams<SupportBundleHeadFilePath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     /// Download the index of a support bundle
     #[endpoint{method = GET,
     path = "/experimental/v1/system/support-bundles/{bundle_id}/index"}]
     async fn support_bundle_index(
         rqctx: dropshot::RequestContext<Self::Context>,
-        path: support::PathParams<SupportBundleIndexPath>,
         headers: support::HeaderParams<SupportBundleIndexHeader>,
+        path: support::PathParams<SupportBundleIndexPath>,
     ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError>;
     #[endpoint{method = GET,
     path = "/fm/config"}]

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide Oximeter API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide Oximeter API\",\"description\":\"API for interacting with oximeter\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"1.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -73,8 +77,14 @@ pub struct ProducerDetails {
     ///The current collection interval.
     pub interval: Duration,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Details about the last failed collection.
+
+This is None if we've never failed to collect from the producer.*/
     pub last_failure: ::std::option::Option<FailedCollection>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Details about the last successful collection.
+
+This is None if we've never successfully collected from the producer.*/
     pub last_success: ::std::option::Option<SuccessfulCollection>,
     ///The total number of successful collections we've made.
     #[schemars(range(min = 0i64))]

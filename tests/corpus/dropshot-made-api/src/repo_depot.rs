@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide TUF Repo Depot API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide TUF Repo Depot API\",\"description\":\"API for fetching update artifacts\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"1.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -23,6 +27,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{}";
 pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ArtifactGetBySha256Path {
+    #[schemars(schema_with = "schema_formats::string_0")]
     pub sha256: ::std::string::String,
 }
 ///Error information from a response.
@@ -65,6 +70,19 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Strings of formats no Rust type stands for, as schemas that keep the format.
+mod schema_formats {
+    pub(super) fn string_0(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some("hex string (32 bytes)".to_string()),
+            ..Default::default()
+        }
+            .into()
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Oxide Technician Port Control Service";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "0.0.1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Oxide Technician Port Control Service\",\"description\":\"API for use by the technician port TUI: wicket\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"0.0.1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -26,6 +30,7 @@ pub struct AbortUpdateOptions {
     ///The message to abort the update with.
     pub message: ::std::string::String,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the force cancel update operation with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
 }
 ///Description of source IPs allowed to reach rack services.
@@ -33,6 +38,7 @@ pub struct AbortUpdateOptions {
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -141,7 +147,7 @@ impl ::std::str::FromStr for ArtifactVersion {
 pub enum Aux1Monitor {
     ///The monitored property is custom, i.e., part-specific.
     #[serde(rename = "custom")]
-    Custom([u8; 2usize]),
+    Custom(#[schemars(length(min = 2usize, max = 2usize))] [u8; 2usize]),
     /**The current of the laser thermoelectric cooler.
 
 For actively-cooled laser systems, this specifies the percentage of the maximum current the thermoelectric cooler supports. If the percentage is positive, the cooler is heating the laser. If negative, the cooler is cooling the laser.*/
@@ -191,13 +197,17 @@ pub enum Aux3Monitor {
 )]
 pub struct AuxMonitors {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either a custom value or TEC current.
     pub aux1: ::std::option::Option<Aux1Monitor>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either laser temperature or TEC current.
     pub aux2: ::std::option::Option<Aux2Monitor>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Auxlliary monitor 1, either laser temperature or additional supply voltage.
     pub aux3: ::std::option::Option<Aux3Monitor>,
     ///A custom monitor. The value here is entirely vendor- and part-specific, so the part's data sheet must be consulted. The value may be either a signed or unsigned 16-bit integer, and so is included as raw bytes.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[schemars(length(min = 2usize, max = 2usize))]
     pub custom: ::std::option::Option<[u8; 2usize]>,
 }
 /**A representation of a Baseboard ID as used in the inventory subsystem.
@@ -261,7 +271,12 @@ This information is considered okay to display in the UI.*/
 pub enum BgpAuthKeyInfo {
     ///TCP-MD5 authentication.
     #[serde(rename = "tcp_md5")]
-    TcpMd5(::std::string::String),
+    TcpMd5(
+        #[schemars(length(min = 64usize, max = 64usize))]
+        #[schemars(regex(pattern = "^[0-9a-fA-F]{64}$"))]
+        #[schemars(schema_with = "schema_contents::content_0")]
+        ::std::string::String,
+    ),
 }
 /**The status of a BGP authentication key.
 
@@ -270,10 +285,11 @@ This is part of a wicketd response, but is returned here because our tooling tur
 #[serde(tag = "status", content = "info")]
 pub enum BgpAuthKeyStatus {
     #[serde(rename = "unset")]
+    ///The key was specified but hasn't been set yet.
     Unset,
     ///The key has been set.
     #[serde(rename = "set")]
-    Set(BgpAuthKeyInfo),
+    Set(#[schemars(schema_with = "schema_contents::content_1")] BgpAuthKeyInfo),
 }
 impl ::std::convert::From<BgpAuthKeyInfo> for BgpAuthKeyStatus {
     fn from(value: BgpAuthKeyInfo) -> Self {
@@ -286,7 +302,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -294,7 +310,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -324,6 +340,7 @@ pub struct BootstrapSledIps {
 )]
 pub struct ClearUpdateStateOptions {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the clear update state operation with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -337,8 +354,10 @@ pub struct ClearUpdateStateParams {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ClearUpdateStateResponse {
     ///The SPs for which update data was cleared.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub cleared: ::std::vec::Vec<SpIdentifier>,
     ///The SPs that had no update state to clear.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub no_update_data: ::std::vec::Vec<SpIdentifier>,
 }
 /**A datapath in a CMIS module.
@@ -379,6 +398,9 @@ The host may control this to disable the electrical output from the module to th
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rx_output_enabled: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The Rx output polarity.
+
+This indicates a host-side control that flips the polarity of the host-side output signal.*/
     pub rx_output_polarity: ::std::option::Option<LanePolarity>,
     /**Status of host-side Rx output.
 
@@ -407,6 +429,9 @@ This indicates that the host can _force_ squelching the output if the signal is 
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub tx_force_squelch: ::std::option::Option<bool>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The Tx input polarity.
+
+This indicates a host-side control that flips the polarity of the host-side input signal.*/
     pub tx_input_polarity: ::std::option::Option<LanePolarity>,
     /**Host-side loss of lock flag.
 
@@ -434,6 +459,8 @@ Note that there are no optional fields here unlike in `CurrentRssUserConfigInsen
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct CurrentMultirackJoinUserConfig {
     pub bgp_auth_keys: GetBgpAuthKeyInfoResponse,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
@@ -447,6 +474,8 @@ pub struct CurrentRssUserConfig {
 pub struct CurrentRssUserConfigInsensitive {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub allowed_source_ips: ::std::option::Option<AllowedSourceIps>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub bootstrap_sleds: ::std::vec::Vec<BootstrapSledDescription>,
     pub dns_servers: ::std::vec::Vec<::std::net::IpAddr>,
     pub external_dns_ips: ::std::vec::Vec<::std::net::IpAddr>,
@@ -457,12 +486,15 @@ pub struct CurrentRssUserConfigInsensitive {
     pub ntp_servers: ::std::vec::Vec<::std::string::String>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     pub rack_network_config: ::std::option::Option<UserSpecifiedRackNetworkConfig>,
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct CurrentRssUserConfigSensitive {
     pub bgp_auth_keys: GetBgpAuthKeyInfoResponse,
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub num_external_certificates: u32,
     pub recovery_silo_password_set: bool,
 }
@@ -485,6 +517,7 @@ Each lane can be used in zero or more applications, however, it may exist in at 
 The datapath inclues the lanes used; host electrical interface; media interface; and a lot more about the state of the path.*/
         datapaths: ::std::collections::HashMap<::std::string::String, CmisDatapath>,
         ///A bit mask with a 1 in bit `i` if the `i`th lane is supported.
+        #[schemars(range(min = 0i64))]
         supported_lanes: u8,
     },
     ///Datapath state about each lane in an SFF-8636 module.
@@ -494,6 +527,7 @@ The datapath inclues the lanes used; host electrical interface; media interface;
 
 These values come from SFF-8024 Rev 4.10 Table 4-3.*/
         connector: ::std::string::String,
+        #[schemars(length(min = 4usize, max = 4usize))]
         lanes: [Sff8636Datapath; 4usize],
         specification: SffComplianceCode,
     },
@@ -523,6 +557,7 @@ pub struct EventReportForUplinkPreflightCheckSpec {
     ///The last event seen.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     ///A list of progress events, or whether we're currently waiting for a progress event.
     pub progress_events: ::std::vec::Vec<ProgressEventForUplinkPreflightCheckSpec>,
@@ -542,6 +577,7 @@ pub struct EventReportForWicketdEngineSpec {
     ///The last event seen.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[schemars(with = ":: std :: option :: Option < usize >")]
     pub last_seen: ::std::option::Option<u32>,
     ///A list of progress events, or whether we're currently waiting for a progress event.
     pub progress_events: ::std::vec::Vec<ProgressEventForWicketdEngineSpec>,
@@ -553,7 +589,7 @@ pub struct EventReportForWicketdEngineSpec {
     ///A list of step events.
     pub step_events: ::std::vec::Vec<StepEventForWicketdEngineSpec>,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct ExecutionUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for ExecutionUuid {
@@ -674,6 +710,7 @@ None indicates that the key ID has not been set yet. An error indicates that the
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct GetBgpAuthKeyParams {
     ///Checks that these keys are valid.
+    #[schemars(with = ":: std :: collections :: BTreeSet < BgpAuthKeyId >")]
     pub check_valid: ::std::vec::Vec<BgpAuthKeyId>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -811,18 +848,10 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv4Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv4Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -868,18 +897,10 @@ pub struct Ipv4Range {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv6Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv6Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -1226,15 +1247,18 @@ pub struct ManualPortConfig {
     ///Whether autonegotiation is enabled.
     pub autoneg: bool,
     ///BGP peers reachable on this port.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bgp_peers: ::std::vec::Vec<UserSpecifiedBgpPeerConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port.
+    #[serde(default)]
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Static routes for this port.
     pub routes: ::std::vec::Vec<RouteConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Transmit equalization overrides for this port.
+    #[serde(default)]
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The forward error correction mode, if any.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///The port speed.
     pub uplink_port_speed: LinkSpeed,
@@ -1285,19 +1309,27 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
 #[serde(tag = "type", content = "id")]
 pub enum MediaInterfaceId {
     #[serde(rename = "mmf")]
-    Mmf(::std::string::String),
+    Mmf(#[schemars(schema_with = "schema_contents::content_5")] ::std::string::String),
     #[serde(rename = "smf")]
-    Smf(::std::string::String),
+    Smf(#[schemars(schema_with = "schema_contents::content_6")] ::std::string::String),
     #[serde(rename = "passive_copper")]
-    PassiveCopper(::std::string::String),
+    PassiveCopper(
+        #[schemars(schema_with = "schema_contents::content_7")]
+        ::std::string::String,
+    ),
     #[serde(rename = "active_cable")]
-    ActiveCable(::std::string::String),
+    ActiveCable(
+        #[schemars(schema_with = "schema_contents::content_8")]
+        ::std::string::String,
+    ),
     #[serde(rename = "base_t")]
-    BaseT(::std::string::String),
+    BaseT(#[schemars(schema_with = "schema_contents::content_9")] ::std::string::String),
 }
 ///The current state of the v1 Rack as known to MGS
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsV1Inventory {
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_10")]
     pub sps: ::std::vec::Vec<SpInventory>,
 }
 ///The state of the v1 Rack as known to MGS at a given time.
@@ -1319,6 +1351,9 @@ Note that all values are optional, as some specifications do not require that mo
 )]
 pub struct Monitors {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**Auxiliary monitoring values.
+
+These are only available on CMIS-compatible transceivers, e.g., QSFP-DD.*/
     pub aux_monitors: ::std::option::Option<AuxMonitors>,
     /**The measured input optical power (milliwatts);
 
@@ -1344,10 +1379,11 @@ This type is provided in the form of a TOML file uploaded via the wicket CLI. It
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MultirackJoinConfigBaseUserInput {
     ///List of slot numbers only.
+    #[schemars(with = ":: std :: collections :: BTreeSet < u16 >")]
     pub bootstrap_slots: ::std::vec::Vec<u16>,
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct MultirackJoinUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for MultirackJoinUuid {
@@ -1403,6 +1439,7 @@ impl ::std::convert::TryFrom<String> for MultirackJoinUuid {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -1442,7 +1479,7 @@ impl ::std::str::FromStr for Name {
 ///An Organization Unique Identifier.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "[u8;3usize]", into = "[u8;3usize]")]
-pub struct Oui(pub [u8; 3usize]);
+pub struct Oui(#[schemars(length(min = 3usize, max = 3usize))] pub [u8; 3usize]);
 impl ::std::ops::Deref for Oui {
     type Target = [u8; 3usize];
     fn deref(&self) -> &[u8; 3usize] {
@@ -1744,19 +1781,17 @@ pub struct PreflightUplinkCheckOptions {
     pub dns_name_to_query: ::std::option::Option<::std::string::String>,
 }
 ///Current progress.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ProgressCounter {
     ///The current progress.
-    #[schemars(range(min = 0i64))]
     pub current: u64,
     ///The total progress.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(range(min = 0i64))]
     pub total: ::std::option::Option<u64>,
     ///Progress units.
     pub units: ProgressUnits,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct ProgressEventForGenericSpec {
     ///The kind of event this is.
     pub data: ProgressEventKindForGenericSpec,
@@ -1798,6 +1833,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1809,12 +1846,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -1824,6 +1864,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1835,6 +1877,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1846,6 +1889,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1857,12 +1902,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
@@ -1872,6 +1920,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1883,6 +1933,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -1894,6 +1945,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "waiting_for_progress")]
     WaitingForProgress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
@@ -1905,12 +1958,15 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "progress")]
     Progress {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///Total time elapsed since the start of the attempt.
         attempt_elapsed: Duration,
         ///Metadata that was returned with progress.
         metadata: ::serde_json::Value,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Current progress.
         progress: ::std::option::Option<ProgressCounter>,
         ///Information about the step.
         step: StepInfoWithMetadataForWicketdEngineSpec,
@@ -1920,6 +1976,8 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     #[serde(rename = "nested")]
     Nested {
         ///The attempt number currently being executed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -1931,6 +1989,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(
@@ -1942,8 +2001,7 @@ The update engine sends this message immediately after a [`StepEvent`] correspon
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
 pub struct ProgressUnits(pub ::std::string::String);
@@ -1974,7 +2032,7 @@ impl ::std::str::FromStr for ProgressUnits {
         Ok(Self(value.to_string()))
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
@@ -2292,12 +2350,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -2513,9 +2571,15 @@ These values record a specification compliance code, from SFF-8636 Table 6-17, o
 #[serde(tag = "type", content = "code")]
 pub enum SffComplianceCode {
     #[serde(rename = "extended")]
-    Extended(::std::string::String),
+    Extended(
+        #[schemars(schema_with = "schema_contents::content_11")]
+        ::std::string::String,
+    ),
     #[serde(rename = "ethernet")]
-    Ethernet(::std::string::String),
+    Ethernet(
+        #[schemars(schema_with = "schema_contents::content_12")]
+        ::std::string::String,
+    ),
 }
 /**`SpComponentCaboose`
 
@@ -2678,7 +2742,7 @@ pub enum SpIgnitionSystemType {
     #[serde(rename = "psc")]
     Psc,
     #[serde(rename = "unknown")]
-    Unknown(u16),
+    Unknown(#[schemars(range(min = 0i64))] u16),
     #[serde(rename = "cosmo")]
     Cosmo,
 }
@@ -2706,6 +2770,7 @@ pub struct SpInventory {
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct SpState {
+    #[schemars(length(min = 6usize, max = 6usize))]
     pub base_mac_address: [u8; 6usize],
     pub hubris_archive_id: ::std::string::String,
     pub model: ::std::string::String,
@@ -2783,14 +2848,24 @@ pub struct StartUpdateOptions {
     ///If true, skip the check on the current SP version and always update it regardless of whether the update appears to be neeeded.
     pub skip_sp_version_check: bool,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///If passed in, fails the update with a simulated error.
     pub test_error: ::std::option::Option<UpdateTestError>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the RoT Bootloader update.
+
+This is used for testing.*/
     pub test_simulate_rot_bootloader_result: ::std::option::Option<
         UpdateSimulatedResult,
     >,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the RoT update.
+
+This is used for testing.*/
     pub test_simulate_rot_result: ::std::option::Option<UpdateSimulatedResult>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**If passed in, simulates a result for the SP update.
+
+This is used for testing.*/
     pub test_simulate_sp_result: ::std::option::Option<UpdateSimulatedResult>,
     /**If passed in, creates a test step that lasts these many seconds long.
 
@@ -2812,6 +2887,7 @@ pub struct StepComponentSummaryForGenericSpec {
     pub component: ::serde_json::Value,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2820,6 +2896,7 @@ pub struct StepComponentSummaryForUplinkPreflightCheckSpec {
     pub component: ::std::string::String,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2828,14 +2905,14 @@ pub struct StepComponentSummaryForWicketdEngineSpec {
     pub component: UpdateComponent,
     ///The number of steps present in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct StepEventForGenericSpec {
     ///The kind of event this is.
     pub data: StepEventKindForGenericSpec,
     ///A monotonically increasing index for this `StepEvent`.
-    #[schemars(range(min = 0i64))]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2850,6 +2927,7 @@ pub struct StepEventForUplinkPreflightCheckSpec {
     pub data: StepEventKindForUplinkPreflightCheckSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2864,6 +2942,7 @@ pub struct StepEventForWicketdEngineSpec {
     pub data: StepEventKindForWicketdEngineSpec,
     ///A monotonically increasing index for this `StepEvent`.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub event_index: u32,
     ///The execution ID.
     pub execution_id: ExecutionUuid,
@@ -2876,6 +2955,9 @@ pub struct StepEventForWicketdEngineSpec {
 #[serde(tag = "kind")]
 pub enum StepEventKindForGenericSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -2893,6 +2975,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -2913,6 +2997,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForGenericSpec,
@@ -2923,6 +3009,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -2943,6 +3031,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForGenericSpec,
@@ -2967,6 +3057,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -2977,6 +3069,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForGenericSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -2989,6 +3083,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3000,12 +3096,16 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "kind")]
 pub enum StepEventKindForUplinkPreflightCheckSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -3023,6 +3123,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -3043,6 +3145,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
@@ -3053,6 +3157,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3073,6 +3179,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForUplinkPreflightCheckSpec,
@@ -3097,6 +3205,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -3107,6 +3217,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForUplinkPreflightCheckSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3119,6 +3231,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3130,12 +3244,16 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(tag = "kind")]
 pub enum StepEventKindForWicketdEngineSpec {
     #[serde(rename = "no_steps_defined")]
+    /**No steps were defined, and the executor exited without doing anything.
+
+This is a terminal event: it is guaranteed that no more events will be seen after this one.*/
     NoStepsDefined,
     /**Execution was started.
 
@@ -3153,6 +3271,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "progress_reset")]
     ProgressReset {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The amount of time this attempt has taken so far.
         attempt_elapsed: Duration,
@@ -3173,6 +3293,8 @@ This is an initial event -- it is always expected to be the first event received
         ///A message associated with the retry.
         message: ::std::string::String,
         ///The attempt number for the next attempt.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         next_attempt: u32,
         ///Information about the step.
         step: StepInfoWithMetadataForWicketdEngineSpec,
@@ -3183,6 +3305,8 @@ This is an initial event -- it is always expected to be the first event received
     #[serde(rename = "step_completed")]
     StepCompleted {
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3203,6 +3327,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
         ///The attempt number that completed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         last_attempt: u32,
         ///The outcome of the last step.
         last_outcome: StepOutcomeForWicketdEngineSpec,
@@ -3227,6 +3353,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Total time elapsed since the start of the step. Includes prior attempts.
         step_elapsed: Duration,
         ///The total number of attempts that were performed before the step failed.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         total_attempts: u32,
     },
     /**Execution aborted by an external user.
@@ -3237,6 +3365,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         ///Information about the step that was running at the time execution was aborted.
         aborted_step: StepInfoWithMetadataForWicketdEngineSpec,
         ///The attempt that was running at the time the step was aborted.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3249,6 +3379,8 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
     #[serde(rename = "nested")]
     Nested {
         ///The current attempt number.
+        #[schemars(range(min = 0i64))]
+        #[schemars(with = "usize")]
         attempt: u32,
         ///The time it took for this attempt to complete.
         attempt_elapsed: Duration,
@@ -3260,6 +3392,7 @@ This is a terminal event: it is guaranteed that no more events will be seen afte
         step_elapsed: Duration,
     },
     #[serde(rename = "unknown")]
+    ///Future variants that might be unknown.
     Unknown,
 }
 ///Serializable information about a step.
@@ -3269,6 +3402,7 @@ pub struct StepInfoForGenericSpec {
     pub component: ::serde_json::Value,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3276,9 +3410,11 @@ pub struct StepInfoForGenericSpec {
     pub id: ::serde_json::Value,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3288,6 +3424,7 @@ pub struct StepInfoForUplinkPreflightCheckSpec {
     pub component: ::std::string::String,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3295,9 +3432,11 @@ pub struct StepInfoForUplinkPreflightCheckSpec {
     pub id: UplinkPreflightStepId,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3307,6 +3446,7 @@ pub struct StepInfoForWicketdEngineSpec {
     pub component: UpdateComponent,
     ///The index of the step within the component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub component_index: u32,
     ///The description for this step.
     pub description: ::std::string::String,
@@ -3314,9 +3454,11 @@ pub struct StepInfoForWicketdEngineSpec {
     pub id: UpdateStepId,
     ///The index of the step within all steps to be executed.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub index: u32,
     ///The total number of steps in this component.
     #[schemars(range(min = 0i64))]
+    #[schemars(with = "usize")]
     pub total_component_steps: u32,
 }
 ///Serializable information about a step.
@@ -3325,6 +3467,7 @@ pub struct StepInfoWithMetadataForGenericSpec {
     ///Information about this step.
     pub info: StepInfoForGenericSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 ///Serializable information about a step.
@@ -3333,6 +3476,7 @@ pub struct StepInfoWithMetadataForUplinkPreflightCheckSpec {
     ///Information about this step.
     pub info: StepInfoForUplinkPreflightCheckSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<()>,
 }
 ///Serializable information about a step.
@@ -3341,6 +3485,7 @@ pub struct StepInfoWithMetadataForWicketdEngineSpec {
     ///Information about this step.
     pub info: StepInfoForWicketdEngineSpec,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Additional metadata associated with this step.
     pub metadata: ::std::option::Option<::serde_json::Value>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -3353,6 +3498,7 @@ pub enum StepOutcomeForGenericSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -3361,6 +3507,7 @@ pub enum StepOutcomeForGenericSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -3369,6 +3516,7 @@ pub enum StepOutcomeForGenericSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }
@@ -3400,6 +3548,7 @@ pub enum StepOutcomeForUplinkPreflightCheckSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<()>,
     },
 }
@@ -3413,6 +3562,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         message: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step completed with a warning.
@@ -3421,6 +3571,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         ///A warning message.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional completion metadata associated with the step.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
     ///The step was skipped with a message.
@@ -3429,6 +3580,7 @@ pub enum StepOutcomeForWicketdEngineSpec {
         ///Message associated with the skip.
         message: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Optional metadata associated with the skip.
         metadata: ::std::option::Option<::serde_json::Value>,
     },
 }
@@ -3436,16 +3588,21 @@ pub enum StepOutcomeForWicketdEngineSpec {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Transceiver {
     ///Status of the transceiver's machinery for carrying data, the "datapath".
+    #[schemars(schema_with = "schema_contents::content_13")]
     pub datapath: TransceiverDatapath,
     ///Environmental monitoring data, such as temperature or optical power.
+    #[schemars(schema_with = "schema_contents::content_14")]
     pub monitors: TransceiverMonitors,
     ///The port in which the transceiver sits.
     pub port: ::std::string::String,
     ///Information about the power state of the transceiver.
+    #[schemars(schema_with = "schema_contents::content_15")]
     pub power: TransceiverPower,
     ///The general status of the transceiver, such as presence and faults.
+    #[schemars(schema_with = "schema_contents::content_16")]
     pub status: TransceiverStatus,
     ///Details about the vendor, part number, and serial number.
+    #[schemars(schema_with = "schema_contents::content_17")]
     pub vendor: TransceiverVendor,
 }
 ///Status of the transceiver's machinery for carrying data, the "datapath".
@@ -3719,7 +3876,11 @@ impl ::std::convert::From<PowerState> for UpdateStepId {
 ///A non-empty set of service processors to act on.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
-pub struct UpdateTargets(pub ::std::vec::Vec<SpIdentifier>);
+pub struct UpdateTargets(
+    #[schemars(length(min = 1usize))]
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
+    pub ::std::vec::Vec<SpIdentifier>,
+);
 impl ::std::ops::Deref for UpdateTargets {
     type Target = ::std::vec::Vec<SpIdentifier>;
     fn deref(&self) -> &::std::vec::Vec<SpIdentifier> {
@@ -3740,11 +3901,13 @@ impl ::std::convert::From<::std::vec::Vec<SpIdentifier>> for UpdateTargets {
 #[serde(tag = "kind", content = "content")]
 pub enum UpdateTestError {
     #[serde(rename = "fail")]
+    ///Simulate an error where the operation fails to complete.
     Fail,
     ///Simulate an issue where the operation times out.
     #[serde(rename = "timeout")]
     Timeout {
         ///The number of seconds to time out after.
+        #[schemars(range(min = 0i64))]
         secs: u64,
     },
 }
@@ -3853,10 +4016,11 @@ pub struct UserSpecifiedBgpPeerConfig {
     ///The autonomous system number of the router the peer belongs to.
     #[schemars(range(min = 0i64))]
     pub asn: u32,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The key identifier for authentication to use with the peer.
+    #[serde(default)]
     pub auth_key_id: ::std::option::Option<BgpAuthKeyId>,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts. Defaults to 3 seconds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3882,32 +4046,32 @@ pub struct UserSpecifiedBgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Router lifetime in seconds for unnumbered BGP peers.
     #[serde(default = "defaults::user_specified_bgp_peer_config_router_lifetime")]
     pub router_lifetime: RouterLifetimeConfig,
     ///The optional source address to use for starting a BGP session with a numbered peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub src_addr: ::std::option::Option<::std::net::IpAddr>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -4036,8 +4200,8 @@ pub struct UserSpecifiedUplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: ::std::string::String,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Vendor-specific information about a transceiver module.
@@ -4138,6 +4302,294 @@ impl schemars::JsonSchema for IpRange {
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
         )
+    }
+}
+impl schemars::JsonSchema for ExecutionUuid {
+    fn schema_name() -> ::std::string::String {
+        "ExecutionUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ExecutionUuid\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv4Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv4Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv6Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv6Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for MultirackJoinUuid {
+    fn schema_name() -> ::std::string::String {
+        "MultirackJoinUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::MultirackJoinUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ProgressCounter {
+    fn schema_name() -> ::std::string::String {
+        "ProgressCounter".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ProgressUnits>();
+        ::serde_json::from_str(
+                "{\"description\":\"Current progress.\",\"type\":\"object\",\"required\":[\"current\",\"units\"],\"properties\":{\"current\":{\"description\":\"The current progress.\",\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0.0},\"total\":{\"description\":\"The total progress.\",\"type\":\"integer\",\"format\":\"uint64\",\"minimum\":0.0,\"nullable\":true},\"units\":{\"description\":\"Progress units.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ProgressUnits\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ProgressCounter\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ProgressEventForGenericSpec {
+    fn schema_name() -> ::std::string::String {
+        "ProgressEventForGenericSpec".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ProgressEventKindForGenericSpec>();
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        let _ = generator.subschema_for::<Duration>();
+        ::serde_json::from_str(
+                "{\"type\":\"object\",\"required\":[\"data\",\"execution_id\",\"spec\",\"total_elapsed\"],\"properties\":{\"data\":{\"description\":\"The kind of event this is.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ProgressEventKindForGenericSpec\"}]},\"execution_id\":{\"description\":\"The execution ID.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}]},\"spec\":{\"description\":\"The specification that this event belongs to.\",\"type\":\"string\"},\"total_elapsed\":{\"description\":\"Total time elapsed since the start of execution.\",\"allOf\":[{\"$ref\":\"#/components/schemas/Duration\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"parameters\":[{\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::spec::GenericSpec\",\"version\":\"0.1.2\"}}],\"path\":\"oxide_update_engine_types::events::ProgressEvent\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ProgressUnits {
+    fn schema_name() -> ::std::string::String {
+        "ProgressUnits".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::events::ProgressUnits\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for RackInitUuid {
+    fn schema_name() -> ::std::string::String {
+        "RackInitUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for StepEventForGenericSpec {
+    fn schema_name() -> ::std::string::String {
+        "StepEventForGenericSpec".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<StepEventKindForGenericSpec>();
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        let _ = generator.subschema_for::<Duration>();
+        ::serde_json::from_str(
+                "{\"type\":\"object\",\"required\":[\"data\",\"event_index\",\"execution_id\",\"spec\",\"total_elapsed\"],\"properties\":{\"data\":{\"description\":\"The kind of event this is.\",\"allOf\":[{\"$ref\":\"#/components/schemas/StepEventKindForGenericSpec\"}]},\"event_index\":{\"description\":\"A monotonically increasing index for this `StepEvent`.\",\"type\":\"integer\",\"format\":\"uint\",\"minimum\":0.0},\"execution_id\":{\"description\":\"The execution ID.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}]},\"spec\":{\"description\":\"The specification that this event belongs to.\",\"type\":\"string\"},\"total_elapsed\":{\"description\":\"Total time elapsed since the start of execution.\",\"allOf\":[{\"$ref\":\"#/components/schemas/Duration\"}]}},\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"parameters\":[{\"x-rust-type\":{\"crate\":\"oxide-update-engine-types\",\"path\":\"oxide_update_engine_types::spec::GenericSpec\",\"version\":\"0.1.2\"}}],\"path\":\"oxide_update_engine_types::events::StepEvent\",\"version\":\"0.1.2\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            support::extended(
+                generator.subschema_for::<::std::string::String>(),
+                "{\"x-rust-type\":{\"crate\":\"byte-wrapper\",\"path\":\"byte_wrapper::HexArray::<32>\",\"version\":\"0.1.0\"}}",
+            ),
+            "A SHA-256 digest of the key.",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<BgpAuthKeyInfo>(),
+            "Information about the key.",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapSledDescription>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSledDescription\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<
+                    ::std::collections::BTreeSet<BootstrapSledDescription>,
+                >(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSledDescription\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
+        )
+    }
+    pub(super) fn content_8(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
+        )
+    }
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
+        )
+    }
+    pub(super) fn content_10(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpInventory>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInventory\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Extended electrical or optical interface codes",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "The Ethernet specification implemented by a module.",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<Datapath>();
+        ::serde_json::from_str(
+                "{\"description\":\"Status of the transceiver's machinery for carrying data, the \\\"datapath\\\".\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/Datapath\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Datapath\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_14(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<Monitors>();
+        ::serde_json::from_str(
+                "{\"description\":\"Environmental monitoring data, such as temperature or optical power.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/Monitors\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/Monitors\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_15(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<PowerMode>();
+        ::serde_json::from_str(
+                "{\"description\":\"Information about the power state of the transceiver.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/PowerMode\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/PowerMode\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_16(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ExtendedStatus>();
+        ::serde_json::from_str(
+                "{\"description\":\"The general status of the transceiver, such as presence and faults.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/ExtendedStatus\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/ExtendedStatus\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+    pub(super) fn content_17(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<VendorInfo>();
+        ::serde_json::from_str(
+                "{\"description\":\"Details about the vendor, part number, and serial number.\",\"oneOf\":[{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"$ref\":\"#/components/schemas/VendorInfo\"}}},{\"type\":\"object\",\"required\":[\"err\"],\"properties\":{\"err\":{\"type\":\"string\"}}}],\"x-rust-type\":{\"crate\":\"std\",\"parameters\":[{\"$ref\":\"#/components/schemas/VendorInfo\"},{\"type\":\"string\"}],\"path\":\"::std::result::Result\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Wicketd Commission API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "3.0.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Wicketd Commission API\",\"description\":\"Stable API for rack commissioning (RFD 710)\",\"contact\":{\"url\":\"https://oxide.computer\",\"email\":\"api@oxide.computer\"},\"version\":\"3.0.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -26,6 +30,7 @@ pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[serde(tag = "allow", content = "ips")]
 pub enum AllowedSourceIps {
     #[serde(rename = "any")]
+    ///Allow traffic from any external IP address.
     Any,
     /**Restrict access to a specific set of source IP addresses or subnets.
 
@@ -56,7 +61,10 @@ Currently, only TCP-MD5 authentication is supported.*/
 pub enum BgpAuthKey {
     ///TCP-MD5 authentication.
     #[serde(rename = "tcp_md5")]
-    TcpMd5(::std::string::String),
+    TcpMd5(
+        #[schemars(schema_with = "schema_contents::content_0")]
+        ::std::string::String,
+    ),
 }
 ///The key identifier for authentication to use with a BGP peer.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -107,7 +115,7 @@ pub struct BgpConfig {
     #[schemars(range(min = 0i64))]
     pub asn: u32,
     ///Checker to apply to incoming messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub checker: ::std::option::Option<::std::string::String>,
     ///Maximum number of paths to use when multiple "best paths" exist
     #[serde(default = "defaults::bgp_config_max_paths")]
@@ -115,7 +123,7 @@ pub struct BgpConfig {
     ///The set of prefixes for the BGP router to originate.
     pub originate: ::std::vec::Vec<IpNet>,
     ///Shaper to apply to outgoing messages.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub shaper: ::std::option::Option<::std::string::String>,
 }
 /**A sled cubby that rack setup may be able to use.
@@ -137,6 +145,7 @@ The bootstrap-network address lives inside `read` because a sled is matched to i
 #[serde(tag = "state")]
 pub enum BootstrapSledState {
     #[serde(rename = "not_read")]
+    ///Ignition reports a sled in this cubby, but its state has not been read from MGS yet.
     NotRead,
     /**Reading this sled's state from MGS failed.
 
@@ -245,12 +254,16 @@ impl ::std::str::FromStr for CertificatePem {
 #[serde(tag = "status")]
 pub enum CertificateUploadResponse {
     #[serde(rename = "waiting_on_cert")]
+    ///The key has been uploaded, but we're waiting on its corresponding certificate chain.
     WaitingOnCert,
     #[serde(rename = "waiting_on_key")]
+    ///The cert chain has been uploaded, but we're waiting on its corresponding private key.
     WaitingOnKey,
     #[serde(rename = "cert_key_accepted")]
+    ///A cert chain and its key have been accepted.
     CertKeyAccepted,
     #[serde(rename = "cert_key_duplicate_ignored")]
+    ///A cert chain and its key are valid, but have already been uploaded.
     CertKeyDuplicateIgnored,
 }
 impl ::std::fmt::Display for CertificateUploadResponse {
@@ -304,8 +317,10 @@ pub struct ClearUpdateStateParams {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct ClearUpdateStateResponse {
     ///The SPs for which update data was cleared.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub cleared: ::std::vec::Vec<SpIdentifier>,
     ///The SPs that had no update state to clear.
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub no_update_data: ::std::vec::Vec<SpIdentifier>,
 }
 ///One active CMIS datapath (application).
@@ -315,6 +330,8 @@ pub struct CmisDatapath {
     #[schemars(range(min = 0i64))]
     pub application: u8,
     ///The status of each lane in this datapath, keyed by lane number.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_1")]
     pub lanes: ::std::vec::Vec<CmisLaneStatus>,
 }
 /**The datapath state of a CMIS lane.
@@ -521,14 +538,19 @@ pub struct GetBootstrapSledsResponse {
     /**The sled cubbies rack setup may be able to use, keyed by service processor.
 
 This includes cubbies whose sled could not be read, so it is not a list of commissionable sleds: filter for entries whose `state` is `read`. See `BootstrapSled` for when a cubby appears here at all.*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_2")]
     pub sleds: ::std::vec::Vec<BootstrapSled>,
     /**The addresses of bootstrap-network peers that could not identify their own baseboard at all.
 
 Such a peer has no identity to match against MGS, so it can never contribute a `BootstrapSled::ip` and is reported by address alone. On rack hardware this set is expected to stay empty; a peer here is either not an Oxide sled or cannot read its own baseboard.*/
+    #[schemars(with = ":: std :: collections :: BTreeSet < :: std :: net :: Ipv6Addr >")]
     pub unidentified_peers: ::std::vec::Vec<::std::net::Ipv6Addr>,
     /**Bootstrap-network peers that identified themselves, but could not be matched to any sled in `sleds`.
 
 Reported so that "a peer is on the bootstrap network but cannot be matched to inventory" is distinguishable from "the sled has not been discovered on the bootstrap network yet" (a `None` `BootstrapSled::ip`).*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_3")]
     pub unmatched_peers: ::std::vec::Vec<UnmatchedBootstrapPeer>,
 }
 ///The response to a request for update progress.
@@ -537,6 +559,8 @@ pub struct GetUpdateProgressResponse {
     /**The service processors that have update state, and their progress.
 
 A service processor appears here only once an update has been started for it, and disappears when its update state is cleared.*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_4")]
     pub sps: ::std::vec::Vec<SpUpdateProgress>,
 }
 /**Which switches' ignition controllers detect a target.
@@ -565,16 +589,23 @@ pub struct IgnitionFaults {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Inventory {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The rack-wide ignition-list fetch error, if the most recent ignition fetch failed.
+
+Ignition is fetched for the whole rack in a single request, so a failure is reported once here rather than per SP. `None` means the last ignition fetch succeeded (or none has failed yet); the per-SP `ignition` fields then reflect that most recent successful fetch.*/
     pub ignition_fetch_error: ::std::option::Option<FetchError>,
     /**How long it has been since wicketd last received a successful response from MGS.
 
 A large value indicates that MGS might be down. This is a duration rather than a timestamp because wicketd and its clients keep independent clocks, and commissioning runs before time is synced.*/
     pub mgs_last_seen: Duration,
     ///The inventory of each SP.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_5")]
     pub sps: ::std::vec::Vec<SpInfo>,
     /**The switch transceiver (optical module) inventory, keyed by switch.
 
 wicketd reads transceiver state from the switches independently of MGS. A switch that wicketd has never successfully read is absent from this map rather than present and empty, so a caller can tell "this switch reported no transceivers" from "we have never heard from this switch". An empty map means no switch has been read yet.*/
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     pub transceivers: ::std::vec::Vec<SwitchTransceivers>,
 }
 ///Parameters for the inventory endpoint.
@@ -583,6 +614,7 @@ wicketd reads transceiver state from the switches independently of MGS. A switch
 pub struct InventoryParams {
     ///Refresh the state of these service processors from MGS before returning, rather than returning their cached state. Service processors not listed here are returned from the cache.
     #[serde(default = "defaults::inventory_params_force_refresh")]
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
     pub force_refresh: ::std::vec::Vec<SpIdentifier>,
 }
 impl ::std::default::Default for InventoryParams {
@@ -642,18 +674,10 @@ impl ::std::convert::From<Ipv6Range> for IpRange {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv4Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv4Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv4Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -699,18 +723,10 @@ pub struct Ipv4Range {
     Hash,
     Ord,
     PartialEq,
-    PartialOrd,
-    schemars::JsonSchema
+    PartialOrd
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
-pub struct Ipv6Net(
-    #[schemars(
-        regex(
-            pattern = "^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$"
-        )
-    )]
-    pub ::std::string::String,
-);
+pub struct Ipv6Net(pub ::std::string::String);
 impl ::std::ops::Deref for Ipv6Net {
     type Target = ::std::string::String;
     fn deref(&self) -> &::std::string::String {
@@ -753,6 +769,9 @@ pub struct LaneMonitors {
     #[schemars(range(min = 0i64))]
     pub lane: u8,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The received optical power on this lane.
+
+`None` means the module does not implement received-power monitoring. Monitoring is a module-wide capability, so this is `None` either on every lane or on none of them.*/
     pub rx_power: ::std::option::Option<ReceiverPower>,
     /**The transmitted optical power on this lane, in milliwatts.
 
@@ -1008,10 +1027,21 @@ pub struct LldpPortConfig {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct LocationInfo {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The baseboard of the sled wicketd is running on.
+
+`None` means wicketd was started without baseboard information, or was given a baseboard it could not identify.*/
     pub sled_baseboard: ::std::option::Option<BaseboardId>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The service processor of the sled wicketd is running on.
+
+This is the sled that a request to update it will refuse to act on, so a caller planning updates can exclude it directly rather than matching on serial numbers.
+
+`None` means `sled_baseboard` is absent, or that no sled in the MGS inventory matches it yet.*/
     pub sled_id: ::std::option::Option<SpIdentifier>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    /**The baseboard of that switch, as reported by its service processor.
+
+`None` means the switch's state has not been successfully read yet; the switch's entry in the SP inventory carries the details, including any fetch error.*/
     pub switch_baseboard: ::std::option::Option<BaseboardId>,
     ///The slot of the switch this sled is cabled to.
     pub switch_slot: SwitchSlot,
@@ -1027,15 +1057,18 @@ pub struct ManualPortConfig {
     ///Whether autonegotiation is enabled.
     pub autoneg: bool,
     ///BGP peers reachable on this port.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub bgp_peers: ::std::vec::Vec<UserSpecifiedBgpPeerConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///LLDP configuration for this port.
+    #[serde(default)]
     pub lldp: ::std::option::Option<LldpPortConfig>,
     ///Static routes for this port.
     pub routes: ::std::vec::Vec<RouteConfig>,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///Transmit equalization overrides for this port.
+    #[serde(default)]
     pub tx_eq: ::std::option::Option<TxEqConfig>,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The forward error correction mode, if any.
     pub uplink_port_fec: ::std::option::Option<LinkFec>,
     ///The port speed.
     pub uplink_port_speed: LinkSpeed,
@@ -1096,6 +1129,7 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
     schemars::JsonSchema
 )]
 #[serde(from = "::std::string::String", into = "::std::string::String")]
+#[schemars(title = "A name unique within the parent collection")]
 pub struct Name(
     #[schemars(length(min = 1usize, max = 63usize))]
     #[schemars(
@@ -1259,6 +1293,7 @@ pub struct PutRssUserConfigInsensitive {
     /**The slot numbers of the sleds to bring up during RSS.
 
 wicketd maps these back to sleds with the correct identifiers based on the bootstrap sleds it reports.*/
+    #[schemars(with = ":: std :: collections :: BTreeSet < u16 >")]
     pub bootstrap_sleds: ::std::vec::Vec<u16>,
     ///The external DNS server addresses.
     pub dns_servers: ::std::vec::Vec<::std::net::IpAddr>,
@@ -1274,9 +1309,11 @@ wicketd maps these back to sleds with the correct identifiers based on the boots
     ///The user-specified rack network configuration.
     pub rack_network_config: UserSpecifiedRackNetworkConfig,
     ///The service IP pools which may be used for internal services.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_7")]
     pub service_ip_pools: ::std::vec::Vec<ServiceIpPoolConfig>,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(from = "::uuid::Uuid", into = "::uuid::Uuid")]
 pub struct RackInitUuid(pub ::uuid::Uuid);
 impl ::std::ops::Deref for RackInitUuid {
@@ -1338,25 +1375,32 @@ pub enum RackOperationState {
     #[serde(rename = "in_progress")]
     InProgress {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///Information about the current step, if a step is being reported.
         current_step: ::std::option::Option<RssStepInfo>,
     },
     #[serde(rename = "completed")]
+    ///The operation completed successfully.
     Completed,
     ///The operation failed.
     #[serde(rename = "failed")]
     Failed {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /**Information about the step that failed, if known.
+
+This is reserved for future use.*/
         failed_step: ::std::option::Option<RssStepInfo>,
         ///A message describing the failure.
         message: ::std::string::String,
     },
     #[serde(rename = "panicked")]
+    ///The operation panicked.
     Panicked,
 }
 ///The current state of rack setup.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct RackSetupStatus {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The rack-level operation in progress or most recently observed, if any.
     pub operation: ::std::option::Option<RackOperation>,
     ///The overall state of the rack.
     pub rack_state: RackState,
@@ -1436,12 +1480,12 @@ Modules report received power in one of two ways, and the two are not directly c
 pub enum ReceiverPower {
     ///An average optical power measurement, in milliwatts.
     #[serde(rename = "average")]
-    Average(f32),
+    Average(#[schemars(schema_with = "schema_contents::content_8")] f32),
     /**A peak-to-peak optical power measurement, in milliwatts.
 
 A module using the older SFF-8636 management interface reports a single bit that distinguishes an average measurement from everything else, so on such a module this may instead be a read of a received-power register the module never populates. Treat a peak-to-peak reading from an SFF-8636 module as unverified rather than as a measured value; a module's management interface is visible in the `kind` of its `datapath`. CMIS modules report an unimplemented received-power monitor separately, so on those this is a real measurement.*/
     #[serde(rename = "peak_to_peak")]
-    PeakToPeak(f32),
+    PeakToPeak(#[schemars(schema_with = "schema_contents::content_9")] f32),
 }
 ///A description of the TUF repository currently held by wicketd.
 #[derive(
@@ -1568,11 +1612,13 @@ Older RoT firmware does not report image validity at all; `Unsupported` distingu
 #[serde(tag = "validity", content = "error")]
 pub enum RotImageValidity {
     #[serde(rename = "valid")]
+    ///The RoT reports this image as valid.
     Valid,
     ///The RoT reports this image as invalid.
     #[serde(rename = "invalid")]
-    Invalid(RotImageError),
+    Invalid(#[schemars(schema_with = "schema_contents::content_10")] RotImageError),
     #[serde(rename = "unsupported")]
+    ///This RoT firmware version does not report image validity.
     Unsupported,
 }
 impl ::std::convert::From<RotImageError> for RotImageValidity {
@@ -1587,6 +1633,7 @@ The root of trust is reached through its service processor, so it has its own re
 #[serde(tag = "state")]
 pub enum RotInfo {
     #[serde(rename = "not_read")]
+    ///The root of trust has not been read yet.
     NotRead,
     /**The service processor reported that it cannot reach its root of trust.
 
@@ -1692,12 +1739,12 @@ pub struct RouteConfig {
     ///The nexthop/gateway address.
     pub nexthop: ::std::net::IpAddr,
     ///The RIB priority (i.e. Admin Distance) associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub rib_priority: ::std::option::Option<u8>,
     ///The VLAN id associated with this route.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 ///Router lifetime in seconds for unnumbered BGP peers
@@ -1772,6 +1819,9 @@ A query for the state of rack setup reports this same ID, in untyped form, as `R
 #[serde(tag = "state")]
 pub enum RunningProgress {
     #[serde(rename = "waiting_for_progress")]
+    /**The update engine has not received any progress message for this step attempt yet.
+
+The engine reports this immediately after a step starts, and again after a retry or progress reset. It does not indicate a stall or timeout.*/
     WaitingForProgress,
     /**The step reported progress.
 
@@ -1779,6 +1829,7 @@ pub enum RunningProgress {
     #[serde(rename = "progress")]
     Progress {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        ///The reported progress counter, if the report included one.
         progress: ::std::option::Option<StepProgress>,
     },
 }
@@ -1879,6 +1930,7 @@ A caboose that could not be read is reported as `error` rather than `not_read`, 
 #[serde(tag = "state")]
 pub enum SlotCaboose {
     #[serde(rename = "not_read")]
+    ///The caboose for this slot has not been read yet.
     NotRead,
     ///Reading the caboose for this slot failed.
     #[serde(rename = "error")]
@@ -1907,6 +1959,7 @@ This has no per-SP `Error` variant: ignition is fetched rack-wide in a single re
 #[serde(tag = "state")]
 pub enum SpIgnitionInfo {
     #[serde(rename = "not_read")]
+    ///The ignition state has not been read yet.
     NotRead,
     ///Ignition reports the service processor as present.
     #[serde(rename = "present")]
@@ -1919,6 +1972,7 @@ pub enum SpIgnitionInfo {
         power: bool,
     },
     #[serde(rename = "absent")]
+    ///Ignition reports the service processor as absent.
     Absent,
 }
 /**A single service processor's inventory.
@@ -1946,6 +2000,7 @@ The baseboard identity and power state are always read together from the same se
 #[serde(tag = "state")]
 pub enum SpStateInfo {
     #[serde(rename = "not_read")]
+    ///The service processor's state has not been read yet.
     NotRead,
     ///Reading the service processor's state failed.
     #[serde(rename = "error")]
@@ -1969,6 +2024,9 @@ This age applies to the state reading alone. The cabooses and RoT information fo
         ///The host power state.
         power_state: PowerState,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        /**The error from a more recent state fetch that failed while this older reading still stands, if any.
+
+The reading remains primary: a stale-but-real reading beats no reading. `Some` means the most recent `sp_get` failed but an earlier one succeeded, so the concurrent failure is surfaced here rather than displacing the reading. `None` means the most recent fetch succeeded (or none has failed since).*/
         refresh_error: ::std::option::Option<FetchError>,
     },
 }
@@ -2050,8 +2108,10 @@ The four states are kept distinct because they mean different things to a caller
 #[serde(tag = "state")]
 pub enum Stage0Caboose {
     #[serde(rename = "unsupported")]
+    ///This RoT version does not report a stage0 bootloader caboose.
     Unsupported,
     #[serde(rename = "not_read")]
+    ///The stage0 bootloader caboose is supported but has not been read yet.
     NotRead,
     ///Reading the stage0 bootloader caboose failed.
     #[serde(rename = "error")]
@@ -2201,6 +2261,8 @@ This is tracked per switch because wicketd polls each switch with its own task: 
     ///The switch these transceivers belong to.
     pub switch: SwitchSlot,
     ///The transceivers in this switch, keyed by front port.
+    #[schemars(title = "IdOrdMap")]
+    #[schemars(schema_with = "schema_contents::content_11")]
     pub transceivers: ::std::vec::Vec<Transceiver>,
 }
 /**A single transceiver (optical module) in a switch front port.
@@ -2237,12 +2299,15 @@ pub enum TransceiverDatapath {
     #[serde(rename = "sff8636")]
     Sff8636 {
         ///The fault flags for each of the module's four lanes, in lane order.
+        #[schemars(length(min = 4usize, max = 4usize))]
         lanes: [Sff8636LaneFaults; 4usize],
     },
     ///A CMIS module.
     #[serde(rename = "cmis")]
     Cmis {
         ///The active datapaths, keyed by application selector code.
+        #[schemars(title = "IdOrdMap")]
+        #[schemars(schema_with = "schema_contents::content_12")]
         datapaths: ::std::vec::Vec<CmisDatapath>,
     },
 }
@@ -2257,6 +2322,9 @@ pub enum TransceiverMonitors {
         message: ::std::string::String,
     },
     #[serde(rename = "unsupported")]
+    /**The module does not implement optical power monitoring.
+
+This is the module's own report of its capabilities: for example, a passive copper cable has no optical power to measure. It is distinct from a successful read of zero lanes, so that "this port cannot report optical power levels" is not mistaken for "this port reported no optical power".*/
     Unsupported,
     ///The monitoring data was read.
     #[serde(rename = "read")]
@@ -2264,6 +2332,8 @@ pub enum TransceiverMonitors {
         /**The optical power monitors of each lane, keyed by lane number.
 
 A module implements received and transmitted power monitoring independently, so a lane carries whichever of the two it has, or both. A module that implements neither is reported as the `unsupported` variant.*/
+        #[schemars(title = "IdOrdMap")]
+        #[schemars(schema_with = "schema_contents::content_13")]
         lanes: ::std::vec::Vec<LaneMonitors>,
     },
 }
@@ -2458,17 +2528,28 @@ pub struct UpdateProgress {
 #[serde(tag = "state", content = "message")]
 pub enum UpdateState {
     #[serde(rename = "waiting")]
+    ///An update has been started, but execution has not begun yet.
     Waiting,
     #[serde(rename = "running")]
+    ///The update is currently running.
     Running,
     #[serde(rename = "completed")]
+    /**The update ran to completion.
+
+Whether individual steps performed work or were skipped (for example, because a component was already at its target version) is recorded in the per-step outcomes.*/
     Completed,
     ///The update failed.
     #[serde(rename = "failed")]
-    Failed(::std::string::String),
+    Failed(
+        #[schemars(schema_with = "schema_contents::content_14")]
+        ::std::string::String,
+    ),
     ///The update was aborted.
     #[serde(rename = "aborted")]
-    Aborted(::std::string::String),
+    Aborted(
+        #[schemars(schema_with = "schema_contents::content_15")]
+        ::std::string::String,
+    ),
 }
 /**A single node in the update step tree.
 
@@ -2487,6 +2568,7 @@ pub struct UpdateStep {
 #[serde(tag = "status")]
 pub enum UpdateStepStatus {
     #[serde(rename = "not_started")]
+    ///The step has not started yet.
     NotStarted,
     ///The step is currently running.
     #[serde(rename = "running")]
@@ -2524,7 +2606,11 @@ pub enum UpdateStepStatus {
 ///A non-empty set of service processors to act on.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(from = "::std::vec::Vec<SpIdentifier>", into = "::std::vec::Vec<SpIdentifier>")]
-pub struct UpdateTargets(pub ::std::vec::Vec<SpIdentifier>);
+pub struct UpdateTargets(
+    #[schemars(length(min = 1usize))]
+    #[schemars(with = ":: std :: collections :: BTreeSet < SpIdentifier >")]
+    pub ::std::vec::Vec<SpIdentifier>,
+);
 impl ::std::ops::Deref for UpdateTargets {
     type Target = ::std::vec::Vec<SpIdentifier>;
     fn deref(&self) -> &::std::vec::Vec<SpIdentifier> {
@@ -2558,10 +2644,11 @@ pub struct UserSpecifiedBgpPeerConfig {
     ///The autonomous system number of the router the peer belongs to.
     #[schemars(range(min = 0i64))]
     pub asn: u32,
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    ///The key identifier for authentication to use with the peer.
+    #[serde(default)]
     pub auth_key_id: ::std::option::Option<BgpAuthKeyId>,
     ///Include the provided communities in updates sent to the peer.
-    #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+    #[serde(default)]
     pub communities: ::std::vec::Vec<u32>,
     ///The interval in seconds between peer connection retry attempts. Defaults to 3 seconds.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2587,32 +2674,32 @@ pub struct UserSpecifiedBgpPeerConfig {
     #[schemars(range(min = 0i64))]
     pub keepalive: ::std::option::Option<u64>,
     ///Apply a local preference to routes received from this peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub local_pref: ::std::option::Option<u32>,
     ///Require messages from a peer have a minimum IP time to live field.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub min_ttl: ::std::option::Option<u8>,
     ///Apply the provided multi-exit discriminator (MED) updates sent to the peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub multi_exit_discriminator: ::std::option::Option<u32>,
     ///Switch port the peer is reachable on.
     pub port: ::std::string::String,
     ///Require that a peer has a specified ASN.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub remote_asn: ::std::option::Option<u32>,
     ///Router lifetime in seconds for unnumbered BGP peers.
     #[serde(default = "defaults::user_specified_bgp_peer_config_router_lifetime")]
     pub router_lifetime: RouterLifetimeConfig,
     ///The optional source address to use for starting a BGP session with a numbered peer.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[serde(default)]
     pub src_addr: ::std::option::Option<::std::net::IpAddr>,
     ///Associate a VLAN ID with a BGP peer session.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
@@ -2741,8 +2828,8 @@ pub struct UserSpecifiedUplinkAddressConfig {
     ///The address to be used on the uplink.
     pub address: ::std::string::String,
     ///The VLAN id (if any) associated with this address.
-    #[serde(skip_serializing_if = "::std::option::Option::is_none")]
     #[schemars(range(min = 0i64))]
+    #[serde(default)]
     pub vlan_id: ::std::option::Option<u16>,
 }
 /// Generation of default values for serde.
@@ -2828,6 +2915,181 @@ impl schemars::JsonSchema for IpRange {
         support::one_of_schema(
             "{\"oneOf\":[{\"title\":\"v4\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv4Range\"}]},{\"title\":\"v6\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ipv6Range\"}]}]}",
             variants,
+        )
+    }
+}
+impl schemars::JsonSchema for Ipv4Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv4Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv4 subnet\",\"description\":\"An IPv4 subnet, including prefix and prefix length\",\"type\":\"string\",\"pattern\":\"^(([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])\\\\.){3}([0-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-5])/([0-9]|1[0-9]|2[0-9]|3[0-2])$\",\"example\":\"192.168.1.0/24\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv4Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for Ipv6Net {
+    fn schema_name() -> ::std::string::String {
+        "Ipv6Net".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"title\":\"An IPv6 subnet\",\"description\":\"An IPv6 subnet, including prefix and subnet mask\",\"type\":\"string\",\"pattern\":\"^(([0-9a-fA-F]{1,4}:){7,7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:)|fe80:(:[0-9a-fA-F]{0,4}){0,4}%[0-9a-zA-Z]{1,}|::(ffff(:0{1,4}){0,1}:){0,1}((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])|([0-9a-fA-F]{1,4}:){1,4}:((25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9])\\\\.){3,3}(25[0-5]|(2[0-4]|1{0,1}[0-9]){0,1}[0-9]))\\\\/([0-9]|[1-9][0-9]|1[0-1][0-9]|12[0-8])$\",\"example\":\"fd12:3456::/64\",\"x-rust-type\":{\"crate\":\"oxnet\",\"path\":\"oxnet::Ipv6Net\",\"version\":\"0.1.0\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for RackInitUuid {
+    fn schema_name() -> ::std::string::String {
+        "RackInitUuid".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+/// Schemas schemars' derive cannot write: the described contents of enum variants,
+/// fields with an extension.
+mod schema_contents {
+    use super::*;
+    pub(super) fn content_0(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "The pre-shared key.",
+        )
+    }
+    pub(super) fn content_1(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<CmisLaneStatus>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/CmisLaneStatus\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_2(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<BootstrapSled>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/BootstrapSled\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_3(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<UnmatchedBootstrapPeer>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/UnmatchedBootstrapPeer\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_4(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpUpdateProgress>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpUpdateProgress\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_5(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpInfo>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInfo\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_6(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<SwitchTransceivers>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SwitchTransceivers\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_7(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator
+                .subschema_for::<::std::collections::BTreeSet<ServiceIpPoolConfig>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/ServiceIpPoolConfig\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_8(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<f32>(),
+            "The measured power, in milliwatts.",
+        )
+    }
+    pub(super) fn content_9(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<f32>(),
+            "The measured power, in milliwatts.",
+        )
+    }
+    pub(super) fn content_10(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<RotImageError>(),
+            "Why the RoT considers the image invalid.",
+        )
+    }
+    pub(super) fn content_11(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<Transceiver>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/Transceiver\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<CmisDatapath>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/CmisDatapath\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<LaneMonitors>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/LaneMonitors\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_14(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "A human-readable description of the failure, combining the failed step and its error message (including any nested causes).",
+        )
+    }
+    pub(super) fn content_15(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "A human-readable description of the abort, combining the aborted step and its message.",
         )
     }
 }

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Keeper API";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "1.0";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"title\":\"Keeper API\",\"description\":\"report execution of cron jobs through a mechanism other than mail\",\"contact\":{\"name\":\"Joshua M. Clulow\",\"url\":\"https://github.com/jclulow/keeper\"},\"version\":\"1.0\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
@@ -22,6 +26,7 @@ pub const RESPONSE_LINKS_JSON: &str = "{}";
 /// operation with the requirements in force for it (its own, or the document's).
 pub const SECURITY_JSON: &str = "{\"securitySchemes\":{},\"operations\":{}}";
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "EnrolBody")]
 pub struct EnrolBody {
     pub host: ::std::string::String,
     pub key: ::std::string::String,
@@ -60,6 +65,7 @@ pub struct PingResult {
     pub ok: bool,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportFinishBody")]
 pub struct ReportFinishBody {
     pub duration_millis: i32,
     pub end_time: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -82,6 +88,7 @@ pub struct ReportId {
     pub uuid: ::std::string::String,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportOutputBody")]
 pub struct ReportOutputBody {
     pub id: ReportId,
     pub record: OutputRecord,
@@ -97,6 +104,7 @@ pub struct ReportResult {
     pub existed_already: bool,
 }
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[schemars(title = "ReportStartBody")]
 pub struct ReportStartBody {
     pub id: ReportId,
     pub script: ::std::string::String,

@@ -6,6 +6,10 @@
 pub const API_TITLE: &str = "Parameter name collision test";
 /// The `info.version` of the OpenAPI document this module was generated from.
 pub const API_VERSION: &str = "v1";
+/// The `info` of the OpenAPI document this module was generated from, as JSON: its
+/// description, contact, license and terms of service are the server's to declare
+/// (dropshot's `OpenApiDefinition` takes them), not the trait's.
+pub const API_INFO_JSON: &str = "{\"description\":\"Minimal API for testing collision between parameter names and generated code\",\"title\":\"Parameter name collision test\",\"version\":\"v1\"}";
 /// Constructs of the document left out because dropshot cannot express them:
 /// (JSON pointer, what it is).
 pub const SKIPPED: &[(&str, &str)] = &[];
