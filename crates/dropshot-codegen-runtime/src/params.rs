@@ -143,16 +143,7 @@ pub fn one_of_schema(spec: &str, variants: Vec<schemars::schema::Schema>) -> sch
 /// other schema takes the description. For the content of an enum variant, which the derive
 /// leaves undescribed.
 pub fn described(schema: schemars::schema::Schema, description: &str) -> schemars::schema::Schema {
-    let mut object = schema.into_object();
-    if object.is_ref() {
-        object = schemars::schema::SchemaObject {
-            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
-                all_of: Some(vec![object.into()]),
-                ..Default::default()
-            })),
-            ..Default::default()
-        };
-    }
+    let mut object = beside_a_reference(schema);
     object.metadata().description = Some(description.to_string());
     object.into()
 }
@@ -162,18 +153,25 @@ pub fn described(schema: schemars::schema::Schema, description: &str) -> schemar
 pub fn extended(schema: schemars::schema::Schema, extensions: &str) -> schemars::schema::Schema {
     let extensions: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(extensions).expect("the generator writes the extensions as a JSON object");
-    let mut object = schema.into_object();
-    if object.is_ref() {
-        object = schemars::schema::SchemaObject {
-            subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
-                all_of: Some(vec![object.into()]),
-                ..Default::default()
-            })),
-            ..Default::default()
-        };
-    }
+    let mut object = beside_a_reference(schema);
     object.extensions.extend(extensions);
     object.into()
+}
+
+/// The schema as an object that can carry keywords of its own: a reference is wrapped in an
+/// `allOf`, since what sits beside a `$ref` is ignored.
+fn beside_a_reference(schema: schemars::schema::Schema) -> schemars::schema::SchemaObject {
+    let object = schema.into_object();
+    if !object.is_ref() {
+        return object;
+    }
+    schemars::schema::SchemaObject {
+        subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+            all_of: Some(vec![object.into()]),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
 }
 
 fn take_variant(alternative: &mut serde_json::Value, variant: serde_json::Value) {
