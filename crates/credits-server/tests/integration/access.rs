@@ -177,6 +177,14 @@ async fn tokens_are_listed_without_secrets_and_last_use_is_recorded_once_a_minut
     client.get_credit_balance().org("acme").send().await.expect("used again");
     let after_second = app.store.list_tokens(Some(&acme)).await.unwrap()[0].last_used_at;
     assert_eq!(after_second, Some(first_use), "a second use within the minute writes nothing");
+
+    // Once the recorded use is more than a minute old, the next use is recorded again.
+    let id = listed[0].id.clone();
+    let long_ago = first_use - chrono::TimeDelta::minutes(2);
+    app.store.touch_token(&id, long_ago, first_use + chrono::TimeDelta::minutes(1)).await.unwrap();
+    client.get_credit_balance().org("acme").send().await.expect("used a minute later");
+    let recorded = app.store.list_tokens(Some(&acme)).await.unwrap()[0].last_used_at.expect("recorded");
+    assert!(recorded >= first_use, "the use after the minute is recorded: {recorded:?}, last {long_ago:?}");
 }
 
 async fn idempotency_keys_belong_to_the_token_s_membership(db: Db) {
