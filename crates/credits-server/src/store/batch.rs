@@ -1,7 +1,7 @@
 //! Group commit for SQLite: the hot writes (recording a checkout session, granting a paid
 //! session, recording a Stripe event, settling an idempotency key) are queued to one writer
-//! connection, which runs every write waiting at that moment in one transaction, each under its
-//! own savepoint, and commits them together.
+//! connection, which runs every write waiting at that moment in one transaction, each
+//! multi-statement write under its own savepoint, and commits them together.
 //!
 //! Why: with `synchronous=FULL` every commit waits for an fsync of the log (about 1 ms on this
 //! kind of disk), and SQLite has one writer at a time, so committing each write alone caps the
@@ -29,9 +29,12 @@ pub(super) type WriteFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T>> + Se
 /// Hands a write its result once the batch's commit is known: `None` when it committed.
 type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
 
-/// A queued write: runs under its savepoint, then waits for the commit.
-type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Deliver> + Send + 'c>> + Send>;
+/// A queued write: runs (under its savepoint, if it has one), then waits for the commit. Besides
+/// its answer, it says whether it failed without a savepoint (then the writer checks that the
+/// transaction survived).
+type Job = Box<
+    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = (Deliver, bool)> + Send + 'c>> + Send,
+>;
 
 /// At most this many writes share a transaction, so one commit never waits for an unbounded
 /// amount of work.
@@ -52,8 +55,11 @@ impl Writer {
         Ok(Writer { jobs })
     }
 
-    /// Runs `write` in the next batch; its result once that batch has committed.
-    pub(super) async fn write<T, F>(&self, write: F) -> Result<T>
+    /// Runs `write` in the next batch; its result once that batch has committed. With
+    /// `savepoint`, a failure undoes all of `write`; without, each statement stands alone, as in
+    /// autocommit (for a single statement, or statements each safe alone: two fewer round trips
+    /// to the driver's thread).
+    pub(super) async fn write<T, F>(&self, savepoint: bool, write: F) -> Result<T>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, T> + Send + 'static,
@@ -61,14 +67,17 @@ impl Writer {
         let (answer, answered) = oneshot::channel::<Result<T>>();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
-                let outcome = in_savepoint(connection, write).await;
-                Box::new(move |commit_failure: Option<&str>| {
+                let outcome =
+                    if savepoint { in_savepoint(connection, write).await } else { write(&mut *connection).await };
+                let check = !savepoint && outcome.is_err();
+                let deliver = Box::new(move |commit_failure: Option<&str>| {
                     let result = match (outcome, commit_failure) {
                         (Ok(_), Some(failure)) => Err(StoreError::Invalid(format!("database: commit: {failure}"))),
                         (outcome, _) => outcome,
                     };
                     let _ = answer.send(result);
-                }) as Deliver
+                });
+                (deliver as Deliver, check)
             })
         });
         self.jobs.send(job).map_err(|_| StoreError::Invalid("database: the writer has stopped".into()))?;
@@ -104,15 +113,30 @@ async fn run(mut connection: SqliteConnection, mut queue: mpsc::UnboundedReceive
             continue;
         }
         let mut delivers = Vec::with_capacity(batch.len());
+        let mut broken = false;
+        // Writes not run (after a broken transaction) are dropped: each caller hears an error.
         for job in batch.drain(..) {
-            delivers.push(job(&mut connection).await);
+            let (deliver, check) = job(&mut connection).await;
+            delivers.push(deliver);
+            // A statement's ordinary failure (a constraint) undoes that statement only; a severe
+            // one (I/O, disk full) rolls the whole transaction back. `BEGIN` succeeds only
+            // when no transaction is open: then the writes before this one are lost.
+            if check && sqlx::query("BEGIN").execute(&mut connection).await.is_ok() {
+                broken = true;
+                break;
+            }
         }
-        let failure = match sqlx::query("COMMIT").execute(&mut connection).await {
-            Ok(_) => None,
+        let committed = if broken {
+            Err("the transaction was rolled back by a failed write".to_string())
+        } else {
+            sqlx::query("COMMIT").execute(&mut connection).await.map(|_| ()).map_err(|e| e.to_string())
+        };
+        let failure = match committed {
+            Ok(()) => None,
             Err(error) => {
                 tracing::error!(%error, writes = delivers.len(), "a write transaction failed to commit");
                 let _ = sqlx::query("ROLLBACK").execute(&mut connection).await;
-                Some(error.to_string())
+                Some(error)
             }
         };
         for deliver in delivers {
@@ -159,6 +183,17 @@ mod tests {
         }
     }
 
+    /// One row, one statement.
+    fn single(id: i64) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, u64> + Send + 'static {
+        move |connection| {
+            Box::pin(async move {
+                let done =
+                    sqlx::query("INSERT INTO t (id, v) VALUES ($1, 'x')").bind(id).execute(&mut *connection).await?;
+                Ok(done.rows_affected())
+            })
+        }
+    }
+
     fn insert(id: i64) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, u64> + Send + 'static {
         insert_two(id + 1000, id)
     }
@@ -170,14 +205,14 @@ mod tests {
     async fn a_failing_write_is_undone_alone_and_the_others_are_committed_when_answered() {
         let (options, path) = database().await;
         let writer = Writer::open(&options).await.unwrap();
-        writer.write(insert(7)).await.unwrap();
+        writer.write(true, insert(7)).await.unwrap();
         let mut tasks = Vec::new();
         for id in 0..200_i64 {
             let writer = writer.clone();
             // Every tenth write's second row repeats id 7, which exists: it must fail, and its
             // first row (5000 + id) must not be kept.
             let (first, id) = if id % 10 == 0 { (5000 + id, 7) } else { (id + 1010, id + 10) };
-            tasks.push(tokio::spawn(async move { (id, writer.write(insert_two(first, id)).await) }));
+            tasks.push(tokio::spawn(async move { (id, writer.write(true, insert_two(first, id)).await) }));
         }
         let mut reader = options.connect().await.unwrap();
         let (mut ok, mut failed) = (0, 0);
@@ -207,6 +242,30 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
+    /// Without savepoints, a single statement that fails (a duplicate key) undoes itself only:
+    /// the transaction goes on and the others in the batch commit.
+    #[tokio::test]
+    async fn a_failing_statement_without_a_savepoint_leaves_the_batch_committing() {
+        let (options, path) = database().await;
+        let writer = Writer::open(&options).await.unwrap();
+        writer.write(false, single(7)).await.unwrap();
+        let mut tasks = Vec::new();
+        for id in 0..100_i64 {
+            let writer = writer.clone();
+            let id = if id % 10 == 0 { 7 } else { id + 10 };
+            tasks.push(tokio::spawn(async move { (id, writer.write(false, single(id)).await) }));
+        }
+        for task in tasks {
+            let (id, outcome) = task.await.unwrap();
+            assert_eq!(outcome.is_err(), id == 7, "{id}: {outcome:?}");
+        }
+        let mut reader = options.connect().await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t").fetch_one(&mut reader).await.unwrap();
+        assert_eq!(rows, 91);
+        reader.close().await.unwrap();
+        let _ = std::fs::remove_file(&path);
+    }
+
     /// The file's write lock held by another connection past the busy timeout: the batch cannot
     /// begin, and its writes fail rather than hang; once the lock is gone, writes work again.
     #[tokio::test]
@@ -216,9 +275,9 @@ mod tests {
         let writer = Writer::open(&options).await.unwrap();
         let mut locker = options.connect().await.unwrap();
         sqlx::query("BEGIN IMMEDIATE").execute(&mut locker).await.unwrap();
-        assert!(writer.write(insert(1)).await.is_err());
+        assert!(writer.write(true, insert(1)).await.is_err());
         sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
-        assert_eq!(writer.write(insert(1)).await.unwrap(), 1);
+        assert_eq!(writer.write(true, insert(1)).await.unwrap(), 1);
         let _ = std::fs::remove_file(&path);
     }
 }

@@ -100,7 +100,7 @@ macro_rules! write_tx {
     ($store:expr, autocommit |$conn:ident| $body:expr) => {
         match (&$store.pool, &$store.writer) {
             ($crate::store::Pool::Sqlite(_), Some(writer)) => {
-                writer.write(move |$conn| Box::pin(async move { $body })).await
+                writer.write(false, move |$conn| Box::pin(async move { $body })).await
             }
             ($crate::store::Pool::Sqlite(pool), None) => {
                 let mut connection = pool.acquire().await?;
@@ -117,7 +117,7 @@ macro_rules! write_tx {
     ($store:expr, |$conn:ident| $body:expr) => {
         match (&$store.pool, &$store.writer) {
             ($crate::store::Pool::Sqlite(_), Some(writer)) => {
-                writer.write(move |$conn| Box::pin(async move { $body })).await
+                writer.write(true, move |$conn| Box::pin(async move { $body })).await
             }
             ($crate::store::Pool::Sqlite(pool), None) => {
                 let mut tx = pool.begin().await?;
