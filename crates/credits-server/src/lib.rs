@@ -12,7 +12,8 @@
 //! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
 //!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
 //!   `purge` (deleting state past retention), `health` (whether to send this instance traffic);
-//! - the adapters: `store` (the database, one file per table) and `stripe`;
+//! - the adapters: `store` (the database, one file per table) and `stripe` (its requests sent
+//!   by `stripe_transport`, a client that keeps its connections);
 //! - shared leaves: `model` (the nouns), `error`, `config`, `hash`, `logging` (dropshot's log
 //!   into `tracing`), `metrics` (what is counted, and the listener Prometheus scrapes).
 //!
@@ -36,6 +37,7 @@ mod purchase;
 pub mod purge;
 pub mod store;
 pub mod stripe;
+mod stripe_transport;
 
 use std::sync::Arc;
 

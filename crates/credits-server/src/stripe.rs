@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     ListCheckoutSession, ProductData, RetrieveCheckoutSession,
@@ -23,10 +23,11 @@ use stripe_types::{Expandable, RangeQueryTs};
 use crate::config::{BundlePrice, StripeConfig};
 use crate::error::Error;
 use crate::metrics::Metrics;
+use crate::stripe_transport::StripeHttp;
 
 /// The Stripe client with its configuration.
 pub struct Stripe {
-    client: Client,
+    client: StripeHttp,
     config: StripeConfig,
     /// Where each call's latency and outcome is counted; the purchase routines, which all hold
     /// the adapter, count the credits they move there too.
@@ -44,9 +45,7 @@ pub struct CreatedSession {
 impl Stripe {
     /// A client for `config` (nothing is sent yet).
     pub fn new(config: StripeConfig) -> Result<Stripe, Error> {
-        let client = ClientBuilder::new(config.secret_key.expose())
-            .url(config.api_base.clone())
-            .build()
+        let client = StripeHttp::new(&config.api_base, config.secret_key.expose())
             .map_err(|e| Error::Internal(format!("building the Stripe client: {e}")))?;
         Ok(Stripe { client, config, metrics: Metrics::disabled() })
     }

@@ -29,7 +29,7 @@ const CHECKOUT_BODY: &str =
 
 /// How to run.
 pub(crate) struct Options {
-    /// A few seconds per run, one round, 100k rows at most.
+    /// Two seconds per run (three alternating rounds), 1,000 webhook sessions.
     pub quick: bool,
     /// CI's smoke: debug build, 1 s runs, one round, 10k rows at most.
     pub smoke: bool,
@@ -140,7 +140,9 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
     } else {
         10
     };
-    let rounds = if options.quick || options.smoke { 1 } else { 3 };
+    // Alternating rounds even in the quick run: its ratios to the reference points are what the
+    // targets are judged on, and one round on a shared machine is mostly noise.
+    let rounds = if options.smoke { 1 } else { 3 };
     let mut report = Report {
         machine: format!(
             "{} cores, wrk -t1, load generator on the same machine",
@@ -194,12 +196,22 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
                 });
             }
         }
-        // The smoke keeps the quick run's burst of deliveries: it is what stalled debug builds.
-        report.webhooks.push(webhook_run(&stack, db, if options.quick || options.smoke { 200 } else { 2000 })?);
+        // The smoke keeps a burst of 200 deliveries: it is what stalled debug builds. The quick
+        // run needs more than that to last long enough to be measured at 2,000 events/s.
+        let sessions = if options.smoke {
+            200
+        } else if options.quick {
+            1000
+        } else {
+            2000
+        };
+        report.webhooks.push(webhook_run(&stack, db, sessions)?);
         let seeds: &[(u64, &str)] = if options.smoke {
             &[(0, "0"), (10_000, "10k")]
         } else if options.quick {
-            &[(0, "0"), (100_000, "100k")]
+            // The quick run keeps the million rows: how reads scale is what it must show, and
+            // seeding them takes seconds.
+            &[(0, "0"), (100_000, "100k"), (900_000, "1M")]
         } else {
             &[(0, "0"), (100_000, "100k"), (900_000, "1M")]
         };
@@ -251,13 +263,8 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
             ratio_to_empty: None,
         });
     }
-    let connections = if options.smoke {
-        50
-    } else if options.quick {
-        200
-    } else {
-        1000
-    };
+    // The target's 1,000 connections in the quick run too (the smoke keeps a few: debug builds).
+    let connections = if options.smoke { 50 } else { 1000 };
     report.little = Some(little_run(bins, work, connections, seconds)?);
     for db in databases {
         db.drop(bins);

@@ -29,7 +29,7 @@ impl Process {
         let mut command = Command::new("sh");
         command
             .arg("-c")
-            .arg("ulimit -n 65536 2>/dev/null; exec \"$@\"")
+            .arg("ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec \"$@\"")
             .arg(name)
             .arg(program)
             .args(args)

@@ -55,7 +55,7 @@ pub fn run(dir: &Path, base: &str, shape: &Shape<'_>, connections: u32, seconds:
     let timeout = if connections > 100 { "10s" } else { "5s" };
     let output = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -n 65536 2>/dev/null; exec \"$@\"")
+        .arg("ulimit -n 65536 2>/dev/null || ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec \"$@\"")
         .arg("wrk")
         .arg("wrk")
         .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "--timeout", timeout])

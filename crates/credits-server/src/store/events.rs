@@ -1,23 +1,27 @@
 //! Stripe events handled, by id, kept for a retention period and then purged. (Handling an event
 //! is idempotent on its own, so a redelivery after its row is purged changes nothing.)
 
-use super::{Result, Store, Timestamp, on_pool};
+use super::{Result, Store, Timestamp, on_pool, write_tx};
 
 impl Store {
     /// Records a Stripe event id; false when it was already recorded.
     pub async fn record_event(&self, id: &str, event_type: &str) -> Result<bool> {
-        let inserted = on_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO stripe_events (id, event_type, received_at) VALUES ($1, $2, $3) \
+        let (id, event_type) = (id.to_string(), event_type.to_string());
+        let inserted = write_tx!(
+            self,
+            autocommit | conn | {
+                Ok(sqlx::query(
+                    "INSERT INTO stripe_events (id, event_type, received_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(event_type)
-            .bind(Timestamp::now())
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+                )
+                .bind(&id)
+                .bind(&event_type)
+                .bind(Timestamp::now())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+            }
+        )?;
         Ok(inserted > 0)
     }
 

@@ -6,7 +6,7 @@
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool};
+use super::{Result, Store, StoreError, Timestamp, on_pool, write_tx};
 
 /// What an `Idempotency-Key` says about a request.
 #[derive(Debug)]
@@ -57,83 +57,92 @@ impl Store {
         lease: std::time::Duration,
     ) -> Result<IdempotencyClaim> {
         let lease = chrono::TimeDelta::from_std(lease).map_err(|e| StoreError::Invalid(format!("lease: {e}")))?;
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
+        let (org_id, user_id, key) = (scope.org_id.to_string(), scope.user_id.to_string(), key.to_string());
+        let request_hash = request_hash.to_string();
+        write_tx!(
+            self,
+            autocommit | conn | {
+                sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
                  AND created_at < $4",
-            )
-            .bind(scope.org_id)
-            .bind(scope.user_id)
-            .bind(key)
-            .bind(Timestamp::now() - lifetime)
-            .execute(pool)
-            .await?;
-            // The row can vanish between the insert and the select (its holder released it after
-            // a Stripe error): then claim again.
-            for _ in 0..3 {
-                let stripe_key = new_stripe_key();
-                let now = Timestamp::now();
-                let inserted = sqlx::query(
-                    "INSERT INTO idempotency_keys (org_id, user_id, idempotency_key, request_hash, stripe_key, \
+                )
+                .bind(&org_id)
+                .bind(&user_id)
+                .bind(&key)
+                .bind(Timestamp::now() - lifetime)
+                .execute(&mut *conn)
+                .await?;
+                // The row can vanish between the insert and the select (its holder released it after
+                // a Stripe error): then claim again.
+                for _ in 0..3 {
+                    let stripe_key = new_stripe_key();
+                    let now = Timestamp::now();
+                    let inserted = sqlx::query(
+                        "INSERT INTO idempotency_keys (org_id, user_id, idempotency_key, request_hash, stripe_key, \
                      created_at, claimed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (org_id, user_id, idempotency_key) DO NOTHING",
-                )
-                .bind(scope.org_id)
-                .bind(scope.user_id)
-                .bind(key)
-                .bind(request_hash)
-                .bind(&stripe_key)
-                .bind(now)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                    > 0;
-                if inserted {
-                    return Ok(IdempotencyClaim::Claimed { stripe_key });
-                }
-                let row = sqlx::query(
-                    "SELECT request_hash, response_status, response_body, claimed_at, stripe_key \
+                    )
+                    .bind(&org_id)
+                    .bind(&user_id)
+                    .bind(&key)
+                    .bind(&request_hash)
+                    .bind(&stripe_key)
+                    .bind(now)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    if inserted {
+                        return Ok(IdempotencyClaim::Claimed { stripe_key });
+                    }
+                    let row = sqlx::query(
+                        "SELECT request_hash, response_status, response_body, claimed_at, stripe_key \
                      FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3",
-                )
-                .bind(scope.org_id)
-                .bind(scope.user_id)
-                .bind(key)
-                .fetch_optional(pool)
-                .await?;
-                let Some(row) = row else { continue };
-                let stored_hash: String = row.try_get(0)?;
-                let status: Option<i64> = row.try_get(1)?;
-                let body: Option<String> = row.try_get(2)?;
-                let claimed_at: Timestamp = row.try_get(3)?;
-                let stripe_key: String = row.try_get(4)?;
-                if stored_hash != request_hash {
-                    return Ok(IdempotencyClaim::Mismatch);
-                }
-                if let (Some(status), Some(body)) = (status, body) {
-                    return Ok(IdempotencyClaim::Replay { status: status as u16, body });
-                }
-                if claimed_at >= Timestamp::now() - lease {
-                    return Ok(IdempotencyClaim::InFlight);
-                }
-                // Compare-and-set on the old claim time: of several takers, one wins.
-                let taken = sqlx::query(
-                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
+                    )
+                    .bind(&org_id)
+                    .bind(&user_id)
+                    .bind(&key)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let Some(row) = row else { continue };
+                    let stored_hash: String = row.try_get(0)?;
+                    let status: Option<i64> = row.try_get(1)?;
+                    let body: Option<String> = row.try_get(2)?;
+                    let claimed_at: Timestamp = row.try_get(3)?;
+                    let stripe_key: String = row.try_get(4)?;
+                    if stored_hash != request_hash {
+                        return Ok(IdempotencyClaim::Mismatch);
+                    }
+                    if let (Some(status), Some(body)) = (status, body) {
+                        return Ok(IdempotencyClaim::Replay { status: status as u16, body });
+                    }
+                    if claimed_at >= Timestamp::now() - lease {
+                        return Ok(IdempotencyClaim::InFlight);
+                    }
+                    // Compare-and-set on the old claim time: of several takers, one wins.
+                    let taken = sqlx::query(
+                        "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
                      AND idempotency_key = $4 AND claimed_at = $5 AND response_status IS NULL",
-                )
-                .bind(Timestamp::now())
-                .bind(scope.org_id)
-                .bind(scope.user_id)
-                .bind(key)
-                .bind(claimed_at)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                    > 0;
-                return Ok(if taken { IdempotencyClaim::Claimed { stripe_key } } else { IdempotencyClaim::InFlight });
+                    )
+                    .bind(Timestamp::now())
+                    .bind(&org_id)
+                    .bind(&user_id)
+                    .bind(&key)
+                    .bind(claimed_at)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    return Ok(if taken {
+                        IdempotencyClaim::Claimed { stripe_key }
+                    } else {
+                        IdempotencyClaim::InFlight
+                    });
+                }
+                Err(StoreError::Invalid(format!("idempotency key {key:?} kept changing hands")))
             }
-            Err(StoreError::Invalid(format!("idempotency key {key:?} kept changing hands")))
-        })
+        )
     }
 
     /// Stores the answer to replay for a claimed key.
@@ -144,20 +153,25 @@ impl Store {
         status: u16,
         body: &str,
     ) -> Result<()> {
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
+        let (org_id, user_id, key) = (scope.org_id.to_string(), scope.user_id.to_string(), key.to_string());
+        let body = body.to_string();
+        write_tx!(
+            self,
+            autocommit | conn | {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET response_status = $1, response_body = $2 \
                  WHERE org_id = $3 AND user_id = $4 AND idempotency_key = $5",
-            )
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(scope.org_id)
-            .bind(scope.user_id)
-            .bind(key)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+                )
+                .bind(i64::from(status))
+                .bind(&body)
+                .bind(&org_id)
+                .bind(&user_id)
+                .bind(&key)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        )
     }
 
     /// Frees a claimed key after a failure. When Stripe answered (it refused, or failed), the key
@@ -169,28 +183,32 @@ impl Store {
     /// long abandoned, so the next request with the same body takes it over at once and reaches
     /// whatever Stripe did.
     pub async fn release_idempotency_key(&self, scope: KeyScope<'_>, key: &str, outcome_known: bool) -> Result<()> {
-        on_pool!(self, |pool| {
-            let query = if outcome_known {
-                sqlx::query(
-                    "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
+        let (org_id, user_id, key) = (scope.org_id.to_string(), scope.user_id.to_string(), key.to_string());
+        write_tx!(
+            self,
+            autocommit | conn | {
+                let query = if outcome_known {
+                    sqlx::query(
+                        "DELETE FROM idempotency_keys WHERE org_id = $1 AND user_id = $2 AND idempotency_key = $3 \
                      AND response_status IS NULL",
-                )
-                .bind(scope.org_id)
-                .bind(scope.user_id)
-                .bind(key)
-            } else {
-                sqlx::query(
-                    "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
+                    )
+                    .bind(&org_id)
+                    .bind(&user_id)
+                    .bind(&key)
+                } else {
+                    sqlx::query(
+                        "UPDATE idempotency_keys SET claimed_at = $1 WHERE org_id = $2 AND user_id = $3 \
                      AND idempotency_key = $4 AND response_status IS NULL",
-                )
-                .bind(Timestamp::EPOCH)
-                .bind(scope.org_id)
-                .bind(scope.user_id)
-                .bind(key)
-            };
-            query.execute(pool).await?;
-        });
-        Ok(())
+                    )
+                    .bind(Timestamp::EPOCH)
+                    .bind(&org_id)
+                    .bind(&user_id)
+                    .bind(&key)
+                };
+                query.execute(&mut *conn).await?;
+                Ok(())
+            }
+        )
     }
 
     /// Deletes the keys created before `cutoff` (past retention): a plain `DELETE ... WHERE

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{Result, Store, Timestamp, on_pool};
+use super::{Result, Store, Timestamp, on_pool, write_tx};
 use crate::model::{Org, SessionState};
 
 /// The ledger's name for credits bought through Checkout.
@@ -78,27 +78,27 @@ impl Store {
         payment: &Payment,
     ) -> Result<bool> {
         let at = Timestamp::now();
-        let inserted = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        let (session_id, org_id, payment) = (session_id.to_string(), org_id.to_string(), payment.clone());
+        let inserted = write_tx!(self, |conn| {
             let inserted = sqlx::query(
                 "INSERT INTO ledger (id, org_id, amount, transaction_type, description, checkout_session_id, \
                  created_at, receipt_url) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (checkout_session_id) DO NOTHING",
             )
             .bind(Uuid::new_v4().to_string())
-            .bind(org_id)
+            .bind(&org_id)
             .bind(credits)
             .bind(PURCHASE)
             .bind(format!("{bundles} credit bundle(s) bought through Stripe Checkout"))
-            .bind(session_id)
+            .bind(&session_id)
             .bind(at)
             .bind(&payment.receipt_url)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected()
                 > 0;
             if inserted {
-                sqlx::query(ADD_TO_BALANCE).bind(org_id).bind(credits).execute(&mut *tx).await?;
+                sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(credits).execute(&mut *conn).await?;
             }
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, payment_status = $2, bundles = $3, credits = $4, \
@@ -113,12 +113,11 @@ impl Store {
             .bind(&payment.payment_intent_id)
             .bind(&payment.charge_id)
             .bind(&payment.receipt_url)
-            .bind(session_id)
-            .execute(&mut *tx)
+            .bind(&session_id)
+            .execute(&mut *conn)
             .await?;
-            tx.commit().await?;
-            inserted
-        });
+            Ok(inserted)
+        })?;
         Ok(inserted)
     }
 

@@ -17,6 +17,7 @@
 //! compare-and-set updates, never on reading first, so concurrent deliveries on several
 //! instances cannot both win.
 
+mod batch;
 mod events;
 mod idempotency;
 mod ledger;
@@ -89,10 +90,69 @@ macro_rules! on_pool {
 }
 use on_pool;
 
+/// Runs `$body` (an expression returning `Result<T>`, using `$conn` as its executor) as one
+/// write, committed before the result is returned: on SQLite queued to the group-committing
+/// writer (`batch`), so what the body captures must be owned; on PostgreSQL in a transaction of
+/// its own (the server already groups concurrent commits' log flushes), or, with `autocommit`,
+/// each statement on its own as before (no `BEGIN`/`COMMIT` round trips for a single statement,
+/// or for statements each safe alone).
+macro_rules! write_tx {
+    ($store:expr, autocommit |$conn:ident| $body:expr) => {
+        match (&$store.pool, &$store.writer) {
+            ($crate::store::Pool::Sqlite(_), Some(writer)) => {
+                writer.write(false, move |$conn| Box::pin(async move { $body })).await
+            }
+            ($crate::store::Pool::Sqlite(pool), None) => {
+                let mut connection = pool.acquire().await?;
+                let $conn: &mut sqlx::SqliteConnection = &mut connection;
+                async { $body }.await
+            }
+            ($crate::store::Pool::Postgres(pool), _) => {
+                let mut connection = pool.acquire().await?;
+                let $conn: &mut sqlx::PgConnection = &mut connection;
+                async { $body }.await
+            }
+        }
+    };
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match (&$store.pool, &$store.writer) {
+            ($crate::store::Pool::Sqlite(_), Some(writer)) => {
+                writer.write(true, move |$conn| Box::pin(async move { $body })).await
+            }
+            ($crate::store::Pool::Sqlite(pool), None) => {
+                let mut tx = pool.begin().await?;
+                let outcome = {
+                    let $conn: &mut sqlx::SqliteConnection = &mut tx;
+                    async { $body }.await
+                };
+                if outcome.is_ok() {
+                    tx.commit().await?;
+                }
+                outcome
+            }
+            ($crate::store::Pool::Postgres(pool), _) => {
+                let mut tx = pool.begin().await?;
+                let outcome = {
+                    let $conn: &mut sqlx::PgConnection = &mut tx;
+                    async { $body }.await
+                };
+                if outcome.is_ok() {
+                    tx.commit().await?;
+                }
+                outcome
+            }
+        }
+    };
+}
+use write_tx;
+
 /// The database: cheap to clone (a pool).
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// SQLite's group-committing writer for the hot writes (`None` on PostgreSQL, and for a
+    /// read-only SQLite file).
+    writer: Option<batch::Writer>,
     notices: Vec<String>,
 }
 
@@ -113,6 +173,7 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         // A single connection first: a pool reports an unreachable database only as a time-out,
         // while this says why (refused, unknown database, bad password...).
+        let mut writer = None;
         let pool = if url.starts_with("sqlite:") {
             create_sqlite_folder(url)?;
             let mut options = SqliteConnectOptions::from_str(url)?
@@ -127,7 +188,10 @@ impl Store {
                 options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full);
             }
             options.connect().await?.close().await?;
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+            if !url.contains("mode=ro") {
+                writer = Some(batch::Writer::open(&options).await?);
+            }
             Pool::Sqlite(pool)
         } else {
             let options = PgConnectOptions::from_str(url)?;
@@ -135,7 +199,7 @@ impl Store {
             let pool = PgPoolOptions::new().max_connections(10).connect_with(options).await?;
             Pool::Postgres(pool)
         };
-        let mut store = Store { pool, notices: Vec::new() };
+        let mut store = Store { pool, writer, notices: Vec::new() };
         let scoped_before = store.migration_applied(SCOPED_TOKENS_MIGRATION).await;
         match &store.pool {
             Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool};
+use super::{Result, Store, StoreError, Timestamp, on_pool, write_tx};
 use crate::config::BundlePrice;
 use crate::model::{Org, PaymentStatus, SessionState, SessionStatus};
 
@@ -74,29 +74,35 @@ impl Store {
             BundlePrice::PriceId(id) => (Some(id.clone()), None, None),
             BundlePrice::Amount { unit_amount, currency } => (None, Some(*unit_amount), Some(currency.clone())),
         };
-        on_pool!(self, |pool| {
-            sqlx::query(
-                "INSERT INTO checkout_sessions (id, org_id, created_by, bundles, credits, price_id, unit_amount, \
+        let (id, org_id, user_id, url) =
+            (new.id.to_string(), new.org.id.clone(), new.user_id.to_string(), new.url.to_string());
+        let (bundles, credits_per_bundle) = (new.bundles, new.credits_per_bundle);
+        write_tx!(
+            self,
+            autocommit | conn | {
+                sqlx::query(
+                    "INSERT INTO checkout_sessions (id, org_id, created_by, bundles, credits, price_id, unit_amount, \
                  currency, credits_per_bundle, status, payment_status, checkout_url, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(new.id)
-            .bind(&new.org.id)
-            .bind(new.user_id)
-            .bind(new.bundles)
-            .bind(new.bundles * new.credits_per_bundle)
-            .bind(&price_id)
-            .bind(unit_amount)
-            .bind(&currency)
-            .bind(new.credits_per_bundle)
-            .bind(SessionState::OPEN.status.as_str())
-            .bind(SessionState::OPEN.payment.as_str())
-            .bind(new.url)
-            .bind(Timestamp::now())
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+                )
+                .bind(&id)
+                .bind(&org_id)
+                .bind(&user_id)
+                .bind(bundles)
+                .bind(bundles * credits_per_bundle)
+                .bind(&price_id)
+                .bind(unit_amount)
+                .bind(&currency)
+                .bind(credits_per_bundle)
+                .bind(SessionState::OPEN.status.as_str())
+                .bind(SessionState::OPEN.payment.as_str())
+                .bind(&url)
+                .bind(Timestamp::now())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        )
     }
 
     /// One of the org's sessions.
