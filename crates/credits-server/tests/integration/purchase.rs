@@ -205,7 +205,53 @@ crate::on_both_databases!(
     credits_follow_what_stripe_sold,
     async_payments_are_granted_only_when_they_succeed,
     expired_sessions_are_recorded,
+    a_session_completed_with_its_payment_pending_is_acknowledged_and_shown_unpaid,
+    an_event_saying_paid_about_a_session_stripe_says_is_unpaid_is_refused_for_a_retry,
 );
+
+/// A session completed with its payment still pending (an async method): the delivery is
+/// acknowledged at once (nothing for Stripe to retry), the session reads complete and unpaid,
+/// nothing is granted.
+async fn a_session_completed_with_its_payment_pending_is_acknowledged_and_shown_unpaid(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let session = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
+    app.fake.complete_session(&session.session_id, PaymentOutcome::Unpaid).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
+    let deliveries = app.fake.deliveries();
+    assert!(!deliveries.is_empty());
+    assert!(deliveries.iter().all(|d| d.status.is_some_and(|s| s < 300)), "{deliveries:?}");
+    let read = client.get_checkout_session().org(&org).session_id(&session.session_id).send().await.unwrap();
+    let read = read.into_inner();
+    assert_eq!(read.status, credits_client::types::CheckoutStatus::Complete);
+    assert_eq!(read.payment_status, CheckoutPaymentStatus::Unpaid);
+    assert!(read.fulfilled_at.is_none());
+    assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+}
+
+/// A signed event saying a session was paid while Stripe says it is not (an event ahead of what
+/// Stripe's API reads, or a mistaken one): refused with a 5xx so that Stripe delivers it again
+/// later, and nothing granted meanwhile.
+async fn an_event_saying_paid_about_a_session_stripe_says_is_unpaid_is_refused_for_a_retry(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let session = client.create_checkout_session().org(&org).body(request(2)).send().await.unwrap().into_inner();
+    let event = serde_json::json!({"id": "evt_ahead", "object": "event", "type": "checkout.session.completed",
+        "data": {"object": {"id": session.session_id, "object": "checkout.session", "payment_status": "paid"}}})
+    .to_string();
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
+        .header("Stripe-Signature", stripe_fake::signature_header(WEBHOOK_SECRET, chrono_now(), &event))
+        .header("content-type", "application/json")
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_server_error(), "{}", response.status());
+    assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+}
 
 /// Two server instances on one database, each receiving every event 5 times at once: the
 /// purchase is still credited once.
