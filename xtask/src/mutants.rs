@@ -116,7 +116,10 @@ fn summarize(outcomes: &str) -> anyhow::Result<BTreeMap<String, FileScore>> {
                 score.missed += 1;
                 let line = mutant.pointer("/span/start/line").and_then(Value::as_u64).unwrap_or(0);
                 let name = mutant["name"].as_str().unwrap_or("?");
-                score.survivors.push(format!("{file}:{line}: {name}"));
+                // cargo-mutants' names usually start with the file and position already.
+                let survivor =
+                    if name.starts_with(file.as_str()) { name.to_string() } else { format!("{file}:{line}: {name}") };
+                score.survivors.push(survivor);
             }
             _ => {}
         }
