@@ -898,7 +898,7 @@ fn serde_value(attrs: &[syn::Attribute], key: &str) -> Option<String> {
 }
 
 /// The bounds typify does not carry into its types, as schemars attributes: an integer's range,
-/// a string's lengths and pattern.
+/// a string's lengths and pattern, an array's size.
 fn constraint_attrs(prop: &serde_json::Map<String, Value>) -> Vec<syn::Attribute> {
     let mut attrs = Vec::new();
     if schema::is_integer(prop) {
@@ -915,35 +915,29 @@ fn constraint_attrs(prop: &serde_json::Map<String, Value>) -> Vec<syn::Attribute
         }
     }
     if prop.get("type").and_then(Value::as_str) == Some("array") {
-        let min = prop.get("minItems").and_then(Value::as_u64).map(|n| n as usize);
-        let max = prop.get("maxItems").and_then(Value::as_u64).map(|n| n as usize);
-        let length = match (min, max) {
-            (Some(min), Some(max)) => Some(quote!(length(min = #min, max = #max))),
-            (Some(min), None) => Some(quote!(length(min = #min))),
-            (None, Some(max)) => Some(quote!(length(max = #max))),
-            (None, None) => None,
-        };
-        if let Some(length) = length {
-            attrs.push(syn::parse_quote!(#[schemars(#length)]));
-        }
+        attrs.extend(length_attribute(prop, "minItems", "maxItems"));
     }
     if schema::is_string(prop) {
-        let min = prop.get("minLength").and_then(Value::as_u64).map(|n| n as usize);
-        let max = prop.get("maxLength").and_then(Value::as_u64).map(|n| n as usize);
-        let length = match (min, max) {
-            (Some(min), Some(max)) => Some(quote!(length(min = #min, max = #max))),
-            (Some(min), None) => Some(quote!(length(min = #min))),
-            (None, Some(max)) => Some(quote!(length(max = #max))),
-            (None, None) => None,
-        };
-        if let Some(length) = length {
-            attrs.push(syn::parse_quote!(#[schemars(#length)]));
-        }
+        attrs.extend(length_attribute(prop, "minLength", "maxLength"));
         if let Some(pattern) = prop.get("pattern").and_then(Value::as_str) {
             attrs.push(syn::parse_quote!(#[schemars(regex(pattern = #pattern))]));
         }
     }
     attrs
+}
+
+/// `#[schemars(length(..))]` from a schema's `min_key`/`max_key` bounds (string lengths or array
+/// sizes), when it has either.
+fn length_attribute(prop: &serde_json::Map<String, Value>, min_key: &str, max_key: &str) -> Option<syn::Attribute> {
+    let min = prop.get(min_key).and_then(Value::as_u64).map(|n| n as usize);
+    let max = prop.get(max_key).and_then(Value::as_u64).map(|n| n as usize);
+    let length = match (min, max) {
+        (Some(min), Some(max)) => quote!(length(min = #min, max = #max)),
+        (Some(min), None) => quote!(length(min = #min)),
+        (None, Some(max)) => quote!(length(max = #max)),
+        (None, None) => return None,
+    };
+    Some(syn::parse_quote!(#[schemars(#length)]))
 }
 
 fn has_serde_default(field: &syn::Field) -> bool {
