@@ -108,18 +108,22 @@ async fn signed_events_about_unknown_objects_are_acknowledged_and_ignored(db: Db
         let event = serde_json::json!({"id": format!("evt_unknown_{i}"), "object": "event", "type": event_type,
             "data": {"object": object}})
         .to_string();
-        let response = reqwest::Client::new()
-            .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
-            .header("Stripe-Signature", stripe_fake::signature_header(WEBHOOK_SECRET, chrono_now(), &event))
-            .header("content-type", "application/json")
-            .body(event)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{event_type}");
+        assert_eq!(post_signed_event(&app, event).await.status(), 200, "{event_type}");
     }
     assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
     assert!(client.list_credit_transactions().org(&org).send().await.unwrap().into_inner().is_empty());
+}
+
+/// Posts `event` to the webhook, signed with the secret the test server accepts.
+async fn post_signed_event(app: &crate::helpers::TestApp, event: String) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
+        .header("Stripe-Signature", stripe_fake::signature_header(WEBHOOK_SECRET, chrono_now(), &event))
+        .header("content-type", "application/json")
+        .body(event)
+        .send()
+        .await
+        .unwrap()
 }
 
 fn chrono_now() -> i64 {
@@ -241,14 +245,7 @@ async fn an_event_saying_paid_about_a_session_stripe_says_is_unpaid_is_refused_f
     let event = serde_json::json!({"id": "evt_ahead", "object": "event", "type": "checkout.session.completed",
         "data": {"object": {"id": session.session_id, "object": "checkout.session", "payment_status": "paid"}}})
     .to_string();
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/webhooks/stripe", app.base_url))
-        .header("Stripe-Signature", stripe_fake::signature_header(WEBHOOK_SECRET, chrono_now(), &event))
-        .header("content-type", "application/json")
-        .body(event)
-        .send()
-        .await
-        .unwrap();
+    let response = post_signed_event(&app, event).await;
     assert!(response.status().is_server_error(), "{}", response.status());
     assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
 }
