@@ -368,6 +368,26 @@ async fn reconcile_fulfils_what_the_webhook_missed(db: Db) {
     assert_eq!(amounts(&client, &org, CreditTransactionType::Purchase).await, vec![300]);
 }
 
+/// More paid sessions than one page of Stripe's list (100) missed by the webhook: `admin
+/// reconcile` pages through them all and credits each.
+#[tokio::test]
+async fn reconcile_pages_through_more_sessions_than_one_list_page() {
+    let app = spawn_app(Db::Sqlite).await;
+    let (org, client) = buyer(&app).await;
+    app.fake.set_retry_policy(RetryPolicy { max_attempts: 1, ..RetryPolicy::default() });
+    app.fake.set_webhooks_down(true);
+    const SESSIONS: i64 = 105;
+    for _ in 0..SESSIONS {
+        pay(&app, &client, &org, 1).await;
+    }
+    app.fake.wait_for_deliveries(Duration::from_secs(60)).await.unwrap();
+    assert_eq!(balance(&client, &org).await, 0);
+
+    let report = reconcile(&app).await;
+    assert!(report.contains(&format!("{SESSIONS} fulfilled by this run")), "{report}");
+    assert_eq!(balance(&client, &org).await, SESSIONS * CREDITS_PER_BUNDLE);
+}
+
 /// Runs `credits-server admin reconcile` against the app's database and double; its stdout.
 async fn reconcile(app: &TestApp) -> String {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_credits-server"));
