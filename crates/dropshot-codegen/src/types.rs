@@ -145,29 +145,7 @@ impl TypeBuilder {
                     if let Some(described) = self.objects.get(&name)
                         && literal.is_none()
                     {
-                        rename(&mut item.attrs, &name, described);
-                        describe_type(&mut item.attrs, &described.schema);
-                        match &mut item.fields {
-                            syn::Fields::Named(fields) => {
-                                for field in &mut fields.named {
-                                    describe_field(field, &described.schema, &mut extras);
-                                }
-                            }
-                            // A newtype of a bounded string or integer: the bounds are its own.
-                            syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
-                                if let Some(schema) = described.schema.as_object() {
-                                    fields.unnamed[0].attrs.extend(constraint_attrs(schema));
-                                    // An extension is the type's own (see `literal_schema`).
-                                    let own: serde_json::Map<String, Value> = schema
-                                        .iter()
-                                        .filter(|(k, _)| !k.starts_with("x-"))
-                                        .map(|(k, v)| (k.clone(), v.clone()))
-                                        .collect();
-                                    declare_schema_type(&mut fields.unnamed[0], &own, &mut extras, None);
-                                }
-                            }
-                            _ => {}
-                        }
+                        describe_struct(item, &name, described, &mut extras);
                     }
                     if let syn::Fields::Named(fields) = &mut item.fields {
                         for field in &mut fields.named {
@@ -267,6 +245,30 @@ impl TypeBuilder {
             });
         }
         Ok(file.into_token_stream())
+    }
+}
+
+/// Puts back on a struct what typify dropped from its schema: its name and description, each
+/// field's description and metadata, or a newtype's own bounds.
+fn describe_struct(item: &mut syn::ItemStruct, name: &str, described: &Described, extras: &mut Extras) {
+    rename(&mut item.attrs, name, described);
+    describe_type(&mut item.attrs, &described.schema);
+    match &mut item.fields {
+        syn::Fields::Named(fields) => {
+            for field in &mut fields.named {
+                describe_field(field, &described.schema, extras);
+            }
+        }
+        // A newtype of a bounded string or integer: the bounds are its own.
+        syn::Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+            let Some(schema) = described.schema.as_object() else { return };
+            fields.unnamed[0].attrs.extend(constraint_attrs(schema));
+            // An extension is the type's own (see `literal_schema`).
+            let own: serde_json::Map<String, Value> =
+                schema.iter().filter(|(k, _)| !k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
+            declare_schema_type(&mut fields.unnamed[0], &own, extras, None);
+        }
+        _ => {}
     }
 }
 
