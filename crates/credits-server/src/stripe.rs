@@ -18,7 +18,7 @@ use stripe_core::dispute::RetrieveDispute;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::ListRefund;
 use stripe_shared::{CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, DisputeStatus};
-use stripe_types::{Expandable, RangeQueryTs};
+use stripe_types::{Expandable, List, RangeQueryTs};
 
 use crate::config::{BundlePrice, StripeConfig};
 use crate::error::Error;
@@ -133,24 +133,23 @@ impl Stripe {
 
     /// Every refund of a charge, whatever its status.
     pub async fn refunds_of_charge(&self, charge_id: &str) -> Result<Vec<RefundFacts>, Error> {
-        let mut refunds = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut request = ListRefund::new().charge(charge_id).limit(PAGE);
-            if let Some(after) = &after {
-                request = request.starting_after(after.clone());
-            }
-            let page = self.within_deadline("list_refunds", Retry::AllTransient, || request.send(&self.client)).await?;
-            after = page.data.last().map(|r| r.id.to_string());
-            refunds.extend(page.data.into_iter().map(|r| RefundFacts {
-                id: r.id.to_string(),
-                amount: r.amount,
-                status: r.status.unwrap_or_default(),
-            }));
-            if !page.has_more || after.is_none() {
-                return Ok(refunds);
-            }
-        }
+        let refunds = self
+            .every_item(
+                "list_refunds",
+                |r: &stripe_shared::Refund| r.id.to_string(),
+                |after| {
+                    let mut request = ListRefund::new().charge(charge_id).limit(PAGE);
+                    if let Some(after) = after {
+                        request = request.starting_after(after);
+                    }
+                    async move { request.send(&self.client).await }
+                },
+            )
+            .await?;
+        Ok(refunds
+            .into_iter()
+            .map(|r| RefundFacts { id: r.id.to_string(), amount: r.amount, status: r.status.unwrap_or_default() })
+            .collect())
     }
 
     /// A dispute as Stripe has it now.
@@ -177,24 +176,45 @@ impl Stripe {
     /// Every Checkout Session created at or after `since` (Unix seconds), newest first: its id and
     /// whether it is paid.
     pub async fn sessions_created_since(&self, since: i64) -> Result<Vec<(String, bool)>, Error> {
-        let mut sessions = Vec::new();
+        let sessions = self
+            .every_item(
+                "list_checkout_sessions",
+                |s: &CheckoutSession| s.id.to_string(),
+                |after| {
+                    let mut request = ListCheckoutSession::new().created(RangeQueryTs::gte(since)).limit(PAGE);
+                    if let Some(after) = after {
+                        request = request.starting_after(after);
+                    }
+                    async move { request.send(&self.client).await }
+                },
+            )
+            .await?;
+        Ok(sessions
+            .into_iter()
+            .map(|s| (s.id.to_string(), s.payment_status == CheckoutSessionPaymentStatus::Paid))
+            .collect())
+    }
+
+    /// Every item of one of Stripe's lists, page after page: `page(after)` asks for the page that
+    /// follows the item whose id is `after` (the first page for `None`).
+    async fn every_item<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        id_of: impl Fn(&T) -> String,
+        page: F,
+    ) -> Result<Vec<T>, Error>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<List<T>, StripeError>>,
+    {
+        let mut items = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let mut request = ListCheckoutSession::new().created(RangeQueryTs::gte(since)).limit(PAGE);
-            if let Some(after) = &after {
-                request = request.starting_after(after.clone());
-            }
-            let page = self
-                .within_deadline("list_checkout_sessions", Retry::AllTransient, || request.send(&self.client))
-                .await?;
-            after = page.data.last().map(|s| s.id.to_string());
-            sessions.extend(
-                page.data
-                    .into_iter()
-                    .map(|s| (s.id.to_string(), s.payment_status == CheckoutSessionPaymentStatus::Paid)),
-            );
-            if !page.has_more || after.is_none() {
-                return Ok(sessions);
+            let list = self.within_deadline(operation, Retry::AllTransient, || page(after.clone())).await?;
+            after = list.data.last().map(&id_of);
+            items.extend(list.data);
+            if !list.has_more || after.is_none() {
+                return Ok(items);
             }
         }
     }

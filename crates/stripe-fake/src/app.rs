@@ -3,6 +3,7 @@
 //! keys, pending faults and the webhook machinery; and `emit`, which records an event and hands
 //! it to webhook delivery. `store.rs` holds the Stripe objects; this file holds the rest.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -24,11 +25,19 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     /// How long every `/v1` request waits before it is handled, as a remote Stripe would.
     pub latency: std::time::Duration,
+    /// How many `/v1` requests arrived, by method and path (`GET /v1/refunds`): what a client's
+    /// use of the API costs, as Stripe's request log shows it.
+    pub requests: Mutex<HashMap<String, usize>>,
 }
 
 impl AppState {
     pub fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().expect("store lock")
+    }
+
+    /// Counts one `/v1` request.
+    pub fn count_request(&self, method: &str, path: &str) {
+        *self.requests.lock().expect("requests lock").entry(format!("{method} {path}")).or_default() += 1;
     }
 
     /// Records an event about `object` and starts delivering it. Call without the store lock.

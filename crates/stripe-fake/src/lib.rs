@@ -129,6 +129,7 @@ impl StripeFake {
                 config.max_concurrent_deliveries,
             )),
             latency: config.latency,
+            requests: Default::default(),
         });
         let (stop, stopped) = watch::channel(false);
         let server = tokio::spawn(serve(listener, router(Arc::clone(&shared)), Arc::clone(&shared), stopped.clone()));
@@ -230,6 +231,12 @@ impl StripeFake {
         self.shared.faults.clear();
     }
 
+    /// How many API requests have arrived as `method path` (`"GET /v1/refunds"`), whatever
+    /// their answer: injected faults (a dropped connection included) and refusals count too.
+    pub fn api_requests(&self, method_and_path: &str) -> usize {
+        self.shared.requests.lock().expect("requests lock").get(method_and_path).copied().unwrap_or(0)
+    }
+
     /// Every event emitted so far, oldest first.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.shared.store().events.clone()
@@ -288,6 +295,7 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut st
             },
         };
         let app = app.clone();
+        let shared = shared.clone();
         let faults = shared.faults.clone();
         let latency = shared.latency;
         let mut stopped = stopped.clone();
@@ -295,8 +303,10 @@ async fn serve(listener: TcpListener, app: Router, shared: Arc<AppState>, mut st
             let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 let app = app.clone();
                 let faults = faults.clone();
+                let shared = shared.clone();
                 async move {
                     if request.uri().path().starts_with("/v1/") {
+                        shared.count_request(request.method().as_str(), request.uri().path());
                         if !latency.is_zero() {
                             tokio::time::sleep(latency).await;
                         }

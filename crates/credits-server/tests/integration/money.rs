@@ -369,7 +369,8 @@ async fn reconcile_fulfils_what_the_webhook_missed(db: Db) {
 }
 
 /// More paid sessions than one page of Stripe's list (100) missed by the webhook: `admin
-/// reconcile` pages through them all and credits each.
+/// reconcile` pages through them all and credits each, asking Stripe for each page once and for
+/// no page after the last (Stripe counts list requests against the account's rate limit).
 #[tokio::test]
 async fn reconcile_pages_through_more_sessions_than_one_list_page() {
     let app = spawn_app(Db::Sqlite).await;
@@ -383,9 +384,12 @@ async fn reconcile_pages_through_more_sessions_than_one_list_page() {
     app.fake.wait_for_deliveries(Duration::from_secs(60)).await.unwrap();
     assert_eq!(balance(&client, &org).await, 0);
 
+    let lists_before = app.fake.api_requests("GET /v1/checkout/sessions");
     let report = reconcile(&app).await;
     assert!(report.contains(&format!("{SESSIONS} fulfilled by this run")), "{report}");
     assert_eq!(balance(&client, &org).await, SESSIONS * CREDITS_PER_BUNDLE);
+    let lists = app.fake.api_requests("GET /v1/checkout/sessions") - lists_before;
+    assert_eq!(lists, 2, "two pages of at most 100 sessions each");
 }
 
 /// Runs `credits-server admin reconcile` against the app's database and double; its stdout.
