@@ -48,6 +48,7 @@ async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
         rate_limit_per_minute: 120,
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
+        credential_cache_ttl: credits_server::credential_cache::DEFAULT_TTL,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
         edge: EdgeConfig::defaults(Duration::from_secs(10)),

@@ -9,6 +9,7 @@
 //! token). The org in the path must be the token's; any other is 404, whatever other orgs the
 //! same user belongs to.
 
+use crate::credential_cache::CredentialCache;
 use crate::error::Error;
 use crate::model::{Caller, Org, Role};
 use crate::store::{Store, Timestamp};
@@ -43,9 +44,17 @@ pub fn check_client_version(minimum: Option<&dropshot::semver::Version>, announc
 
 /// The caller behind `token` and their role in the org `org_slug`: 401 for a token that is
 /// unknown, revoked, expired, or whose membership has ended; 404 when `org_slug` is not the
-/// token's org (unknown or not, the answer is the same).
-pub async fn authorize(store: &Store, token: &str, org_slug: &str) -> Result<Access, Error> {
-    let grant = store.token_grant(token).await?.ok_or(Error::Unauthenticated)?;
+/// token's org (unknown or not, the answer is the same). What the token grants comes from
+/// `cache` when it was read within the cache's time to live (`credential_cache`).
+pub async fn authorize(store: &Store, cache: &CredentialCache, token: &str, org_slug: &str) -> Result<Access, Error> {
+    let grant = match cache.get(token) {
+        Some(grant) => grant,
+        None => {
+            let grant = store.token_grant(token).await?.ok_or(Error::Unauthenticated)?;
+            cache.insert(token, &grant);
+            grant
+        }
+    };
     let now = Timestamp::now();
     if grant.expires_at.is_some_and(|expires| expires <= now) {
         return Err(Error::Unauthenticated);
@@ -56,8 +65,11 @@ pub async fn authorize(store: &Store, token: &str, org_slug: &str) -> Result<Acc
     if grant.last_used_at.is_none_or(|used| used < now - LAST_USED_PRECISION) {
         // Bookkeeping, not authorization: a database that refuses writes (read-only, a replica)
         // must not turn every read into a 500.
-        if let Err(error) = store.touch_token(&grant.caller.token_id, now, now - LAST_USED_PRECISION).await {
-            tracing::warn!(token = %grant.caller.token_id, %error, "could not record the token's last use");
+        match store.touch_token(&grant.caller.token_id, now, now - LAST_USED_PRECISION).await {
+            Ok(()) => cache.record_use(token, now),
+            Err(error) => {
+                tracing::warn!(token = %grant.caller.token_id, %error, "could not record the token's last use")
+            }
         }
     }
     Ok(Access { role: grant.token_role.capped_by(grant.membership_role), caller: grant.caller, org: grant.org })

@@ -97,6 +97,9 @@ pub struct Config {
     pub allowed_redirect_origins: Vec<String>,
     /// Below this balance `is_low_balance` is true.
     pub low_balance_threshold: i64,
+    /// How long what a token grants is kept in this process: a revocation, a removed member or a
+    /// demotion takes effect on every instance within it (zero: at once, a query per request).
+    pub credential_cache_ttl: Duration,
     /// What is kept how long, and how often the purge runs.
     pub retention: Retention,
     /// How much of dropshot's own log is passed on (its lines carry the edge's request id):

@@ -46,7 +46,7 @@ async fn authorize(rqctx: &RequestContext<Ctx>, token: Token, org: &str) -> Resu
     let ctx = rqctx.context();
     let announced = rqctx.request.headers().get("api-version").map(|v| v.to_str().unwrap_or_default());
     access::check_client_version(ctx.config.min_client_version.as_ref(), announced)?;
-    access::authorize(&ctx.store, &token.value, org).await
+    access::authorize(&ctx.store, &ctx.credentials, &token.value, org).await
 }
 
 impl CreditsApi for CreditsServer {

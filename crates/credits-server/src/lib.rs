@@ -9,7 +9,7 @@
 //!   loopback port that answers only the edge;
 //! - `http`: the trait's handlers (extract, call, map), `openapi` (the served document) and
 //!   `docs` (the reference page of that document);
-//! - the domain: `access` (who may call), `purchase` (buying credits: checkout, fulfilment,
+//! - the domain: `access` (who may call, with `credential_cache` keeping what tokens grant), `purchase` (buying credits: checkout, fulfilment,
 //!   reconciliation, refunds and disputes), `credits` (reading the balance and the ledger),
 //!   `purge` (deleting state past retention), `health` (whether to send this instance traffic);
 //! - the adapters: `store` (the database, one file per table) and `stripe` (its requests sent
@@ -22,6 +22,7 @@
 mod access;
 pub mod config;
 mod cors;
+pub mod credential_cache;
 mod credits;
 mod docs;
 mod edge;
@@ -59,6 +60,8 @@ pub struct ServerContext {
     pub stripe: stripe::Stripe,
     /// When returning buyers' sessions were last checked at Stripe (this instance only).
     pub return_checks: ReturnChecks,
+    /// What tokens grant, as read within the last few seconds (this instance only).
+    pub credentials: credential_cache::CredentialCache,
 }
 
 /// A running server: the edge clients talk to, and dropshot behind it.
@@ -130,7 +133,9 @@ pub async fn start_server(config: Config) -> anyhow::Result<RunningServer> {
     let retention = config.retention.clone();
     let purge_store = store.clone();
     let cors = cors::Cors::new(&config.allowed_redirect_origins);
-    let context = Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default() });
+    let credentials = credential_cache::CredentialCache::new(config.credential_cache_ttl);
+    let context =
+        Arc::new(ServerContext { config, store, stripe, return_checks: ReturnChecks::default(), credentials });
     let inner_secret = hex::encode(rand::random::<[u8; 32]>());
     // dropshot listens on loopback only, and answers only requests carrying the edge's secret.
     let internal = std::net::SocketAddr::from(([127, 0, 0, 1], 0));

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
+use credits_server::credential_cache;
 use credits_server::store::{Timestamp, TokenListing, TokenOptions};
 use credits_server::{BundlePrice, Config, EdgeConfig, Retention, Role, Secret, Store, StripeConfig};
 
@@ -138,6 +139,10 @@ struct ServeArgs {
     /// Balance under which `is_low_balance` is true.
     #[arg(long, env = "CREDITS_LOW_BALANCE_THRESHOLD", default_value_t = 100)]
     low_balance_threshold: i64,
+    /// How long what a token grants is kept in memory (`2s`; at most `5s`; `0s`: not kept):
+    /// a revoked token, a removed member or a demotion takes effect on every instance within it.
+    #[arg(long, env = "CREDITS_CREDENTIAL_CACHE_TTL", default_value = "2s", value_parser = credential_cache_ttl)]
+    credential_cache_ttl: Duration,
     /// Log filter (`info`, `debug`, `credits_server=debug,warn`...).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     log_level: String,
@@ -417,6 +422,7 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         rate_limit_per_minute: args.rate_limit_per_minute.max(1),
         allowed_redirect_origins: args.allowed_redirect_origins,
         low_balance_threshold: args.low_balance_threshold,
+        credential_cache_ttl: args.credential_cache_ttl,
         retention: Retention {
             idempotency_keys: args.idempotency_retention,
             events: args.event_retention,
@@ -426,6 +432,16 @@ fn config_from(args: ServeArgs) -> anyhow::Result<Config> {
         edge,
         shutdown_grace,
     })
+}
+
+/// `--credential-cache-ttl`: a duration of at most [`credential_cache::MAX_TTL`], the bound the
+/// README promises for a revocation to take effect.
+fn credential_cache_ttl(text: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if ttl > credential_cache::MAX_TTL {
+        return Err(format!("at most {}", humantime::format_duration(credential_cache::MAX_TTL)));
+    }
+    Ok(ttl)
 }
 
 /// Opens the database (migrating it), telling the operator what a migration changed for them.

@@ -1,17 +1,18 @@
 //! Access that matches what the admin meant (README, "Access"): a token acts only in the org of
 //! its membership, with the role it was issued with, capped by the membership as it is now;
-//! issuing a token changes no other token; removed members, revoked and expired tokens get 401;
+//! issuing a token changes no other token; removed members, revoked and expired tokens get 401
+//! (on every instance once the credential cache's time to live has passed);
 //! `Idempotency-Key`s belong to the token's membership.
 
 use std::num::NonZeroU64;
 
 use credits_client::types::{ApiErrorPayload, CreateCheckoutSessionRequest};
-use credits_client::{Client, ResponseValue};
+use credits_client::{Client, Credentials, ResponseValue};
 use credits_server::Role;
 use credits_server::model::Org;
 use credits_server::store::{StoreError, Timestamp, TokenOptions};
 
-use crate::helpers::{Db, TestApp, spawn_app};
+use crate::helpers::{Db, TestApp, past_credential_cache_ttl, spawn_app};
 
 type Answer<T> = Result<ResponseValue<T>, credits_client::Error<ApiErrorPayload>>;
 
@@ -109,6 +110,7 @@ async fn a_demoted_member_s_tokens_lose_what_the_new_role_cannot_do(db: Db) {
 
     let demote = TokenOptions { update_role: true, ..TokenOptions::default() };
     app.store.create_token(&acme, "dan@example.com", Role::Member, demote).await.expect("demoted");
+    past_credential_cache_ttl().await;
     assert_eq!(statuses(&app.client(&owner), "acme", "cs_none").await, [403, 404, 200, 200]);
 }
 
@@ -141,6 +143,29 @@ async fn revoke_tokens_ends_one_membership_s_tokens(db: Db) {
         assert_eq!(status(app.client(revoked).get_credit_balance().org("acme").send().await), 401);
     }
     assert_eq!(status(app.client(&other).get_credit_balance().org("beta").send().await), 200);
+}
+
+/// A token in use on two instances sharing the database, then revoked: both refuse it once the
+/// credential cache's time to live has passed (README, "Access"), neither sooner than it read it.
+async fn a_revocation_reaches_every_instance_within_the_cache_ttl(db: Db) {
+    let app = spawn_app(db).await;
+    let acme = org(&app, "acme").await;
+    let used = token(&app, &acme, "joe@example.com", Role::Owner).await;
+    let second = app.start_second_instance(|_| {}).await;
+    let on_second =
+        credits_client::connect(&format!("http://{}", second.local_addr()), Credentials::Bearer(used.clone()))
+            .expect("client");
+    let instances = [app.client(&used), on_second];
+    for client in &instances {
+        assert_eq!(status(client.get_credit_balance().org("acme").send().await), 200);
+    }
+
+    assert!(app.store.revoke_token(&used).await.unwrap());
+    past_credential_cache_ttl().await;
+    for client in &instances {
+        assert_eq!(statuses(client, "acme", "cs_none").await, [401; 4]);
+    }
+    second.close().await.unwrap();
 }
 
 async fn an_expired_token_is_401(db: Db) {
@@ -182,6 +207,7 @@ async fn tokens_are_listed_without_secrets_and_last_use_is_recorded_once_a_minut
     let id = listed[0].id.clone();
     let long_ago = first_use - chrono::TimeDelta::minutes(2);
     app.store.touch_token(&id, long_ago, first_use + chrono::TimeDelta::minutes(1)).await.unwrap();
+    past_credential_cache_ttl().await;
     client.get_credit_balance().org("acme").send().await.expect("used a minute later");
     let recorded = app.store.list_tokens(Some(&acme)).await.unwrap()[0].last_used_at.expect("recorded");
     assert!(recorded >= first_use, "the use after the minute is recorded: {recorded:?}, last {long_ago:?}");
@@ -210,6 +236,7 @@ crate::on_both_databases!(
     a_demoted_member_s_tokens_lose_what_the_new_role_cannot_do,
     a_removed_member_s_tokens_stop_working_for_good,
     revoke_tokens_ends_one_membership_s_tokens,
+    a_revocation_reaches_every_instance_within_the_cache_ttl,
     an_expired_token_is_401,
     tokens_are_listed_without_secrets_and_last_use_is_recorded_once_a_minute,
     idempotency_keys_belong_to_the_token_s_membership,

@@ -5,7 +5,7 @@ use std::process::Output;
 
 use credits_client::types::CreditTransactionType;
 
-use crate::helpers::{Db, TestApp, spawn_app};
+use crate::helpers::{Db, TestApp, past_credential_cache_ttl, spawn_app};
 
 /// Runs `credits-server admin ARGS` against the app's database.
 fn admin(app: &TestApp, args: &[&str]) -> Output {
@@ -63,6 +63,7 @@ async fn an_operator_manages_an_org_from_the_command_line(db: Db) {
     );
 
     succeeded(&admin(&app, &["revoke-token", &token]));
+    past_credential_cache_ttl().await;
     let status = client.get_credit_balance().org(&slug).send().await.expect_err("revoked").status();
     assert_eq!(status.map(|s| s.as_u16()), Some(401));
     assert!(refused(&admin(&app, &["revoke-token", &token])).contains("no active token"), "revoked once only");

@@ -12,7 +12,7 @@ use credits_client::{Credentials, ResponseValue};
 use credits_server::Role;
 use stripe_fake::Fault;
 
-use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestApp, past_credential_cache_ttl, spawn_app, spawn_app_with};
 
 type CheckoutResult = Result<ResponseValue<CheckoutSessionResponse>, credits_client::Error<ApiErrorPayload>>;
 
@@ -213,6 +213,7 @@ async fn revoked_token_is_401(db: Db) {
     checkout(&client, &org, valid_request()).await.expect("the token works before it is revoked");
 
     assert!(app.store.revoke_token(&token).await.unwrap(), "the token was revoked");
+    past_credential_cache_ttl().await;
     let payload =
         assert_error(checkout(&client, &org, valid_request()).await, 401, ApiErrorPayloadType::AuthenticationError);
     assert_eq!(payload.detail, "Authentication failed");

@@ -127,6 +127,7 @@ pub fn config(database_url: &str, fake: &StripeFake) -> Config {
         rate_limit_per_minute: 1000,
         allowed_redirect_origins: vec!["https://app.example".into()],
         low_balance_threshold: 100,
+        credential_cache_ttl: credits_server::credential_cache::DEFAULT_TTL,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
         edge: EdgeConfig::defaults(Duration::from_secs(5)),
@@ -214,6 +215,13 @@ impl TestApp {
     pub fn client(&self, token: &str) -> Client {
         credits_client::connect(&self.base_url, Credentials::Bearer(token.to_string())).expect("client")
     }
+}
+
+/// Waits out the credential cache's time to live (`credits_server::credential_cache`): what a
+/// token granted when last read is then read again, so a revocation or a demotion has taken
+/// effect: the bound the README promises.
+pub async fn past_credential_cache_ttl() {
+    tokio::time::sleep(credits_server::credential_cache::DEFAULT_TTL + Duration::from_millis(100)).await;
 }
 
 /// Waits until `check` holds, polling; fails after `timeout`.
