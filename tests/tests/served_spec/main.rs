@@ -42,6 +42,7 @@ async fn spawn_app() -> App {
         rate_limit_per_minute: 1000,
         allowed_redirect_origins: Vec::new(),
         low_balance_threshold: 100,
+        credential_cache_ttl: credits_server::credential_cache::DEFAULT_TTL,
         retention: Retention::default(),
         http_log_level: dropshot::ConfigLoggingLevel::Warn,
         edge: EdgeConfig::defaults(Duration::from_secs(1)),
