@@ -926,6 +926,31 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_made_up_tokens_is_forgotten_without_waiting_for_the_schedule() {
+        // 60,000 a minute: a used cell is whole again after a millisecond.
+        let limits = RateLimits::new(60_000, 60_000);
+        for n in 0..=MAX_LIMITER_KEYS {
+            limits.check_token(&format!("made-up-{n}")).unwrap();
+        }
+        assert!(limits.tokens.len() > MAX_LIMITER_KEYS);
+        // Crowded, and the last pruning over a second ago: the next request prunes.
+        std::thread::sleep(Duration::from_millis(1100));
+        limits.check_token("one-more").unwrap();
+        assert!(limits.tokens.len() <= 1, "{} keys kept", limits.tokens.len());
+    }
+
+    #[test]
+    fn pruning_keeps_the_addresses_still_blocked() {
+        let limits = RateLimits::new(100, 1);
+        let address = IpAddr::from([192, 0, 2, 9]);
+        limits.record_failed_authentication(address);
+        limits.record_failed_authentication(address);
+        assert!(limits.check_blocked(address).is_err(), "blocked");
+        limits.prune();
+        assert!(limits.check_blocked(address).is_err(), "still blocked after pruning");
+    }
+
+    #[test]
     fn an_address_failing_authentication_is_blocked_once_out_of_quota() {
         let limits = RateLimits::new(100, 2);
         let address = IpAddr::from([192, 0, 2, 1]);
