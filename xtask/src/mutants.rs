@@ -52,10 +52,13 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     let mut command = Command::new(cargo);
     command.current_dir(&root).args(["mutants", "--no-shuffle", "--jobs", &options.jobs.to_string()]);
     command.arg("--output").arg(&out).args(["--profile", "mutants"]);
-    // The server's tests mostly wait on sockets, timers and the Stripe double, not the CPU:
-    // more of them at once halves a mutant's test time on two cores.
-    if std::env::var_os("RUST_TEST_THREADS").is_none() {
-        command.env("RUST_TEST_THREADS", "8");
+    // The tests run under cargo-nextest (on the machine with the toolchain), which stops at the
+    // first failing test: a caught mutant costs the time to its first failure, not the whole
+    // suite's. The server's tests mostly wait on sockets, timers and the Stripe double, not the
+    // CPU: eight at once halve the suite's time on two cores.
+    command.args(["--test-tool", "nextest"]);
+    if std::env::var_os("NEXTEST_TEST_THREADS").is_none() {
+        command.env("NEXTEST_TEST_THREADS", "8");
     }
     if !options.postgres {
         command.env("CREDITS_TEST_POSTGRES", NO_POSTGRES).env_remove("CREDITS_REQUIRE_POSTGRES");
@@ -92,15 +95,25 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// cargo-mutants at its pinned version, and cargo-nextest (any version: the machine's own when
+/// it has one), installed with `cargo install` when missing.
 fn ensure_installed() -> anyhow::Result<()> {
-    let installed = Command::new("cargo").args(["mutants", "--version"]).output();
-    if installed.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(VERSION)) {
-        return Ok(());
+    let mutants = Command::new("cargo").args(["mutants", "--version"]).output();
+    if !mutants.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(VERSION)) {
+        install(&["cargo-mutants", "--version", VERSION])?;
     }
-    eprintln!("installing cargo-mutants {VERSION}...");
-    let status = Command::new("cargo").args(["install", "cargo-mutants", "--locked", "--version", VERSION]).status()?;
+    let nextest = Command::new("cargo").args(["nextest", "--version"]).output();
+    if !nextest.is_ok_and(|o| o.status.success()) {
+        install(&["cargo-nextest"])?;
+    }
+    Ok(())
+}
+
+fn install(what: &[&str]) -> anyhow::Result<()> {
+    eprintln!("installing {}...", what.join(" "));
+    let status = Command::new("cargo").arg("install").arg("--locked").args(what).status()?;
     if !status.success() {
-        bail!("cargo install cargo-mutants {VERSION} failed");
+        bail!("cargo install {} failed", what.join(" "));
     }
     Ok(())
 }
