@@ -926,17 +926,38 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_of_made_up_tokens_is_forgotten_without_waiting_for_the_schedule() {
-        // 60,000 a minute: a used cell is whole again after a millisecond.
-        let limits = RateLimits::new(60_000, 60_000);
-        for n in 0..=MAX_LIMITER_KEYS {
-            limits.check_token(&format!("made-up-{n}")).unwrap();
+    fn a_flood_of_keys_is_forgotten_without_waiting_for_the_schedule() {
+        for flood_of_tokens in [true, false] {
+            // 60,000 a minute: a used cell is whole again after a millisecond.
+            let limits = RateLimits::new(60_000, 60_000);
+            let request = |n: u32| match flood_of_tokens {
+                true => limits.check_token(&format!("made-up-{n}")),
+                false => limits.check_address(IpAddr::from(n.to_be_bytes())),
+            };
+            for n in 0..=MAX_LIMITER_KEYS as u32 {
+                request(n).unwrap();
+            }
+            assert_eq!(limits.tokens.len() + limits.addresses.len(), MAX_LIMITER_KEYS + 1);
+            // Crowded, and the last pruning over a second ago: the next request prunes.
+            std::thread::sleep(Duration::from_millis(1100));
+            request(u32::MAX).unwrap();
+            let kept = limits.tokens.len() + limits.addresses.len();
+            assert!(kept <= 1, "{kept} keys kept after a flood of tokens: {flood_of_tokens}");
         }
-        assert!(limits.tokens.len() > MAX_LIMITER_KEYS);
-        // Crowded, and the last pruning over a second ago: the next request prunes.
+    }
+
+    #[test]
+    fn below_the_cap_keys_wait_for_the_scheduled_pruning() {
+        // Pruning walks every key: a request does it only when a limiter is crowded.
+        let limits = RateLimits::new(60_000, 60_000);
+        for n in 0..10 {
+            limits.check_token(&format!("made-up-{n}")).unwrap();
+            limits.check_address(IpAddr::from([192, 0, 2, n])).unwrap();
+        }
         std::thread::sleep(Duration::from_millis(1100));
         limits.check_token("one-more").unwrap();
-        assert!(limits.tokens.len() <= 1, "{} keys kept", limits.tokens.len());
+        limits.check_address(IpAddr::from([192, 0, 2, 200])).unwrap();
+        assert_eq!((limits.tokens.len(), limits.addresses.len()), (11, 11));
     }
 
     #[test]
