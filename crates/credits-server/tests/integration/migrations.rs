@@ -112,6 +112,8 @@ async fn database_before_scoped_tokens(db: Db, dir: &std::path::Path) -> (String
     }
     let (url, name) = fresh_database(db, dir).await;
     let url = if db == Db::Sqlite { format!("{url}?mode=rwc") } else { url };
+    // `Any` connections need their drivers installed in this process, whatever ran before.
+    sqlx::any::install_default_drivers();
     let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
     sqlx::migrate::Migrator::new(old.as_path()).await.unwrap().run(&mut connection).await.unwrap();
     connection.close().await.unwrap();
