@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use serde_json::Value;
-use typify::{TypeSpace, TypeSpaceSettings};
+use typify::{TypeId, TypeSpace, TypeSpaceSettings};
 
+use crate::model::QueryDeclared;
 use crate::names;
 use crate::schema::{self, resolve};
 use crate::unsupported::Error;
@@ -51,13 +52,13 @@ impl TypeBuilder {
     }
 
     /// The Rust type for a schema used inline (or by reference) under a name of our choosing.
-    pub(crate) fn add(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<TokenStream, Error> {
-        self.add_local(name, schema, spec).map(|(tokens, _)| tokens)
+    pub(crate) fn add(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<TypeId, Error> {
+        self.add_local(name, schema, spec).map(|(id, _)| id)
     }
 
     /// Like [`Self::add`], and whether the type is one this module defines (a struct, enum or
     /// newtype), which may then implement traits of other crates.
-    pub(crate) fn add_local(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<(TokenStream, bool), Error> {
+    pub(crate) fn add_local(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<(TypeId, bool), Error> {
         let converted = to_schemars(&schema::to_json_schema(schema))?;
         let id = if schema.get("$ref").is_some() {
             self.space.add_type(&converted)
@@ -71,14 +72,33 @@ impl TypeBuilder {
             ty.details(),
             typify::TypeDetails::Struct(_) | typify::TypeDetails::Enum(_) | typify::TypeDetails::Newtype(_)
         );
-        Ok((ty.ident(), local))
+        Ok((id, local))
     }
 
     /// Asks for a twin of struct `name` whose array fields are declared as one of their items;
-    /// returns the twin's name.
-    pub(crate) fn declare_arrays_as_items(&mut self, name: &str, twin: &str) -> proc_macro2::Ident {
+    /// returns the twin.
+    pub(crate) fn declare_arrays_as_items(&mut self, name: &str, twin: &str) -> QueryDeclared {
         self.scalar_twins.push((name.to_string(), twin.to_string()));
-        quote::format_ident!("{twin}")
+        QueryDeclared::Twin(twin.to_string())
+    }
+
+    /// The Rust type of a type of typify's type space.
+    pub(crate) fn typify_type(&self, id: &TypeId) -> TokenStream {
+        self.space.get_type(id).map(|ty| ty.ident()).expect("every TypeId of the model comes from this type space")
+    }
+
+    /// The Rust type a query is declared as to dropshot.
+    pub(crate) fn declared_query(&self, declared: &QueryDeclared) -> TokenStream {
+        match declared {
+            QueryDeclared::Twin(name) => {
+                let ident = quote::format_ident!("{name}");
+                quote!(#ident)
+            }
+            QueryDeclared::Pagination { scan } => {
+                let scan = scan.as_ref().map_or_else(|| quote!(dropshot::EmptyScanParams), |id| self.typify_type(id));
+                quote!(dropshot::PaginationParams<#scan, support::PageSelector>)
+            }
+        }
     }
 
     pub(crate) fn uses_chrono(&self) -> bool {
