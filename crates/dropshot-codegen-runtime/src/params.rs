@@ -158,6 +158,15 @@ pub fn extended(schema: schemars::schema::Schema, extensions: &str) -> schemars:
     object.into()
 }
 
+/// A schema that also allows `null`, as schemars writes an `Option` for OpenAPI 3.0 (`nullable:
+/// true`, a reference wrapped in an `allOf`): for a schema the generator writes itself (a string
+/// of a format no Rust type stands for).
+pub fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
+    let mut object = beside_a_reference(schema);
+    object.extensions.insert("nullable".to_string(), serde_json::Value::Bool(true));
+    object.into()
+}
+
 /// The schema as an object that can carry keywords of its own: a reference is wrapped in an
 /// `allOf`, since what sits beside a `$ref` is ignored.
 fn beside_a_reference(schema: schemars::schema::Schema) -> schemars::schema::SchemaObject {
@@ -221,6 +230,17 @@ mod tests {
         let string: schemars::schema::Schema = serde_json::from_value(serde_json::json!({"type": "string"})).unwrap();
         let json = serde_json::to_value(super::described(string, "Text.")).unwrap();
         assert_eq!(json, serde_json::json!({"type": "string", "description": "Text."}));
+    }
+
+    #[test]
+    fn a_nullable_string_is_marked_and_a_nullable_reference_wrapped() {
+        let string: schemars::schema::Schema =
+            serde_json::from_value(serde_json::json!({"type": "string", "format": "hex"})).unwrap();
+        let json = serde_json::to_value(super::nullable(string)).unwrap();
+        assert_eq!(json, serde_json::json!({"type": "string", "format": "hex", "nullable": true}));
+        let reference = schemars::schema::Schema::new_ref("#/components/schemas/Name".to_string());
+        let json = serde_json::to_value(super::nullable(reference)).unwrap();
+        assert_eq!(json, serde_json::json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/Name"}]}));
     }
 
     use super::super::rejection::violations_of;

@@ -4,25 +4,26 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::model::{BodyKind, Location, METHODS, Operation, Success, SuccessBody, status_const};
+use crate::model::{BodyKind, ErrorType, Location, Operation, Recorded, Success, SuccessBody, status_const};
 use crate::names;
-use crate::schema::resolve;
 use crate::support;
+use crate::types::TypeBuilder;
 use crate::unsupported::Unsupported;
 
-/// Constants about the document: its title and version, and what was left out.
-pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStream {
+/// Constants about the document: its title and version, what was left out, and what dropshot
+/// cannot declare.
+pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported], recorded: &Recorded) -> TokenStream {
     let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or_default();
     let version = spec.pointer("/info/version").and_then(Value::as_str).unwrap_or_default();
     let skipped = skipped.iter().map(|u| {
         let (pointer, construct) = (&u.pointer, &u.construct);
         quote!((#pointer, #construct))
     });
-    let security = security_json(spec);
-    let error_headers = error_headers_json(spec);
-    let links = links_json(spec);
+    let security = recorded.security.to_string();
+    let error_headers = recorded.error_headers.to_string();
+    let links = recorded.links.to_string();
     let info = spec.get("info").map_or_else(|| "{}".to_string(), Value::to_string);
     quote! {
         /// The `info.title` of the OpenAPI document this module was generated from.
@@ -51,72 +52,17 @@ pub(crate) fn info_constants(spec: &Value, skipped: &[Unsupported]) -> TokenStre
     }
 }
 
-fn links_json(spec: &Value) -> String {
-    response_parts_json(spec, "links", |_| true)
-}
-
-fn error_headers_json(spec: &Value) -> String {
-    response_parts_json(spec, "headers", |code| matches!(code.chars().next(), Some('4' | '5')))
-}
-
-/// `{"<operationId>": {"<status>": {"<name>": <object>}}}` for one part of the responses
-/// (`headers`, `links`) that dropshot cannot declare, for the statuses `wanted` accepts;
-/// references resolved.
-fn response_parts_json(spec: &Value, part: &str, wanted: impl Fn(&str) -> bool) -> String {
-    let mut operations = Map::new();
-    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| resolve(spec, i)) {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            let mut statuses = Map::new();
-            for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
-                let response = resolve(spec, response);
-                if let Some(objects) = response.get(part).and_then(Value::as_object).filter(|o| !o.is_empty())
-                    && wanted(code)
-                {
-                    let resolved: Map<String, Value> =
-                        objects.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
-                    statuses.insert(code.clone(), Value::Object(resolved));
-                }
-            }
-            if !statuses.is_empty() {
-                operations.insert(id.to_string(), Value::Object(statuses));
-            }
-        }
-    }
-    Value::Object(operations).to_string()
-}
-
-fn security_json(spec: &Value) -> String {
-    let schemes = spec.pointer("/components/securitySchemes").cloned().unwrap_or(json!({}));
-    let global = spec.get("security").cloned();
-    let mut operations = Map::new();
-    for item in spec.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(_, i)| i) {
-        for (method, op) in item.as_object().into_iter().flatten() {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            if !METHODS.contains(&method.as_str()) {
-                continue;
-            }
-            if let Some(security) = op.get("security").cloned().or_else(|| global.clone()) {
-                operations.insert(id.to_string(), security);
-            }
-        }
-    }
-    json!({ "securitySchemes": schemes, "operations": operations }).to_string()
-}
-
 /// The `support` module, the schemas' implementations, the response types and the trait.
 pub(crate) fn emit(
     operations: &[Operation],
+    types: &TypeBuilder,
     trait_name: &str,
     runtime: &TokenStream,
     schemas: (TokenStream, TokenStream),
 ) -> TokenStream {
     let trait_ident = format_ident!("{trait_name}");
-    let responses = operations.iter().map(emit_response);
-    let methods = operations.iter().map(emit_method);
+    let responses = operations.iter().map(|op| emit_response(op, types));
+    let methods = operations.iter().map(|op| emit_method(op, types));
     let credentials = support::emit_credentials(operations);
     let (definitions, schema_impls) = schemas;
     let trait_doc = format!(
@@ -149,13 +95,13 @@ fn response_ident(op: &Operation) -> proc_macro2::Ident {
     format_ident!("{}", op.resolved.response_name)
 }
 
-fn emit_response(op: &Operation) -> TokenStream {
+fn emit_response(op: &Operation, types: &TypeBuilder) -> TokenStream {
     let Success::Coded { status, description, body, .. } = &op.success else { return quote!() };
     let ident = response_ident(op);
     let status_const = format_ident!("{}", status_const(*status).expect("checked when read"));
     let doc = format!("The {status} response of `{}`: {description}", op.fn_name);
     let body = match (body, &op.resolved.success) {
-        (SuccessBody::Json(_), Some(ty)) => Some(ty.clone()),
+        (SuccessBody::Json(_), Some(ty)) => Some(types.typify_type(ty)),
         (SuccessBody::Freeform, _) => Some(quote!(dropshot::FreeformBody)),
         _ => None,
     };
@@ -198,7 +144,7 @@ fn emit_response(op: &Operation) -> TokenStream {
     }
 }
 
-fn emit_method(op: &Operation) -> TokenStream {
+fn emit_method(op: &Operation, types: &TypeBuilder) -> TokenStream {
     let fn_ident = format_ident!("{}", op.fn_name);
     let method = format_ident!("{}", op.method);
     let path = &op.path;
@@ -245,24 +191,28 @@ fn emit_method(op: &Operation) -> TokenStream {
         match location {
             Location::Path => {
                 if let Some(ty) = &op.resolved.path {
+                    let ty = types.typify_type(ty);
                     push("path", quote!(support::PathParams<#ty>));
                 }
             }
             Location::Query => {
                 if let Some(ty) = &op.resolved.query {
-                    let declared = op.resolved.query_declared.clone().unwrap_or_else(|| ty.clone());
+                    let ty = types.typify_type(ty);
+                    let declared =
+                        op.resolved.query_declared.as_ref().map_or_else(|| ty.clone(), |d| types.declared_query(d));
                     push("query", quote!(support::QueryParams<#ty, #declared>));
                 }
             }
             Location::Header => {
                 if let Some(ty) = &op.resolved.header {
+                    let ty = types.typify_type(ty);
                     push("headers", quote!(support::HeaderParams<#ty>));
                 }
             }
         }
     }
     if let Some(body) = &op.body {
-        match (body.kind, &op.resolved.body) {
+        match (body.kind, op.resolved.body.as_ref().map(|ty| types.typify_type(ty))) {
             (BodyKind::Bytes, _) => push("body", quote!(dropshot::UntypedBody)),
             (BodyKind::Multipart, _) => push("body", quote!(dropshot::MultipartBody)),
             (BodyKind::Json, Some(ty)) => match &op.resolved.body_schema_marker {
@@ -292,13 +242,22 @@ fn emit_method(op: &Operation) -> TokenStream {
         Success::Coded { .. } => {
             let ident = response_ident(op);
             match &op.resolved.success_headers {
-                Some(headers) => quote!(dropshot::HttpResponseHeaders<#ident, #headers>),
+                Some(headers) => {
+                    let headers = types.typify_type(headers);
+                    quote!(dropshot::HttpResponseHeaders<#ident, #headers>)
+                }
                 None => quote!(#ident),
             }
         }
         Success::Freeform | Success::Channel => quote!(http::Response<dropshot::Body>),
     };
-    let err = op.resolved.error.as_ref().map(|e| e.tokens.clone()).unwrap_or(quote!(dropshot::HttpError));
+    let err = match &op.resolved.error {
+        Some(ErrorType::Custom { payload, .. }) => {
+            let payload = types.typify_type(payload);
+            quote!(support::ApiError<#payload>)
+        }
+        Some(ErrorType::Dropshot) | None => quote!(dropshot::HttpError),
+    };
     quote! {
         #(#[doc = #docs])*
         #[endpoint { #(#meta),* }]

@@ -12,6 +12,7 @@ mod emit;
 mod model;
 mod names;
 mod read;
+mod resolve;
 mod schema;
 mod support;
 mod types;
@@ -101,7 +102,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     // typify panics on some schemas it cannot name; that ends in an error here, never a crash.
     let typed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<_, Error> {
         let mut type_space = types::TypeBuilder::new(spec)?;
-        let operations = read::resolve_types(spec, operations, &mut type_space)?;
+        let operations = resolve::resolve_types(spec, operations, &mut type_space)?;
         let tokens = type_space.finish()?;
         Ok((type_space, operations, tokens))
     }))
@@ -117,7 +118,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
         )])
     })?;
     let (type_space, operations, types_tokens) = typed?;
-    let error_type = read::error_type(&operations);
+    let error_type = resolve::error_type(&operations);
     let definitions = schema::validation_definitions(spec).to_string();
 
     let mut trait_name = names::trait_name(spec);
@@ -125,8 +126,8 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
     if schemas.into_iter().flatten().any(|(k, _)| names::type_name(k) == trait_name) {
         trait_name.push_str("Trait");
     }
-    let info = emit::info_constants(spec, &skipped);
-    let schemas = support::validation_schemas(&operations);
+    let info = emit::info_constants(spec, &skipped, &collected.recorded);
+    let schemas = support::validation_schemas(&operations, &type_space);
     let broken: Vec<Unsupported> = schemas
         .iter()
         .filter_map(|schema| {
@@ -143,7 +144,7 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
         Runtime::Crate => quote!(::dropshot_codegen_runtime),
         Runtime::Embedded => quote!(crate::runtime),
     };
-    let ops_tokens = emit::emit(&operations, &trait_name, &runtime, support::emit_schemas(spec, &schemas));
+    let ops_tokens = emit::emit(&operations, &type_space, &trait_name, &runtime, support::emit_schemas(spec, &schemas));
 
     let header = &settings.header;
     let file: TokenStream = quote! {
@@ -165,6 +166,8 @@ pub fn generate(spec: &Value, settings: &Settings) -> Result<Generated, Error> {
             regress: type_space.uses_regress(),
         },
         trait_name,
-        error_conversion_scaffold: error_type.as_ref().and_then(|e| support::error_conversion_scaffold(e, spec)),
+        error_conversion_scaffold: error_type
+            .as_ref()
+            .and_then(|e| support::error_conversion_scaffold(e, spec, &type_space)),
     })
 }

@@ -1,9 +1,21 @@
-//! The document as the emitters see it: operations read once from the JSON (by `read`), with the
-//! Rust types typify gave them (by `read::resolve_types`). Every emitter depends on this module;
-//! it depends on none of them.
+//! The document as the emitters see it: operations read once from the JSON (by `read`), with
+//! references to the Rust types typify gave them (by `resolve`), which the emitters turn into
+//! code. Every emitter depends on this module; it depends on none of them.
 
-use proc_macro2::TokenStream;
 use serde_json::Value;
+use typify::TypeId;
+
+/// What the document says that dropshot cannot declare, recorded as JSON for a served document to
+/// declare again, for every operation with an operationId (left out or not).
+pub(crate) struct Recorded {
+    /// `{"securitySchemes": {..}, "operations": {"<operationId>": [<requirement>..]}}`, each
+    /// operation with the requirements in force for it (its own, or the document's).
+    pub(crate) security: Value,
+    /// `{"<operationId>": {"<status>": {"<header>": <header object>}}}` for error responses.
+    pub(crate) error_headers: Value,
+    /// `{"<operationId>": {"<status>": {"<link name>": <link object>}}}`.
+    pub(crate) links: Value,
+}
 
 /// The HTTP methods an OpenAPI path item can hold.
 pub(crate) const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -106,36 +118,45 @@ pub(crate) struct ResponseHeader {
     pub(crate) required: bool,
 }
 
+/// How a query whose struct dropshot cannot read as declared is declared to dropshot instead.
+pub(crate) enum QueryDeclared {
+    /// A twin of the query's struct, by name, that declares its arrays as their items (see
+    /// `QueryParams`), which the generator declares beside typify's types.
+    Twin(String),
+    /// dropshot's `PaginationParams` of the scan parameters' type (`EmptyScanParams` when there
+    /// are none) and the runtime's page selector.
+    Pagination { scan: Option<TypeId> },
+}
+
 /// The Rust types an operation uses, filled in once typify knows them.
 #[derive(Default)]
 pub(crate) struct Resolved {
     /// The name of the success response type (`{Op}Response` unless the spec took it).
     pub(crate) response_name: String,
-    pub(crate) path: Option<TokenStream>,
-    pub(crate) query: Option<TokenStream>,
-    /// For a query with arrays: the struct that declares them as scalars (see `QueryParams`);
-    /// for a paginated one, dropshot's `PaginationParams` of the scan parameters.
-    pub(crate) query_declared: Option<TokenStream>,
-    pub(crate) header: Option<TokenStream>,
-    pub(crate) body: Option<TokenStream>,
+    pub(crate) path: Option<TypeId>,
+    pub(crate) query: Option<TypeId>,
+    /// For a query with arrays or a paginated one, how it is declared instead of as its struct.
+    pub(crate) query_declared: Option<QueryDeclared>,
+    pub(crate) header: Option<TypeId>,
+    pub(crate) body: Option<TypeId>,
     /// Whether the body's type is defined by this module (so it can carry its own schema).
     pub(crate) body_is_local: bool,
     /// Otherwise, the name of the marker type that carries the body's schema.
     pub(crate) body_schema_marker: Option<String>,
-    pub(crate) success: Option<TokenStream>,
+    pub(crate) success: Option<TypeId>,
     /// The struct of the success response's headers.
-    pub(crate) success_headers: Option<TokenStream>,
+    pub(crate) success_headers: Option<TypeId>,
     pub(crate) error: Option<ErrorType>,
 }
 
 /// The error type of an operation.
 #[derive(Clone)]
-pub(crate) struct ErrorType {
-    pub(crate) tokens: TokenStream,
-    /// A schema of the spec (`ApiError<T>`), as opposed to dropshot's own `HttpError`.
-    pub(crate) custom: bool,
-    /// For a custom error: the body's Rust type and its schema (references resolved).
-    pub(crate) payload: Option<(TokenStream, Value)>,
+pub(crate) enum ErrorType {
+    /// dropshot's own `HttpError`, whose body the spec's error schema is.
+    Dropshot,
+    /// A schema of the spec, as the runtime's `ApiError<T>` of the body's Rust type; with the
+    /// schema (references resolved).
+    Custom { payload: TypeId, schema: Value },
 }
 
 /// A security scheme an operation accepts, as the generated `Credentials` extractor reads it.

@@ -1,22 +1,20 @@
 //! Reading the document into the model: each operation once, the checks that refuse what dropshot
-//! cannot express (with JSON pointers), and the typify types each operation uses.
+//! cannot express (with JSON pointers), and what dropshot cannot declare, recorded as it is.
 
-use proc_macro2::TokenStream;
-use quote::quote;
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Body, BodyKind, ErrorType, Location, METHODS, Operation, PAGINATION_PARAMS, Pagination, Param, Resolved,
-    ResponseHeader, Scheme, SchemeKind, Success, SuccessBody, params_schema, status_const,
+    Body, BodyKind, Location, METHODS, Operation, PAGINATION_PARAMS, Pagination, Param, Recorded, Resolved,
+    ResponseHeader, Scheme, SchemeKind, Success, SuccessBody, status_const,
 };
 use crate::names;
 use crate::schema::resolve;
-use crate::types::TypeBuilder;
-use crate::unsupported::{Error, Unsupported, pointer_token};
+use crate::unsupported::{Unsupported, pointer_token};
 
 pub(crate) struct Collected {
     pub(crate) operations: Vec<Operation>,
     pub(crate) unsupported: Vec<Unsupported>,
+    pub(crate) recorded: Recorded,
 }
 
 /// Reads every operation; those with constructs dropshot cannot express are reported instead.
@@ -25,6 +23,7 @@ pub(crate) fn collect(spec: &Value) -> Collected {
     let mut unsupported = Vec::new();
     let empty = Map::new();
     let paths = spec.get("paths").and_then(Value::as_object).unwrap_or(&empty);
+    let mut recorder = Recorder::default();
     for (path, item) in paths {
         let item_pointer = format!("/paths/{}", pointer_token(path));
         let item = resolve(spec, item);
@@ -34,6 +33,7 @@ pub(crate) fn collect(spec: &Value) -> Collected {
                 continue;
             }
             let pointer = format!("{item_pointer}/{method}");
+            recorder.operation(spec, op, &pointer);
             let mut problems = Vec::new();
             if method == "trace" {
                 problems.push(Unsupported::new("the TRACE method", pointer.clone()));
@@ -45,7 +45,58 @@ pub(crate) fn collect(spec: &Value) -> Collected {
         }
     }
     unsupported.extend(path_conflicts(paths.keys()));
-    Collected { operations, unsupported }
+    Collected { operations, unsupported, recorded: recorder.finish(spec) }
+}
+
+/// What dropshot cannot declare, gathered operation by operation, left out or not (see
+/// [`Recorded`]).
+#[derive(Default)]
+struct Recorder {
+    security: Map<String, Value>,
+    error_headers: Map<String, Value>,
+    links: Map<String, Value>,
+}
+
+impl Recorder {
+    fn operation(&mut self, spec: &Value, op: &Value, pointer: &str) {
+        let Some(id) = op.get("operationId").and_then(Value::as_str) else { return };
+        if let Some((requirements, _)) = security_in_force(spec, op, pointer) {
+            self.security.insert(id.to_string(), requirements.clone());
+        }
+        let is_error = |code: &str| matches!(code.chars().next(), Some('4' | '5'));
+        if let Some(statuses) = response_parts(spec, op, "headers", is_error) {
+            self.error_headers.insert(id.to_string(), statuses);
+        }
+        if let Some(statuses) = response_parts(spec, op, "links", |_| true) {
+            self.links.insert(id.to_string(), statuses);
+        }
+    }
+
+    fn finish(self, spec: &Value) -> Recorded {
+        let schemes = spec.pointer("/components/securitySchemes").cloned().unwrap_or(json!({}));
+        Recorded {
+            security: json!({ "securitySchemes": schemes, "operations": self.security }),
+            error_headers: Value::Object(self.error_headers),
+            links: Value::Object(self.links),
+        }
+    }
+}
+
+/// One part of an operation's responses (`headers`, `links`) for the statuses `wanted` accepts,
+/// `{"<status>": {"<name>": <object>}}` with references resolved, if any response has it.
+fn response_parts(spec: &Value, op: &Value, part: &str, wanted: impl Fn(&str) -> bool) -> Option<Value> {
+    let mut statuses = Map::new();
+    for (code, response) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+        let response = resolve(spec, response);
+        if let Some(objects) = response.get(part).and_then(Value::as_object).filter(|o| !o.is_empty())
+            && wanted(code)
+        {
+            let resolved: Map<String, Value> =
+                objects.iter().map(|(k, v)| (k.clone(), resolve(spec, v).clone())).collect();
+            statuses.insert(code.clone(), Value::Object(resolved));
+        }
+    }
+    (!statuses.is_empty()).then_some(Value::Object(statuses))
 }
 
 fn read_operation(
@@ -296,16 +347,19 @@ fn read_channel(
     upgrade.then_some(Success::Channel)
 }
 
-/// The schemes in force for an operation (its own `security`, or the document's), each
-/// requirement naming one scheme that is read from a header.
+/// The security requirements in force for an operation (its own `security`, or the document's)
+/// and their JSON pointer.
+fn security_in_force<'a>(spec: &'a Value, op: &'a Value, pointer: &str) -> Option<(&'a Value, String)> {
+    match op.get("security") {
+        Some(own) => Some((own, format!("{pointer}/security"))),
+        None => spec.get("security").map(|global| (global, "/security".to_string())),
+    }
+}
+
+/// The schemes in force for an operation, each requirement naming one scheme that is read from a
+/// header.
 fn read_security(spec: &Value, op: &Value, pointer: &str, problems: &mut Vec<Unsupported>) -> Vec<Scheme> {
-    let (requirements, requirements_pointer) = match op.get("security") {
-        Some(own) => (own, format!("{pointer}/security")),
-        None => match spec.get("security") {
-            Some(global) => (global, "/security".to_string()),
-            None => return Vec::new(),
-        },
-    };
+    let Some((requirements, requirements_pointer)) = security_in_force(spec, op, pointer) else { return Vec::new() };
     let mut schemes = Vec::new();
     for (i, requirement) in requirements.as_array().into_iter().flatten().enumerate() {
         let here = format!("{requirements_pointer}/{i}");
@@ -603,122 +657,4 @@ fn path_conflicts<'a>(paths: impl Iterator<Item = &'a String>) -> Vec<Unsupporte
         }
     }
     found
-}
-
-/// Asks typify for every type the operations use.
-pub(crate) fn resolve_types(
-    spec: &Value,
-    mut operations: Vec<Operation>,
-    types: &mut TypeBuilder,
-) -> Result<Vec<Operation>, Error> {
-    // Names this generator makes up must not take a name the spec's schemas have, nor each
-    // other's (operationIds `getThing` and `get_thing` make the same Rust names).
-    let schema_names = spec.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten();
-    let mut type_names = names::Taken::types(schema_names.map(|(k, _)| names::type_name(k)));
-    let mut fn_names = names::Taken::functions();
-    for op in &mut operations {
-        op.fn_name = fn_names.allocate(&op.fn_name);
-        let base = names::type_name(&op.operation_id);
-        let path_name = type_names.allocate(&format!("{base}Path"));
-        op.resolved.path = params_type(spec, types, &path_name, &op.path_params)?;
-        let query_name = type_names.allocate(&format!("{base}Query"));
-        op.resolved.query = params_type(spec, types, &query_name, &op.query_params)?;
-        if op.query_has_array {
-            let declared_name = type_names.allocate(&format!("{query_name}Declared"));
-            let declared = types.declare_arrays_as_items(&query_name, &declared_name);
-            op.resolved.query_declared = Some(quote!(#declared));
-        }
-        if let Some(pagination) = &op.pagination {
-            // Declared as dropshot's own `PaginationParams`, which writes `limit`, `page_token`
-            // and the extension; the scan parameters are the rest.
-            let scan: Vec<Param> = op
-                .query_params
-                .iter()
-                .filter(|p| !PAGINATION_PARAMS.contains(&p.name.as_str()))
-                .map(|p| Param {
-                    name: p.name.clone(),
-                    schema: p.schema.clone(),
-                    required: pagination.required.contains(&p.name),
-                })
-                .collect();
-            let scan_ty = if scan.is_empty() {
-                quote!(dropshot::EmptyScanParams)
-            } else {
-                let scan_name = type_names.allocate(&format!("{base}ScanParams"));
-                types.add(&scan_name, &params_schema(&scan), spec)?
-            };
-            op.resolved.query_declared = Some(quote!(dropshot::PaginationParams<#scan_ty, support::PageSelector>));
-        }
-        let header_name = type_names.allocate(&format!("{base}Header"));
-        op.resolved.header = params_type(spec, types, &header_name, &op.header_params)?;
-        if let Some(body) = &op.body
-            && matches!(body.kind, BodyKind::Json | BodyKind::UrlEncoded)
-        {
-            let name = type_names.allocate(&format!("{base}Body"));
-            let (ty, local) = types.add_local(&name, &body.schema, spec)?;
-            op.resolved.body = Some(ty);
-            op.resolved.body_is_local = local;
-            if !local && body.kind == BodyKind::Json {
-                op.resolved.body_schema_marker = Some(type_names.allocate(&format!("{base}BodySchema")));
-            }
-        }
-        op.resolved.response_name = type_names.allocate(&format!("{base}Response"));
-        if let Success::Coded { body, headers, .. } = &op.success {
-            if let SuccessBody::Json(schema) = body {
-                let name = type_names.allocate(&format!("{base}ResponseBody"));
-                op.resolved.success = Some(types.add(&name, schema, spec)?);
-            }
-            if !headers.is_empty() {
-                let name = type_names.allocate(&format!("{base}ResponseHeaders"));
-                let params: Vec<Param> = headers
-                    .iter()
-                    .map(|h| Param { name: h.name.clone(), schema: h.schema.clone(), required: h.required })
-                    .collect();
-                op.resolved.success_headers = Some(types.add(&name, &params_schema(&params), spec)?);
-            }
-        }
-        op.resolved.error = match &op.error_schema {
-            None => None,
-            Some(schema) if is_dropshot_error(spec, schema) => {
-                Some(ErrorType { tokens: quote!(dropshot::HttpError), custom: false, payload: None })
-            }
-            Some(schema) => {
-                let name = type_names.allocate(&format!("{base}Error"));
-                let payload = types.add(&name, schema, spec)?;
-                let resolved = resolve(spec, schema).clone();
-                Some(ErrorType {
-                    tokens: quote!(support::ApiError<#payload>),
-                    custom: true,
-                    payload: Some((payload, resolved)),
-                })
-            }
-        };
-    }
-    Ok(operations)
-}
-
-/// dropshot's own error body (`request_id`, `error_code`, `message`): served by `HttpError` itself.
-fn is_dropshot_error(spec: &Value, schema: &Value) -> bool {
-    let schema = resolve(spec, schema);
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return false };
-    let mut keys: Vec<&str> = props.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    keys == ["error_code", "message", "request_id"]
-}
-
-fn params_type(
-    spec: &Value,
-    types: &mut TypeBuilder,
-    name: &str,
-    params: &[Param],
-) -> Result<Option<TokenStream>, Error> {
-    if params.is_empty() {
-        return Ok(None);
-    }
-    types.add(name, &params_schema(params), spec).map(Some)
-}
-
-/// The error type shared by the operations, if any has one of the spec's own.
-pub(crate) fn error_type(operations: &[Operation]) -> Option<ErrorType> {
-    operations.iter().filter_map(|op| op.resolved.error.clone()).find(|e| e.custom)
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::model::{ErrorType, Operation, Scheme, SchemeKind};
 use crate::names;
 use crate::schema::resolve;
+use crate::types::TypeBuilder;
 
 /// The name of the marker type for a set of accepted schemes: `BearerAuthOrApiKeyAuthSchemes`.
 pub(crate) fn accepted_schemes_name(schemes: &[Scheme]) -> String {
@@ -56,8 +57,8 @@ pub(crate) fn emit_credentials(operations: &[Operation]) -> Option<TokenStream> 
 /// schema needs: it fills each required property of the body from dropshot's error (integers
 /// with the status, strings with the message, enums with their first value). Written once, then
 /// the crate's owner makes it say what their API means.
-pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value) -> Option<String> {
-    let (payload, schema) = error.payload.as_ref()?;
+pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value, types: &TypeBuilder) -> Option<String> {
+    let ErrorType::Custom { payload, schema } = error else { return None };
     let required: Vec<&str> =
         schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let mut fields = Vec::new();
@@ -75,7 +76,7 @@ pub(crate) fn error_conversion_scaffold(error: &ErrorType, spec: &Value) -> Opti
         };
         fields.push(format!("            {name:?}: {value},"));
     }
-    let payload = payload.to_string().replace(' ', "");
+    let payload = types.typify_type(payload).to_string().replace(' ', "");
     Some(format!(
         "//! How dropshot's own failures (a body that does not parse, a bad parameter) become this API's
 //! error body. Written once by `cargo xtask generate-api` as a starting point: make it say what
@@ -113,7 +114,7 @@ pub(crate) struct ValidationSchema {
 }
 
 /// The validation schema of every parameter location and JSON body of the operations.
-pub(crate) fn validation_schemas(operations: &[Operation]) -> Vec<ValidationSchema> {
+pub(crate) fn validation_schemas(operations: &[Operation], types: &TypeBuilder) -> Vec<ValidationSchema> {
     use crate::model::{BodyKind, params_schema};
     use crate::schema::to_validation_schema;
     let mut out: Vec<ValidationSchema> = Vec::new();
@@ -126,7 +127,7 @@ pub(crate) fn validation_schemas(operations: &[Operation]) -> Vec<ValidationSche
         for (location, ty, params) in locations {
             if let Some(ty) = ty {
                 out.push(ValidationSchema {
-                    ty: ty.clone(),
+                    ty: types.typify_type(ty),
                     marker: None,
                     json: to_validation_schema(&params_schema(params)).to_string(),
                     label: format!("{} {location}", op.operation_id),
@@ -137,12 +138,13 @@ pub(crate) fn validation_schemas(operations: &[Operation]) -> Vec<ValidationSche
         if body.kind != BodyKind::Json {
             continue;
         }
+        let ty = types.typify_type(ty);
         let json = to_validation_schema(&body.schema).to_string();
         let label = format!("{} body", op.operation_id);
         if op.resolved.body_is_local {
             // A type of the spec used as the body of several operations carries one schema.
             if !out.iter().any(|s| s.marker.is_none() && s.ty.to_string() == ty.to_string()) {
-                out.push(ValidationSchema { ty: ty.clone(), marker: None, json, label });
+                out.push(ValidationSchema { ty, marker: None, json, label });
             }
         } else if let Some(marker) = &op.resolved.body_schema_marker {
             let ident = format_ident!("{marker}");

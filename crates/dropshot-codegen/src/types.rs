@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use serde_json::Value;
-use typify::{TypeSpace, TypeSpaceSettings};
+use typify::{TypeId, TypeSpace, TypeSpaceSettings};
 
+use crate::model::QueryDeclared;
 use crate::names;
 use crate::schema::{self, resolve};
 use crate::unsupported::Error;
@@ -51,13 +52,13 @@ impl TypeBuilder {
     }
 
     /// The Rust type for a schema used inline (or by reference) under a name of our choosing.
-    pub(crate) fn add(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<TokenStream, Error> {
-        self.add_local(name, schema, spec).map(|(tokens, _)| tokens)
+    pub(crate) fn add(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<TypeId, Error> {
+        self.add_local(name, schema, spec).map(|(id, _)| id)
     }
 
     /// Like [`Self::add`], and whether the type is one this module defines (a struct, enum or
     /// newtype), which may then implement traits of other crates.
-    pub(crate) fn add_local(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<(TokenStream, bool), Error> {
+    pub(crate) fn add_local(&mut self, name: &str, schema: &Value, spec: &Value) -> Result<(TypeId, bool), Error> {
         let converted = to_schemars(&schema::to_json_schema(schema))?;
         let id = if schema.get("$ref").is_some() {
             self.space.add_type(&converted)
@@ -71,14 +72,33 @@ impl TypeBuilder {
             ty.details(),
             typify::TypeDetails::Struct(_) | typify::TypeDetails::Enum(_) | typify::TypeDetails::Newtype(_)
         );
-        Ok((ty.ident(), local))
+        Ok((id, local))
     }
 
     /// Asks for a twin of struct `name` whose array fields are declared as one of their items;
-    /// returns the twin's name.
-    pub(crate) fn declare_arrays_as_items(&mut self, name: &str, twin: &str) -> proc_macro2::Ident {
+    /// returns the twin.
+    pub(crate) fn declare_arrays_as_items(&mut self, name: &str, twin: &str) -> QueryDeclared {
         self.scalar_twins.push((name.to_string(), twin.to_string()));
-        quote::format_ident!("{twin}")
+        QueryDeclared::Twin(twin.to_string())
+    }
+
+    /// The Rust type of a type of typify's type space.
+    pub(crate) fn typify_type(&self, id: &TypeId) -> TokenStream {
+        self.space.get_type(id).map(|ty| ty.ident()).expect("every TypeId of the model comes from this type space")
+    }
+
+    /// The Rust type a query is declared as to dropshot.
+    pub(crate) fn declared_query(&self, declared: &QueryDeclared) -> TokenStream {
+        match declared {
+            QueryDeclared::Twin(name) => {
+                let ident = quote::format_ident!("{name}");
+                quote!(#ident)
+            }
+            QueryDeclared::Pagination { scan } => {
+                let scan = scan.as_ref().map_or_else(|| quote!(dropshot::EmptyScanParams), |id| self.typify_type(id));
+                quote!(dropshot::PaginationParams<#scan, support::PageSelector>)
+            }
+        }
     }
 
     pub(crate) fn uses_chrono(&self) -> bool {
@@ -113,9 +133,9 @@ impl TypeBuilder {
 
     /// For a type whose schema is written as the spec writes it (see [`literal_schema`]): that
     /// schema and the types of the schemas it refers to.
-    fn literal_of(&self, rust_name: &str) -> Option<(schemars::schema::Schema, Vec<syn::Ident>)> {
+    fn literal_of(&self, rust_name: &str, unsaid: bool) -> Option<(schemars::schema::Schema, Vec<syn::Ident>)> {
         let described = self.objects.get(rust_name)?;
-        let (schema, references) = literal_schema(&described.schema)?;
+        let (schema, references) = literal_schema(&described.schema, unsaid)?;
         Some((schema, self.rust_types_of(&references, described)?))
     }
 
@@ -141,7 +161,7 @@ impl TypeBuilder {
                 syn::Item::Struct(item) => {
                     clean_type_docs(&mut item.attrs);
                     let name = item.ident.to_string();
-                    let literal = self.literal_of(&name);
+                    let literal = self.literal_of(&name, false);
                     if let Some(described) = self.objects.get(&name)
                         && literal.is_none()
                     {
@@ -174,7 +194,8 @@ impl TypeBuilder {
                         {
                             one_of_impls.push(one_of_schema(item, &name, described)?);
                         } else {
-                            if let Some((schema, registered)) = self.literal_of(&name) {
+                            let unsaid = names_inline_variant_content(item, &described.schema);
+                            if let Some((schema, registered)) = self.literal_of(&name, unsaid) {
                                 strip_schemars(&mut item.attrs);
                                 for variant in &mut item.variants {
                                     variant.attrs.retain(|a| !a.path().is_ident("schemars"));
@@ -216,16 +237,22 @@ impl TypeBuilder {
             });
         }
         if !extras.formats.is_empty() {
-            let functions = extras.formats.iter().enumerate().map(|(index, format)| {
+            let functions = extras.formats.iter().enumerate().map(|(index, (format, nullable))| {
                 let name = quote::format_ident!("string_{index}");
+                let mut schema = quote! {
+                    schemars::schema::SchemaObject {
+                        instance_type: Some(schemars::schema::InstanceType::String.into()),
+                        format: Some(#format.to_string()),
+                        ..Default::default()
+                    }
+                    .into()
+                };
+                if *nullable {
+                    schema = quote!(super::support::nullable(#schema));
+                }
                 quote! {
                     pub(super) fn #name(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-                        schemars::schema::SchemaObject {
-                            instance_type: Some(schemars::schema::InstanceType::String.into()),
-                            format: Some(#format.to_string()),
-                            ..Default::default()
-                        }
-                        .into()
+                        #schema
                     }
                 }
             });
@@ -266,7 +293,7 @@ fn describe_struct(item: &mut syn::ItemStruct, name: &str, described: &Described
             // An extension is the type's own (see `literal_schema`).
             let own: serde_json::Map<String, Value> =
                 schema.iter().filter(|(k, _)| !k.starts_with("x-")).map(|(k, v)| (k.clone(), v.clone())).collect();
-            declare_schema_type(&mut fields.unnamed[0], &own, extras, None);
+            declare_schema_type(&mut fields.unnamed[0], &own, extras, None, false);
         }
         _ => {}
     }
@@ -367,20 +394,56 @@ fn one_of_schema(item: &mut syn::ItemEnum, rust_name: &str, described: &Describe
     })
 }
 
-/// The spec's schema of a type, when schemars' derive cannot say it and it can stand as written:
-/// it has an `example` or an `x-` extension (schemars 0.8's derive adds neither; dropshot keeps
-/// both from a schema's extensions). The schemas it refers to are returned too, so that its
-/// `JsonSchema` registers their types.
-fn literal_schema(schema: &Value) -> Option<(schemars::schema::Schema, Vec<String>)> {
-    let object = schema.as_object()?;
-    let unsaid = object.keys().any(|k| k == "example" || k.starts_with("x-"));
-    if !unsaid {
+/// The spec's schema of a type, when schemars' derive cannot say it of typify's type (see
+/// [`derive_cannot_say`], or `unsaid` for what only typify's output shows) and it can stand as
+/// written. The schemas it refers to are returned too, so that its `JsonSchema` registers their
+/// types.
+fn literal_schema(schema: &Value, unsaid: bool) -> Option<(schemars::schema::Schema, Vec<String>)> {
+    if !unsaid && !derive_cannot_say(schema) {
         return None;
     }
     // Only a schema that reads back as itself: OpenAPI keys schemars would read otherwise are left
     // to the derive. schemars holds numbers as floats (`0.0` for `0`), which dropshot writes
     // back as the integers they are.
     as_written(schema)
+}
+
+/// Whether the schema says what schemars' derive cannot say of the type typify makes of it:
+/// - an `example` or an `x-` extension: schemars 0.8's derive adds neither (dropshot keeps both
+///   from a schema's extensions);
+/// - an `anyOf`: typify merges the alternatives into one struct of optional flattened fields;
+/// - `additionalProperties: true`: typify's struct ignores unknown properties, and schemars
+///   states nothing for such a struct;
+/// - an object without properties, which typify makes a map, and schemars states a map with
+///   `additionalProperties: true`.
+fn derive_cannot_say(schema: &Value) -> bool {
+    let Some(object) = schema.as_object() else { return false };
+    let extended = object.keys().any(|k| k == "example" || k.starts_with("x-"));
+    let open = object.get("additionalProperties") == Some(&Value::Bool(true));
+    let bare_object = object.get("type").and_then(Value::as_str) == Some("object")
+        && ["properties", "additionalProperties", "allOf", "oneOf", "anyOf"].iter().all(|k| !object.contains_key(*k));
+    extended || object.contains_key("anyOf") || open || bare_object
+}
+
+/// Whether typify read a `oneOf` as an externally tagged enum whose newtype variant holds an
+/// inline schema (an `enum`, a `oneOf` or an object): typify names a type of that content, which
+/// schemars would make a definition of its own (a name the spec does not have, and
+/// `additionalProperties: false` on the variant). A one-value tag of a `oneOf` of one
+/// alternative reads that way: `{"type": {"enum": ["blockers"]}}`.
+fn names_inline_variant_content(item: &syn::ItemEnum, schema: &Value) -> bool {
+    let Some(alternatives) = schema.get("oneOf").and_then(Value::as_array) else { return false };
+    if is_untagged(&item.attrs) || serde_value(&item.attrs, "tag").is_some() {
+        return false;
+    }
+    item.variants.iter().any(|variant| {
+        let newtype = matches!(&variant.fields, syn::Fields::Unnamed(f) if f.unnamed.len() == 1);
+        let name = serde_value(&variant.attrs, "rename").unwrap_or_else(|| variant.ident.to_string());
+        let content = alternatives.iter().find_map(|a| a.get("properties").and_then(|p| p.get(&name)));
+        newtype
+            && content.is_some_and(|c| {
+                c.get("$ref").is_none() && ["enum", "oneOf", "properties"].iter().any(|k| c.get(*k).is_some())
+            })
+    })
 }
 
 /// Every `$ref` in a schema, extensions left aside (an `x-rust-type`'s parameters name schemas
@@ -570,7 +633,9 @@ fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
     let Some(json_name) = serde_name(field) else { return };
     let Some(property) = object.get("properties").and_then(|p| p.get(&json_name)) else { return };
     let Some(prop) = property.as_object() else { return };
-    if inline_as_written(field, property, extras) {
+    let required =
+        object.get("required").and_then(Value::as_array).is_some_and(|r| r.contains(&Value::String(json_name)));
+    if inline_as_written(field, property, extras, !required) {
         return;
     }
     field.attrs.extend(constraint_attrs(prop));
@@ -587,7 +652,7 @@ fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
         state_default(field, default);
     }
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    declare_schema_type(field, prop, extras, None);
+    declare_schema_type(field, prop, extras, None, !required);
     if !nullable && option_inner(&field.ty).is_some() {
         // Described as its inner type, the field would look required without a default.
         if !has_serde_default(field) {
@@ -596,13 +661,16 @@ fn describe_field(field: &mut syn::Field, object: &Value, extras: &mut Extras) {
     }
 }
 
-/// A required field whose schema is an inline `oneOf` or `enum`: typify makes a type of it, which
-/// schemars would make a definition of its own (a name the spec does not have, and
-/// `additionalProperties: false`), so its schema is the spec's, as written, through a function of
-/// `schema_contents` that registers the types it refers to.
-fn inline_as_written(field: &mut syn::Field, property: &Value, extras: &mut Extras) -> bool {
+/// A field whose schema the derive cannot say, so that its schema is the spec's, as written,
+/// through a function of `schema_contents` that registers the types it refers to:
+/// - a required field whose schema is an inline `oneOf` or `enum`: typify makes a type of it,
+///   which schemars would make a definition of its own (a name the spec does not have, and
+///   `additionalProperties: false`);
+/// - a field whose schema wraps a composition (see [`wraps_a_composition`]).
+fn inline_as_written(field: &mut syn::Field, property: &Value, extras: &mut Extras, optional: bool) -> bool {
     let inline = property.get("oneOf").is_some() || property.get("enum").is_some();
-    if !inline || option_inner(&field.ty).is_some() || property.as_object().is_some_and(|p| p.contains_key("default")) {
+    let expressible = (inline && option_inner(&field.ty).is_none()) || wraps_a_composition(property);
+    if !expressible || property.as_object().is_some_and(|p| p.contains_key("default")) {
         return false;
     }
     let Some((schema, references)) = as_written(property) else { return false };
@@ -623,7 +691,22 @@ fn inline_as_written(field: &mut syn::Field, property: &Value, extras: &mut Extr
         },
     );
     field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
+    default_if_optional(field, optional);
+    // schemars describes the function's schema with the field's doc comment, lines joined.
+    if let Some(description) = property.get("description").and_then(Value::as_str)
+        && merged_as_schemars_does(description) != description
+    {
+        field.attrs.push(syn::parse_quote!(#[schemars(description = #description)]));
+    }
     true
+}
+
+/// An `allOf` around one schema that is more than a reference, as a described optional reference
+/// whose type states its own nullability reads: `{"description": .., "allOf": [{"nullable":
+/// true, "allOf": [{"$ref": ..}]}]}`. The derive wraps a described schema once, never twice.
+fn wraps_a_composition(property: &Value) -> bool {
+    let Some([inner]) = property.get("allOf").and_then(Value::as_array).map(Vec::as_slice) else { return false };
+    inner.as_object().is_some_and(|inner| inner.keys().any(|k| k != "$ref"))
 }
 
 /// The spec's schema as schemars holds it, if it reads back as itself, and the component schemas
@@ -707,8 +790,8 @@ fn state_default(field: &mut syn::Field, default: &Value) {
 /// `schemars(schema_with)`.
 #[derive(Default)]
 struct Extras {
-    /// The string formats of `schema_formats`, by index.
-    formats: Vec<String>,
+    /// The string formats of `schema_formats` and whether each is nullable, by index.
+    formats: Vec<(String, bool)>,
     /// The functions of `schema_contents`.
     functions: Vec<TokenStream>,
     /// The Rust type of each component schema, by its name in the spec.
@@ -732,27 +815,31 @@ impl Extras {
 }
 
 /// With a `description` (for a newtype variant's content, which schemars leaves undescribed), the
-/// schema is described too.
+/// schema is described too. `optional`: the field is a property the object does not require,
+/// which a schema function must say with a default (schemars cannot tell that the function's
+/// schema is of an optional value).
 fn declare_schema_type(
     field: &mut syn::Field,
     prop: &serde_json::Map<String, Value>,
     extras: &mut Extras,
     description: Option<&str>,
+    optional: bool,
 ) {
     let formats = &mut extras.formats;
     // A string of a format schemars knows no type for (`hex string`...) keeps it through a
-    // function of `schema_formats`.
+    // function of `schema_formats`, nullable or not.
     let nullable = prop.get("nullable").and_then(Value::as_bool) == Some(true);
-    let string = if nullable { &field.ty } else { option_inner(&field.ty).unwrap_or(&field.ty) };
     if let Some(format) = prop.get("format").and_then(Value::as_str)
-        && is_type(string, "String")
+        && is_type(option_inner(&field.ty).unwrap_or(&field.ty), "String")
     {
-        let index = formats.iter().position(|f| f == format).unwrap_or_else(|| {
-            formats.push(format.to_string());
+        let wanted = (format.to_string(), nullable);
+        let index = formats.iter().position(|f| *f == wanted).unwrap_or_else(|| {
+            formats.push(wanted);
             formats.len() - 1
         });
         let function = format!("schema_formats::string_{index}");
         field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #function)]));
+        default_if_optional(field, optional);
         return;
     }
     let declared = schema_type(&field.ty, prop);
@@ -772,15 +859,19 @@ fn declare_schema_type(
         }
         let path = extras.function(true, schema);
         field.attrs.push(syn::parse_quote!(#[schemars(schema_with = #path)]));
-        // schemars cannot tell that the function's schema is of an optional value.
-        if option_inner(&field.ty).is_some() && !has_serde_default(field) {
-            field.attrs.push(syn::parse_quote!(#[serde(default)]));
-        }
+        default_if_optional(field, optional);
         return;
     }
     if let Some(ty) = declared {
         let ty = ty.to_token_stream().to_string();
         field.attrs.push(syn::parse_quote!(#[schemars(with = #ty)]));
+    }
+}
+
+/// A field whose schema is a function's is required for schemars unless it has a default.
+fn default_if_optional(field: &mut syn::Field, optional: bool) {
+    if optional && !has_serde_default(field) {
+        field.attrs.push(syn::parse_quote!(#[serde(default)]));
     }
 }
 
@@ -856,7 +947,7 @@ fn describe_variants(item: &mut syn::ItemEnum, schema: &Value, extras: &mut Extr
                 // description goes through a function of `schema_contents`.
                 field.attrs.extend(constraint_attrs(body));
                 let description = body.get("description").and_then(Value::as_str);
-                declare_schema_type(field, body, extras, description);
+                declare_schema_type(field, body, extras, description, false);
             }
             _ => {}
         }

@@ -120,7 +120,7 @@ fn buildomat_text_body_is_refused_with_its_pointer() {
 }
 
 /// No circle of imports among the generator's modules: following `use crate::…` from any module
-/// never leads back to it.
+/// never leads back to it; and read → model → emit, never back.
 #[test]
 fn the_generators_modules_import_no_circle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -160,4 +160,12 @@ fn the_generators_modules_import_no_circle() {
     for module in edges.keys() {
         assert!(!reaches(&edges, module, module, &mut Vec::new()), "{module} imports itself through others: {edges:?}");
     }
+    // Reading and the model depend on no emitter; the model refers to types, never holds code.
+    for module in ["model", "read"] {
+        for emitter in ["emit", "support", "types"] {
+            assert!(!reaches(&edges, module, emitter, &mut Vec::new()), "{module} depends on {emitter}: {edges:?}");
+        }
+    }
+    let model = std::fs::read_to_string(src.join("model.rs")).unwrap();
+    assert!(!model.contains("TokenStream"), "the model holds type references, not code");
 }

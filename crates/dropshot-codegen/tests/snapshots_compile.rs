@@ -2,6 +2,9 @@
 //! dropshot API (the stub description builds).
 
 #[rustfmt::skip]
+#[path = "snapshots/output/any_of_schema.rs"]
+mod any_of_schema;
+#[rustfmt::skip]
 #[path = "snapshots/output/fixed_statuses.rs"]
 mod fixed_statuses;
 #[rustfmt::skip]
@@ -10,6 +13,18 @@ mod keywords_and_patterns;
 #[rustfmt::skip]
 #[path = "snapshots/output/name_or_id.rs"]
 mod name_or_id;
+#[rustfmt::skip]
+#[path = "snapshots/output/nested_nullable_reference.rs"]
+mod nested_nullable_reference;
+#[rustfmt::skip]
+#[path = "snapshots/output/nullable_format.rs"]
+mod nullable_format;
+#[rustfmt::skip]
+#[path = "snapshots/output/one_value_tag.rs"]
+mod one_value_tag;
+#[rustfmt::skip]
+#[path = "snapshots/output/open_objects.rs"]
+mod open_objects;
 #[rustfmt::skip]
 #[path = "snapshots/output/operation_metadata.rs"]
 mod operation_metadata;
@@ -34,6 +49,21 @@ mod websockets;
 
 #[test]
 fn every_snapshot_builds_a_valid_api() {
+    if let Err(e) = any_of_schema::any_of_schema_api_mod::stub_api_description() {
+        panic!("any_of_schema: {e}");
+    }
+    if let Err(e) = nested_nullable_reference::nested_nullable_reference_api_mod::stub_api_description() {
+        panic!("nested_nullable_reference: {e}");
+    }
+    if let Err(e) = nullable_format::nullable_format_api_mod::stub_api_description() {
+        panic!("nullable_format: {e}");
+    }
+    if let Err(e) = one_value_tag::one_value_tag_api_mod::stub_api_description() {
+        panic!("one_value_tag: {e}");
+    }
+    if let Err(e) = open_objects::open_objects_api_mod::stub_api_description() {
+        panic!("open_objects: {e}");
+    }
     if let Err(e) = fixed_statuses::fixed_statuses_api_mod::stub_api_description() {
         panic!("fixed_statuses: {e}");
     }
@@ -105,4 +135,53 @@ fn schema_metadata_round_trips_as_written() {
     );
     let parameters = "/paths/~1things~1{id}/get/parameters";
     assert_eq!(document.pointer(parameters), spec.pointer(parameters));
+}
+
+/// The schemas of a snapshot's document, as dropshot emits them for its trait and as its spec
+/// writes them.
+fn emitted_and_written_schemas(
+    api: dropshot::ApiDescription<dropshot::StubContext>,
+    spec: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let spec: serde_json::Value = serde_json::from_str(spec).expect("the spec is JSON");
+    let document = api.openapi("snapshot", dropshot::semver::Version::new(1, 0, 0)).json().expect("a document");
+    (document["components"]["schemas"].clone(), spec["components"]["schemas"].clone())
+}
+
+/// Schemas the derive cannot say (an `anyOf`, objects open to other properties, a one-value tag
+/// typify reads as an external tag, a nested nullable reference, a nullable string of a format no
+/// Rust type stands for): dropshot emits each as the spec writes it.
+#[test]
+fn schemas_the_derive_cannot_say_round_trip_as_written() {
+    let cases = [
+        (
+            "any_of_schema",
+            any_of_schema::any_of_schema_api_mod::stub_api_description(),
+            include_str!("snapshots/specs/any_of_schema.json"),
+        ),
+        (
+            "nested_nullable_reference",
+            nested_nullable_reference::nested_nullable_reference_api_mod::stub_api_description(),
+            include_str!("snapshots/specs/nested_nullable_reference.json"),
+        ),
+        (
+            "nullable_format",
+            nullable_format::nullable_format_api_mod::stub_api_description(),
+            include_str!("snapshots/specs/nullable_format.json"),
+        ),
+        (
+            "one_value_tag",
+            one_value_tag::one_value_tag_api_mod::stub_api_description(),
+            include_str!("snapshots/specs/one_value_tag.json"),
+        ),
+        (
+            "open_objects",
+            open_objects::open_objects_api_mod::stub_api_description(),
+            include_str!("snapshots/specs/open_objects.json"),
+        ),
+    ];
+    for (name, api, spec) in cases {
+        let (emitted, written) = emitted_and_written_schemas(api.expect("a valid API"), spec);
+        assert_eq!(emitted, written, "{name}: emitted {}", serde_json::to_string_pretty(&emitted).unwrap());
+    }
 }

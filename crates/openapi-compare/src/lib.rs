@@ -50,8 +50,11 @@
 //!     free-form body) the response's headers. The handler still sends them.
 //!
 //! Counted apart, a difference between dropshot versions (a document made by an older dropshot):
-//! dropshot 0.18 writes a WebSocket upgrade (`x-dropshot-websocket`) as a 101 response, older
-//! versions as a free-form `default`; both are dropped (the extension itself is compared).
+//! dropshot 0.18 writes a WebSocket upgrade (`x-dropshot-websocket`) as a 101 response beside
+//! the `4XX` and `5XX` of dropshot's error, older versions as a free-form `default` alone; all
+//! are dropped (the extension itself is compared). A generated channel cannot write the older
+//! form: the `#[channel]` macro of dropshot 0.18 declares the 101. [`Report::version_differences`]
+//! holds the raw differences this explains, apart from [`Report::raw_differences`].
 //!
 //! Operation extensions (`x-dropshot-pagination`, `x-dropshot-websocket`) are compared as they
 //! are. [`compare`] reports each rule with the number of places it changed (on both sides, in
@@ -61,9 +64,11 @@
 //! --nocapture rules_the_credits dropshot_made`), the differences each rule hides in the credits
 //! round trip / in the sixteen dropshot-made documents (`-`: the rule never applies there):
 //! integer format 22 / 0; example 1 / 0 (the example of a parameter); body title 2 / 0; false
-//! flags 4 / -; lone `allOf` - / 9; parameter default 1 / -; query array 4 / -; free-form
-//! success body 6 / -; free-form `default` - / 1 and WebSocket upgrade - / 1 (both in gateway's
-//! document, made by an older dropshot); `enum: [null]` - / 0, needed by buildomat's document.
+//! flags 4 / -; lone `allOf` - / 0; parameter default 1 / -; query array 4 / -; free-form
+//! success body 6 / -; free-form `default` - / 0; WebSocket upgrade - / 4 (gateway's document,
+//! made by an older dropshot); `enum: [null]` - / 0, needed by buildomat's document. The
+//! dropshot-made documents need no rule but the version difference: each is emitted as it is
+//! written (0 raw differences), the rules only fire on both sides alike.
 //! Three rules were deleted once they hid nothing: whitespace collapsed in descriptions (the
 //! generator now writes the descriptions typify dropped, with `schemars(description)` where
 //! schemars would join the lines of a doc comment), titles dropped (`schemars(title)`), and
@@ -95,8 +100,12 @@ pub const RULES: &[&str] = &[
     "8 query array compared as its items",
     "9 description read as summary",
     "10 free-form success body compared as */*",
-    "V WebSocket upgrade: 101 (dropshot 0.18) and default (older dropshot) both dropped",
+    UPGRADE_RULE,
 ];
+
+/// The rule for a difference between dropshot versions, counted apart.
+const UPGRADE_RULE: &str =
+    "V WebSocket upgrade: 101 and error ranges (dropshot 0.18) and default (older dropshot) dropped";
 
 thread_local! {
     static FIRED: RefCell<BTreeMap<&'static str, usize>> = const { RefCell::new(BTreeMap::new()) };
@@ -135,8 +144,12 @@ pub fn compare_without(expected: &Value, actual: &Value, rule: &'static str) -> 
 /// How far two documents are from each other, before and after normalization.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
-    /// Values that differ between the two documents as they are (JSON pointers).
+    /// Values that differ between the two documents as they are (JSON pointers), except those in
+    /// `version_differences`.
     pub raw_differences: Vec<String>,
+    /// Values that differ as they are because the expected document was made by an older
+    /// dropshot (see [`is_version_difference`]), counted apart.
+    pub version_differences: Vec<String>,
     /// Values that still differ once both are normalized (JSON pointers into the normalized forms).
     pub differences: Vec<String>,
     /// Each rule that changed something, with how many places it changed (both documents).
@@ -146,8 +159,9 @@ pub struct Report {
 /// Compares two documents: their raw differences, what differs after normalization, and which
 /// normalization rules it took.
 pub fn compare(expected: &Value, actual: &Value) -> Report {
-    let mut raw_differences = Vec::new();
-    differences(expected, actual, String::new(), &mut raw_differences);
+    let mut raw = Vec::new();
+    differences(expected, actual, String::new(), &mut raw);
+    let (version_differences, raw_differences) = raw.into_iter().partition(|p| is_version_difference(expected, p));
     FIRED.with(|f| f.borrow_mut().clear());
     let expected = normalize(expected);
     let mut actual = normalize(actual);
@@ -155,7 +169,17 @@ pub fn compare(expected: &Value, actual: &Value) -> Report {
     let rules = FIRED.with(|f| std::mem::take(&mut *f.borrow_mut()));
     let mut found = Vec::new();
     differences(&expected, &actual, String::new(), &mut found);
-    Report { raw_differences, differences: found, rules }
+    Report { raw_differences, version_differences, differences: found, rules }
+}
+
+/// Whether a raw difference is in the responses of a WebSocket operation that the expected
+/// document writes as an older dropshot did (a `default` response): dropshot 0.18 writes a
+/// channel as a 101 response beside its `4XX` and `5XX`.
+fn is_version_difference(expected: &Value, pointer: &str) -> bool {
+    let Some((operation, _)) = pointer.split_once("/responses/") else { return false };
+    expected
+        .pointer(operation)
+        .is_some_and(|op| op.get("x-dropshot-websocket").is_some() && op.pointer("/responses/default").is_some())
 }
 
 /// The JSON pointers where two values differ: a key on one side only, an array of another length,
@@ -244,12 +268,20 @@ fn drop_ranges_unused_by(expected: &Value, actual: &mut Value) {
     let Some(paths) = actual.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for (path, item) in paths.iter_mut() {
         for (method, op) in item.as_object_mut().into_iter().flatten() {
+            let websocket = op.get("x-dropshot-websocket").is_some();
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
             for range in ["4XX", "5XX"] {
                 let pointer =
                     format!("/paths/{}/{method}/responses/{range}", path.replace('~', "~0").replace('/', "~1"));
-                if expected.pointer(&pointer).is_none() && responses.remove(range).is_some() {
-                    fired("3 error ranges the spec lacks dropped");
+                if expected.pointer(&pointer).is_none() && responses.contains_key(range) {
+                    // A channel's error ranges are dropshot 0.18's, which older versions did
+                    // not write (see `is_version_difference`).
+                    if !websocket {
+                        fired("3 error ranges the spec lacks dropped");
+                    } else if !applies(UPGRADE_RULE) {
+                        continue;
+                    }
+                    responses.remove(range);
                 }
             }
         }
@@ -419,14 +451,14 @@ fn normalize_responses(responses: Option<&Value>, websocket: bool) -> Value {
             }
             continue;
         }
-        if code == "101"
-            && websocket
-            && applies("V WebSocket upgrade: 101 (dropshot 0.18) and default (older dropshot) both dropped")
-        {
+        if code == "101" && websocket && applies(UPGRADE_RULE) {
             continue;
         }
-        if code == "default" && is_freeform(response) && applies("4 free-form default response dropped") {
-            continue;
+        if code == "default" && is_freeform(response) {
+            let rule = if websocket { UPGRADE_RULE } else { "4 free-form default response dropped" };
+            if applies(rule) {
+                continue;
+            }
         }
         let mut r = Map::new();
         if let Some(d) = response.get("description").and_then(Value::as_str) {
@@ -654,6 +686,28 @@ mod tests {
         assert!(!without.rules.contains_key("6 integer format dropped"));
         // The rule is back for the next comparison.
         assert!(compare(&spec, &emitted).differences.is_empty());
+    }
+
+    #[test]
+    fn an_older_dropshots_websocket_is_counted_apart() {
+        let older = json!({"paths": {"/a": {"get": {"operationId": "attach", "x-dropshot-websocket": {},
+            "responses": {"default": {"description": "", "content": {"*/*": {"schema": {}}}}}}}}});
+        let error = json!({"description": "Error"});
+        let current = json!({"paths": {"/a": {"get": {"operationId": "attach", "x-dropshot-websocket": {},
+            "responses": {"101": {"description": "upgrade"}, "4XX": error, "5XX": error}}}}});
+        let report = compare(&older, &current);
+        assert!(report.raw_differences.is_empty(), "{:?}", report.raw_differences);
+        assert_eq!(report.version_differences.len(), 4, "{:?}", report.version_differences);
+        assert!(report.differences.is_empty(), "{:?}", report.differences);
+        let without = compare_without(&older, &current, UPGRADE_RULE);
+        assert_eq!(without.differences.len(), 4, "{:?}", without.differences);
+        // The same responses on an operation that is not a channel are differences.
+        let plain = |doc: &Value| {
+            let mut doc = doc.clone();
+            doc["paths"]["/a"]["get"].as_object_mut().unwrap().remove("x-dropshot-websocket");
+            doc
+        };
+        assert_eq!(compare(&plain(&older), &plain(&current)).raw_differences.len(), 4);
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl ::std::convert::TryFrom<String> for Ena {
     }
 }
 ///An ereport message.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub struct Ereport {
     ///The ENA of the ereport.
     pub ena: Ena,
@@ -1899,6 +1899,20 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+impl schemars::JsonSchema for Ereport {
+    fn schema_name() -> ::std::string::String {
+        "Ereport".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<Ena>();
+        ::serde_json::from_str(
+                "{\"description\":\"An ereport message.\",\"type\":\"object\",\"required\":[\"ena\"],\"properties\":{\"ena\":{\"description\":\"The ENA of the ereport.\",\"allOf\":[{\"$ref\":\"#/components/schemas/Ena\"}]}},\"additionalProperties\":true}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
 }
 impl schemars::JsonSchema for EreporterRestartUuid {

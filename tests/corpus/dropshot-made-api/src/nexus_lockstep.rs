@@ -3942,7 +3942,7 @@ impl ::std::convert::TryFrom<::std::string::String> for PingStatus {
         value.parse()
     }
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 #[serde(
     from = "::serde_json::Map<::std::string::String,::serde_json::Value>",
     into = "::serde_json::Map<::std::string::String,::serde_json::Value>"
@@ -4110,7 +4110,7 @@ pub struct PlanningNoopImageSourceConverted {
     #[schemars(with = "usize")]
     pub num_eligible: u32,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub enum PlanningNoopImageSourceSkipSledHostPhase2Reason {
     #[serde(rename = "type")]
     Type(PlanningNoopImageSourceSkipSledHostPhase2ReasonType),
@@ -5895,6 +5895,8 @@ pub struct TrustQuorumGetConfigQuery {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct TrustQuorumMemberData {
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+    #[schemars(schema_with = "schema_formats::string_2")]
+    #[serde(default)]
     pub share_digest: ::std::option::Option<::std::string::String>,
     pub state: TrustQuorumMemberState,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6327,7 +6329,7 @@ pub struct WaitingStatus {
     pub nattempts_done: u32,
     pub next_attempt_time: ::chrono::DateTime<::chrono::offset::Utc>,
 }
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
 pub enum ZoneAddWaitingOn {
     ///Waiting on one or more blockers (typically MUPdate-related reasons) to clear.
     #[serde(rename = "type")]
@@ -6965,6 +6967,30 @@ impl schemars::JsonSchema for PhysicalDiskUuid {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
+impl schemars::JsonSchema for PlannerConfig {
+    fn schema_name() -> ::std::string::String {
+        "PlannerConfig".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str("{\"type\":\"object\"}")
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for PlanningNoopImageSourceSkipSledHostPhase2Reason {
+    fn schema_name() -> ::std::string::String {
+        "PlanningNoopImageSourceSkipSledHostPhase2Reason".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"type\":\"object\",\"required\":[\"type\"],\"properties\":{\"type\":{\"type\":\"string\",\"enum\":[\"sled_not_in_inventory\"]}}}]}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
 impl schemars::JsonSchema for RackUuid {
     fn schema_name() -> ::std::string::String {
         "RackUuid".to_string()
@@ -6987,6 +7013,19 @@ impl schemars::JsonSchema for SledUuid {
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::SledUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for ZoneAddWaitingOn {
+    fn schema_name() -> ::std::string::String {
+        "ZoneAddWaitingOn".to_string()
+    }
+    fn json_schema(
+        _generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        ::serde_json::from_str(
+                "{\"oneOf\":[{\"description\":\"Waiting on one or more blockers (typically MUPdate-related reasons) to clear.\",\"type\":\"object\",\"required\":[\"type\"],\"properties\":{\"type\":{\"type\":\"string\",\"enum\":[\"blockers\"]}}}]}",
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
@@ -7161,6 +7200,18 @@ mod schema_formats {
             ..Default::default()
         }
             .into()
+    }
+    pub(super) fn string_2(
+        _: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        super::support::nullable(
+            schemars::schema::SchemaObject {
+                instance_type: Some(schemars::schema::InstanceType::String.into()),
+                format: Some("hex string (32 bytes)".to_string()),
+                ..Default::default()
+            }
+                .into(),
+        )
     }
 }
 /// What the generated trait needs beyond the spec's types: the runtime crate, and what

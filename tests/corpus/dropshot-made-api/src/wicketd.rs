@@ -563,7 +563,7 @@ pub struct EventReportForUplinkPreflightCheckSpec {
     pub progress_events: ::std::vec::Vec<ProgressEventForUplinkPreflightCheckSpec>,
     ///The root execution ID for this report.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ExecutionUuid")]
+    #[schemars(schema_with = "schema_contents::content_5")]
     #[serde(default)]
     pub root_execution_id: ::std::option::Option<ExecutionUuid>,
     ///A list of step events.
@@ -583,7 +583,7 @@ pub struct EventReportForWicketdEngineSpec {
     pub progress_events: ::std::vec::Vec<ProgressEventForWicketdEngineSpec>,
     ///The root execution ID for this report.
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-    #[schemars(with = "ExecutionUuid")]
+    #[schemars(schema_with = "schema_contents::content_6")]
     #[serde(default)]
     pub root_execution_id: ::std::option::Option<ExecutionUuid>,
     ///A list of step events.
@@ -1309,27 +1309,30 @@ impl ::std::convert::TryFrom<String> for MaxPathConfig {
 #[serde(tag = "type", content = "id")]
 pub enum MediaInterfaceId {
     #[serde(rename = "mmf")]
-    Mmf(#[schemars(schema_with = "schema_contents::content_5")] ::std::string::String),
+    Mmf(#[schemars(schema_with = "schema_contents::content_7")] ::std::string::String),
     #[serde(rename = "smf")]
-    Smf(#[schemars(schema_with = "schema_contents::content_6")] ::std::string::String),
+    Smf(#[schemars(schema_with = "schema_contents::content_8")] ::std::string::String),
     #[serde(rename = "passive_copper")]
     PassiveCopper(
-        #[schemars(schema_with = "schema_contents::content_7")]
+        #[schemars(schema_with = "schema_contents::content_9")]
         ::std::string::String,
     ),
     #[serde(rename = "active_cable")]
     ActiveCable(
-        #[schemars(schema_with = "schema_contents::content_8")]
+        #[schemars(schema_with = "schema_contents::content_10")]
         ::std::string::String,
     ),
     #[serde(rename = "base_t")]
-    BaseT(#[schemars(schema_with = "schema_contents::content_9")] ::std::string::String),
+    BaseT(
+        #[schemars(schema_with = "schema_contents::content_11")]
+        ::std::string::String,
+    ),
 }
 ///The current state of the v1 Rack as known to MGS
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct MgsV1Inventory {
     #[schemars(title = "IdOrdMap")]
-    #[schemars(schema_with = "schema_contents::content_10")]
+    #[schemars(schema_with = "schema_contents::content_12")]
     pub sps: ::std::vec::Vec<SpInventory>,
 }
 ///The state of the v1 Rack as known to MGS at a given time.
@@ -2572,12 +2575,12 @@ These values record a specification compliance code, from SFF-8636 Table 6-17, o
 pub enum SffComplianceCode {
     #[serde(rename = "extended")]
     Extended(
-        #[schemars(schema_with = "schema_contents::content_11")]
+        #[schemars(schema_with = "schema_contents::content_13")]
         ::std::string::String,
     ),
     #[serde(rename = "ethernet")]
     Ethernet(
-        #[schemars(schema_with = "schema_contents::content_12")]
+        #[schemars(schema_with = "schema_contents::content_14")]
         ::std::string::String,
     ),
 }
@@ -3588,21 +3591,21 @@ pub enum StepOutcomeForWicketdEngineSpec {
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 pub struct Transceiver {
     ///Status of the transceiver's machinery for carrying data, the "datapath".
-    #[schemars(schema_with = "schema_contents::content_13")]
+    #[schemars(schema_with = "schema_contents::content_15")]
     pub datapath: TransceiverDatapath,
     ///Environmental monitoring data, such as temperature or optical power.
-    #[schemars(schema_with = "schema_contents::content_14")]
+    #[schemars(schema_with = "schema_contents::content_16")]
     pub monitors: TransceiverMonitors,
     ///The port in which the transceiver sits.
     pub port: ::std::string::String,
     ///Information about the power state of the transceiver.
-    #[schemars(schema_with = "schema_contents::content_15")]
+    #[schemars(schema_with = "schema_contents::content_17")]
     pub power: TransceiverPower,
     ///The general status of the transceiver, such as presence and faults.
-    #[schemars(schema_with = "schema_contents::content_16")]
+    #[schemars(schema_with = "schema_contents::content_18")]
     pub status: TransceiverStatus,
     ///Details about the vendor, part number, and serial number.
-    #[schemars(schema_with = "schema_contents::content_17")]
+    #[schemars(schema_with = "schema_contents::content_19")]
     pub vendor: TransceiverVendor,
 }
 ///Status of the transceiver's machinery for carrying data, the "datapath".
@@ -4101,14 +4104,7 @@ for UserSpecifiedImportExportPolicy {
     }
 }
 ///A user-specified port configuration.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct UserSpecifiedPortConfig {
     #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
     pub subtype_0: ::std::option::Option<ManualPortConfig>,
@@ -4428,6 +4424,20 @@ impl schemars::JsonSchema for StepEventForGenericSpec {
             .expect("the generator wrote the spec's schema as JSON")
     }
 }
+impl schemars::JsonSchema for UserSpecifiedPortConfig {
+    fn schema_name() -> ::std::string::String {
+        "UserSpecifiedPortConfig".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ManualPortConfig>();
+        ::serde_json::from_str(
+                "{\"description\":\"A user-specified port configuration.\",\"anyOf\":[{\"description\":\"A manually-configured port.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ManualPortConfig\"}]},{\"description\":\"A port configured automatically via DDM.\",\"type\":\"object\",\"additionalProperties\":false}]}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
 /// Schemas schemars' derive cannot write: the described contents of enum variants,
 /// fields with an extension.
 mod schema_contents {
@@ -4485,25 +4495,27 @@ mod schema_contents {
     pub(super) fn content_5(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
-        )
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        ::serde_json::from_str(
+                "{\"description\":\"The root execution ID for this report.\",\"allOf\":[{\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}],\"nullable\":true}]}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_6(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::described(
-            generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
-        )
+        let _ = generator.subschema_for::<ExecutionUuid>();
+        ::serde_json::from_str(
+                "{\"description\":\"The root execution ID for this report.\",\"allOf\":[{\"allOf\":[{\"$ref\":\"#/components/schemas/ExecutionUuid\"}],\"nullable\":true}]}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
     }
     pub(super) fn content_7(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
+            "Media interface ID for multi-mode fiber media.\n\nSee SFF-8024 Table 4-6.",
         )
     }
     pub(super) fn content_8(
@@ -4511,7 +4523,7 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
+            "Media interface ID for single-mode fiber.\n\nSee SFF-8024 Table 4-7.",
         )
     }
     pub(super) fn content_9(
@@ -4519,15 +4531,15 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
+            "Media interface ID for passive copper cables.\n\nSee SFF-8024 Table 4-8.",
         )
     }
     pub(super) fn content_10(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
-        support::extended(
-            generator.subschema_for::<::std::collections::BTreeSet<SpInventory>>(),
-            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInventory\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Media interface ID for active cable assemblies.\n\nSee SFF-8024 Table 4-9.",
         )
     }
     pub(super) fn content_11(
@@ -4535,10 +4547,26 @@ mod schema_contents {
     ) -> schemars::schema::Schema {
         support::described(
             generator.subschema_for::<::std::string::String>(),
-            "Extended electrical or optical interface codes",
+            "Media interface ID for BASE-T.\n\nSee SFF-8024 Table 4-10.",
         )
     }
     pub(super) fn content_12(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::extended(
+            generator.subschema_for::<::std::collections::BTreeSet<SpInventory>>(),
+            "{\"x-rust-type\":{\"crate\":\"iddqd\",\"parameters\":[{\"$ref\":\"#/components/schemas/SpInventory\"}],\"path\":\"iddqd::IdOrdMap\",\"version\":\"*\"}}",
+        )
+    }
+    pub(super) fn content_13(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        support::described(
+            generator.subschema_for::<::std::string::String>(),
+            "Extended electrical or optical interface codes",
+        )
+    }
+    pub(super) fn content_14(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         support::described(
@@ -4546,7 +4574,7 @@ mod schema_contents {
             "The Ethernet specification implemented by a module.",
         )
     }
-    pub(super) fn content_13(
+    pub(super) fn content_15(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         let _ = generator.subschema_for::<Datapath>();
@@ -4555,7 +4583,7 @@ mod schema_contents {
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
-    pub(super) fn content_14(
+    pub(super) fn content_16(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         let _ = generator.subschema_for::<Monitors>();
@@ -4564,7 +4592,7 @@ mod schema_contents {
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
-    pub(super) fn content_15(
+    pub(super) fn content_17(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         let _ = generator.subschema_for::<PowerMode>();
@@ -4573,7 +4601,7 @@ mod schema_contents {
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
-    pub(super) fn content_16(
+    pub(super) fn content_18(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         let _ = generator.subschema_for::<ExtendedStatus>();
@@ -4582,7 +4610,7 @@ mod schema_contents {
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
-    pub(super) fn content_17(
+    pub(super) fn content_19(
         generator: &mut schemars::r#gen::SchemaGenerator,
     ) -> schemars::schema::Schema {
         let _ = generator.subschema_for::<VendorInfo>();

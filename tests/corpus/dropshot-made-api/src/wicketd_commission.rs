@@ -2729,14 +2729,7 @@ for UserSpecifiedImportExportPolicy {
     }
 }
 ///A user-specified port configuration.
-#[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
-    Clone,
-    Debug,
-    Default,
-    schemars::JsonSchema
-)]
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
 pub struct UserSpecifiedPortConfig {
     #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
     pub subtype_0: ::std::option::Option<ManualPortConfig>,
@@ -2953,6 +2946,20 @@ impl schemars::JsonSchema for RackInitUuid {
     ) -> schemars::schema::Schema {
         ::serde_json::from_str(
                 "{\"type\":\"string\",\"format\":\"uuid\",\"x-rust-type\":{\"crate\":\"omicron-uuid-kinds\",\"path\":\"omicron_uuid_kinds::RackInitUuid\",\"version\":\"*\"}}",
+            )
+            .expect("the generator wrote the spec's schema as JSON")
+    }
+}
+impl schemars::JsonSchema for UserSpecifiedPortConfig {
+    fn schema_name() -> ::std::string::String {
+        "UserSpecifiedPortConfig".to_string()
+    }
+    fn json_schema(
+        generator: &mut schemars::r#gen::SchemaGenerator,
+    ) -> schemars::schema::Schema {
+        let _ = generator.subschema_for::<ManualPortConfig>();
+        ::serde_json::from_str(
+                "{\"description\":\"A user-specified port configuration.\",\"anyOf\":[{\"description\":\"A manually-configured port.\",\"allOf\":[{\"$ref\":\"#/components/schemas/ManualPortConfig\"}]},{\"description\":\"A port configured automatically via DDM.\",\"type\":\"object\",\"additionalProperties\":false}]}",
             )
             .expect("the generator wrote the spec's schema as JSON")
     }
