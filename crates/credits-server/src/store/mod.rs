@@ -277,3 +277,41 @@ fn create_sqlite_folder(url: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_url(name: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("credits-store-{}", uuid::Uuid::new_v4().simple()));
+        format!("sqlite://{}/{name}", dir.display())
+    }
+
+    #[tokio::test]
+    async fn the_pool_reports_its_open_and_idle_connections() {
+        let store = Store::connect(&sqlite_url("pool.db")).await.expect("opens");
+        let Pool::Sqlite(pool) = &store.pool else { panic!("a SQLite pool") };
+        let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
+        let (open, idle) = store.pool_use();
+        assert!(open >= 3 && idle == 0, "three in use: {open} open, {idle} idle");
+        drop(held);
+        // A connection goes back to the pool on a task of its own.
+        for _ in 0..100 {
+            let (open, idle) = store.pool_use();
+            if open >= 3 && idle == open as usize {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("connections given back are not idle: {:?}", store.pool_use());
+    }
+
+    #[tokio::test]
+    async fn sqlite_writes_are_grouped_unless_the_file_is_read_only() {
+        let url = sqlite_url("writer.db");
+        let writable = Store::connect(&url).await.expect("opens");
+        assert!(writable.writer.is_some(), "a writable file gets the group-committing writer");
+        let read_only = Store::connect(&format!("{url}?mode=ro")).await.expect("opens read-only");
+        assert!(read_only.writer.is_none(), "a read-only file has nothing to write with");
+    }
+}
