@@ -293,7 +293,7 @@ mod tests {
         let Pool::Sqlite(pool) = &store.pool else { panic!("a SQLite pool") };
         let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
         let (open, idle) = store.pool_use();
-        assert!(open >= 3 && idle == 0, "three in use: {open} open, {idle} idle");
+        assert!(open as usize >= idle + 3, "three in use: {open} open, {idle} idle");
         drop(held);
         // A connection goes back to the pool on a task of its own.
         for _ in 0..100 {
@@ -304,6 +304,14 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         panic!("connections given back are not idle: {:?}", store.pool_use());
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_answers_no_query() {
+        let store = Store::connect(&sqlite_url("closed.db")).await.expect("opens");
+        assert!(store.migrations_applied().await.expect("answers"));
+        store.close().await;
+        assert!(store.migrations_applied().await.is_err(), "closed");
     }
 
     #[tokio::test]
