@@ -69,7 +69,9 @@ impl Writer {
             Box::pin(async move {
                 let outcome =
                     if savepoint { in_savepoint(connection, write).await } else { write(&mut *connection).await };
-                let check = !savepoint && outcome.is_err();
+                // Any failure may have been severe enough to end the transaction (with a
+                // savepoint too: undoing it then fails as well); the loop checks.
+                let check = outcome.is_err();
                 let deliver = Box::new(move |commit_failure: Option<&str>| {
                     let result = match (outcome, commit_failure) {
                         (Ok(_), Some(failure)) => Err(StoreError::Invalid(format!("database: commit: {failure}"))),
@@ -264,6 +266,53 @@ mod tests {
         assert_eq!(rows, 91);
         reader.close().await.unwrap();
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// A write whose failure ends the whole transaction, as SQLite does on an I/O error or a
+    /// full disk (here: the write rolls it back itself), among concurrent ones, with and without
+    /// savepoints: every caller hears the truth, so what was answered Ok is stored and what was
+    /// answered Err is not (the writes after it in its batch must not commit on their own).
+    #[tokio::test]
+    async fn a_write_that_ends_the_transaction_leaves_every_answer_true() {
+        fn ends_the_transaction(
+            id: i64,
+        ) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, u64> + Send + 'static {
+            move |connection| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (id, v) VALUES ($1, 'x')").bind(id).execute(&mut *connection).await?;
+                    sqlx::query("ROLLBACK").execute(&mut *connection).await?;
+                    Err(StoreError::Invalid("disk I/O error (simulated: the transaction is gone)".into()))
+                })
+            }
+        }
+        for savepoint in [true, false] {
+            let (options, path) = database().await;
+            let writer = Writer::open(&options).await.unwrap();
+            let mut tasks = Vec::new();
+            for id in 0..200_i64 {
+                let writer = writer.clone();
+                tasks.push(tokio::spawn(async move {
+                    let outcome = match id % 25 {
+                        5 => writer.write(savepoint, ends_the_transaction(id)).await,
+                        _ => writer.write(savepoint, single(id)).await,
+                    };
+                    (id, outcome.is_ok())
+                }));
+            }
+            let mut reader = options.connect().await.unwrap();
+            for task in tasks {
+                let (id, answered_ok) = task.await.unwrap();
+                let stored: Option<String> = sqlx::query_scalar("SELECT v FROM t WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut reader)
+                    .await
+                    .unwrap();
+                assert_eq!(stored.is_some(), answered_ok, "write {id} (savepoint: {savepoint})");
+            }
+            assert!(writer.write(savepoint, single(1000)).await.is_ok(), "the writer goes on");
+            reader.close().await.unwrap();
+            let _ = std::fs::remove_file(&path);
+        }
     }
 
     /// The file's write lock held by another connection past the busy timeout: the batch cannot

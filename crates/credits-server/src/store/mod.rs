@@ -269,9 +269,7 @@ impl Store {
 fn create_sqlite_folder(url: &str) -> Result<()> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or_default();
     let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
-    }
+    // `:memory:` and a bare file name have an empty parent: nothing to create.
     if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!("creating {}: {e}", dir.display())))?;
     }
@@ -304,6 +302,12 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         panic!("connections given back are not idle: {:?}", store.pool_use());
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_database_needs_no_folder() {
+        let store = Store::connect("sqlite::memory:").await.expect("opens");
+        assert!(store.migrations_applied().await.expect("answers"));
     }
 
     #[tokio::test]
