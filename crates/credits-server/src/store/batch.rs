@@ -315,6 +315,26 @@ mod tests {
         }
     }
 
+    /// Once the last handle to the writer is gone, its connection is closed: SQLite then
+    /// checkpoints the log and deletes it, so a stopped server leaves one whole database file.
+    #[tokio::test]
+    async fn the_writer_closes_its_connection_when_no_one_can_write_any_more() {
+        let (options, path) = database().await;
+        let writer = Writer::open(&options).await.unwrap();
+        writer.write(true, insert(1)).await.unwrap();
+        let log = path.with_extension("db-wal");
+        assert!(log.exists(), "a write-ahead log while the writer is open");
+        drop(writer);
+        for _ in 0..200 {
+            if !log.exists() {
+                let _ = std::fs::remove_file(&path);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the writer's connection is still open: {} remains", log.display());
+    }
+
     /// The file's write lock held by another connection past the busy timeout: the batch cannot
     /// begin, and its writes fail rather than hang; once the lock is gone, writes work again.
     #[tokio::test]

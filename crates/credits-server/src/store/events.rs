@@ -4,13 +4,13 @@
 use super::{Result, Store, Timestamp, on_pool, write_tx};
 
 impl Store {
-    /// Records a Stripe event id; false when it was already recorded.
-    pub async fn record_event(&self, id: &str, event_type: &str) -> Result<bool> {
+    /// Records a Stripe event as handled (again: a redelivery changes nothing).
+    pub async fn record_event(&self, id: &str, event_type: &str) -> Result<()> {
         let (id, event_type) = (id.to_string(), event_type.to_string());
-        let inserted = write_tx!(
+        write_tx!(
             self,
             autocommit | conn | {
-                Ok(sqlx::query(
+                sqlx::query(
                     "INSERT INTO stripe_events (id, event_type, received_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (id) DO NOTHING",
                 )
@@ -18,11 +18,10 @@ impl Store {
                 .bind(&event_type)
                 .bind(Timestamp::now())
                 .execute(&mut *conn)
-                .await?
-                .rows_affected())
+                .await?;
+                Ok(())
             }
-        )?;
-        Ok(inserted > 0)
+        )
     }
 
     /// Deletes the events received before `cutoff`; safe on several instances at once (see

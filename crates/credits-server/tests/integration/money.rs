@@ -341,6 +341,28 @@ async fn the_return_and_the_webhook_race(db: Db) {
     second.close().await.unwrap();
 }
 
+/// Every event Stripe sends is recorded once with its type, however often it is delivered: the
+/// records `--event-retention` keeps.
+async fn every_delivered_event_is_recorded_once(db: Db) {
+    let app = spawn_app(db).await;
+    app.fake.set_delivery_copies(3);
+    let (org, client) = buyer(&app).await;
+    pay(&app, &client, &org, 1).await;
+    app.fake.wait_for_deliveries(Duration::from_secs(30)).await.unwrap();
+    let text = |v: &serde_json::Value| v.as_str().expect("a string").to_string();
+    let mut emitted: Vec<(String, String)> =
+        app.fake.events().iter().map(|e| (text(&e["id"]), text(&e["type"]))).collect();
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.unwrap();
+    let mut recorded: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, event_type FROM stripe_events").fetch_all(&mut connection).await.unwrap();
+    sqlx::Connection::close(connection).await.unwrap();
+    emitted.sort();
+    recorded.sort();
+    assert!(!emitted.is_empty());
+    assert_eq!(recorded, emitted);
+}
+
 /// The webhook endpoint is down while the buyer pays: `admin reconcile` credits the session once,
 /// a second run does nothing, and the buyer's return afterwards changes nothing.
 async fn reconcile_fulfils_what_the_webhook_missed(db: Db) {
@@ -416,4 +438,5 @@ crate::on_both_databases!(
     the_buyers_return_fulfils_once,
     the_return_and_the_webhook_race,
     reconcile_fulfils_what_the_webhook_missed,
+    every_delivered_event_is_recorded_once,
 );
