@@ -191,6 +191,11 @@ async fn tokens_are_listed_without_secrets_and_last_use_is_recorded_once_a_minut
     assert_eq!(listed.len(), 1, "only acme's: {listed:?}");
     let listing = &listed[0];
     assert!(used.starts_with(&format!("{}_", listing.prefix)), "the prefix is how the token starts");
+    // `cr_`, 12 characters of the token's id, `_`, 64 hex characters of secret: a shape secret
+    // scanners can match, and a prefix that names the token without revealing it.
+    assert_eq!(listing.prefix, format!("cr_{}", &listing.id[..12]));
+    let secret = &used[listing.prefix.len() + 1..];
+    assert!(secret.len() == 64 && secret.chars().all(|c| c.is_ascii_hexdigit()), "{used}");
     assert!(used.len() > listing.prefix.len() + 32, "the listing holds no secret");
     assert_eq!((listing.org.as_deref(), listing.email.as_str()), (Some("acme"), "hal@example.com"));
     assert_eq!((listing.role, listing.legacy, listing.last_used_at), (Some(Role::Admin), false, None));

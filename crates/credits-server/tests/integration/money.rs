@@ -114,9 +114,15 @@ async fn refunds_and_disputes_move_the_balance_once(db: Db) {
     assert_eq!(purchases[0].receipt_url.as_deref(), Some(receipt_url.as_str()));
 
     app.fake.set_delivery_copies(5);
+    let session_lists = app.fake.api_requests("GET /v1/checkout/sessions");
     refund(&app, &charge, BUNDLE_CENTS).await;
     settle(&app).await;
     assert_eq!(balance(&client, &org).await, 200);
+    assert_eq!(
+        app.fake.api_requests("GET /v1/checkout/sessions"),
+        session_lists,
+        "the purchase behind the charge is found in the server's own records, not asked of Stripe"
+    );
     assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-CREDITS_PER_BUNDLE]);
     let refunded = app.fake.deliveries().iter().filter(|d| d.event_type == "charge.refunded").count();
     assert!(refunded >= 10, "both instances got every copy: {refunded}");

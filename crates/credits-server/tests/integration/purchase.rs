@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest, CreditTransactionType};
 use credits_server::Role;
+use credits_server::model::{PaymentStatus, SessionState, SessionStatus};
 use stripe_fake::PaymentOutcome;
 
 use crate::helpers::{CREDITS_PER_BUNDLE, Db, WEBHOOK_SECRET, eventually, spawn_app};
@@ -211,6 +212,7 @@ crate::on_both_databases!(
     expired_sessions_are_recorded,
     a_session_completed_with_its_payment_pending_is_acknowledged_and_shown_unpaid,
     an_event_saying_paid_about_a_session_stripe_says_is_unpaid_is_refused_for_a_retry,
+    a_session_state_changes_only_from_the_state_read,
 );
 
 /// A session completed with its payment still pending (an async method): the delivery is
@@ -318,4 +320,20 @@ async fn expired_sessions_are_recorded(db: Db) {
     })
     .await;
     assert_eq!(client.get_credit_balance().org(&org).send().await.unwrap().into_inner().balance, 0);
+}
+
+/// A session's state moves by compare-and-set: of two events racing to move it, the one that
+/// read a state since replaced learns that it lost (and looks again, `fulfilment::advance`),
+/// rather than overwriting what the other wrote.
+async fn a_session_state_changes_only_from_the_state_read(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    let session = client.create_checkout_session().org(&org).body(request(1)).send().await.unwrap().into_inner();
+    let id = session.session_id;
+    let expired = SessionState { status: SessionStatus::Expired, payment: PaymentStatus::Unpaid };
+    let failed = SessionState { status: SessionStatus::Complete, payment: PaymentStatus::Failed };
+    assert!(app.store.replace_session_state(&id, SessionState::OPEN, expired).await.unwrap(), "it was open");
+    assert!(!app.store.replace_session_state(&id, SessionState::OPEN, failed).await.unwrap(), "no longer open");
+    assert_eq!(app.store.unfulfilled_session_state(&id).await.unwrap(), Some(expired));
 }
