@@ -1,11 +1,12 @@
-//! The processes a benchmark runs (each killed when dropped, its peak memory readable while it
-//! lives) and a tiny HTTP/1.1 client for setting up and checking, so the xtask needs no HTTP
-//! library.
+//! The processes a benchmark or a soak runs (each killed when dropped, and when the xtask is
+//! interrupted; its peak memory readable while it lives) and a tiny HTTP/1.1 client for setting
+//! up and checking, so the xtask needs no HTTP library.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -13,6 +14,32 @@ use anyhow::{Context, bail};
 /// A child process, killed when dropped.
 pub struct Process {
     child: Child,
+}
+
+/// The children alive now: an interrupted xtask (Ctrl-C, SIGTERM) runs no `Drop`, so its signal
+/// handler kills these before it exits, rather than leaving servers and doubles running.
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static ON_INTERRUPT: Once = Once::new();
+
+fn track(pid: u32) {
+    ON_INTERRUPT.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            let pids = RUNNING.lock().map(|running| running.clone()).unwrap_or_default();
+            for pid in pids {
+                let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            }
+            eprintln!("interrupted: stopped the processes started");
+            std::process::exit(130);
+        });
+        if let Err(error) = installed {
+            eprintln!("warning: no interrupt handler ({error}); an interrupted run may leave processes behind");
+        }
+    });
+    RUNNING.lock().expect("not poisoned").push(pid);
+}
+
+fn untrack(pid: u32) {
+    RUNNING.lock().expect("not poisoned").retain(|running| *running != pid);
 }
 
 impl Process {
@@ -40,6 +67,7 @@ impl Process {
             command.env(key, value);
         }
         let child = command.spawn().with_context(|| format!("starting {}", program.display()))?;
+        track(child.id());
         Ok(Process { child })
     }
 
@@ -61,6 +89,7 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        untrack(self.child.id());
     }
 }
 
