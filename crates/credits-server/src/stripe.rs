@@ -17,7 +17,9 @@ use stripe_core::charge::RetrieveCharge;
 use stripe_core::dispute::RetrieveDispute;
 use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_core::refund::ListRefund;
-use stripe_shared::{CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, DisputeStatus};
+use stripe_shared::{
+    Charge, CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, DisputeStatus, PaymentIntent,
+};
 use stripe_types::{Expandable, List, RangeQueryTs};
 
 use crate::config::{BundlePrice, StripeConfig};
@@ -104,10 +106,21 @@ impl Stripe {
         Ok(CreatedSession { id: session.id.to_string(), url })
     }
 
-    /// The session with its line items, as Stripe has it now.
+    /// The session as Stripe has it now, with its line items and its payment intent's latest
+    /// charge expanded: what fulfilment needs, in one request.
     pub async fn session_with_line_items(&self, id: &str) -> Result<CheckoutSession, Error> {
-        let request = RetrieveCheckoutSession::new(id).expand(vec!["line_items".to_string()]);
+        let expand = vec!["line_items".to_string(), "payment_intent.latest_charge".to_string()];
+        let request = RetrieveCheckoutSession::new(id).expand(expand);
         self.within_deadline("retrieve_checkout_session", Retry::AllTransient, || request.send(&self.client)).await
+    }
+
+    /// The charge behind a session's payment intent (its latest), with its receipt: from the
+    /// session's expansion when Stripe gave it, otherwise asked for. `None` while there is none.
+    pub async fn charge_of_intent(&self, intent: &Expandable<PaymentIntent>) -> Result<Option<ChargeFacts>, Error> {
+        match intent {
+            Expandable::Object(intent) => self.latest_charge(intent.latest_charge.clone()).await,
+            Expandable::Id(id) => self.charge_of_payment_intent(id.as_str()).await,
+        }
     }
 
     /// The charge behind a payment intent (its latest), with its receipt; `None` while the intent
@@ -116,7 +129,12 @@ impl Stripe {
         let request = RetrievePaymentIntent::new(payment_intent_id).expand(vec!["latest_charge".to_string()]);
         let intent =
             self.within_deadline("retrieve_payment_intent", Retry::AllTransient, || request.send(&self.client)).await?;
-        match intent.latest_charge {
+        self.latest_charge(intent.latest_charge).await
+    }
+
+    /// A payment intent's latest charge: as given when expanded, otherwise asked for.
+    async fn latest_charge(&self, latest: Option<Expandable<Charge>>) -> Result<Option<ChargeFacts>, Error> {
+        match latest {
             None => Ok(None),
             Some(Expandable::Object(charge)) => Ok(Some(ChargeFacts::from(*charge))),
             Some(Expandable::Id(id)) => self.charge(id.as_str()).await.map(Some),

@@ -229,11 +229,24 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
 
 pub fn retrieve(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
-    let expand = Expand::read(&mut params, &["line_items"])?;
+    let expand = Expand::read(&mut params, &["line_items", "payment_intent", "payment_intent.latest_charge"])?;
     expire_due(shared);
     let store = shared.store();
     let session = find(&store, id)?;
-    Ok(objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items")))
+    let mut json = objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items"));
+    // As Stripe does: `payment_intent.latest_charge` expands the intent too, and its charge.
+    let with_charge = expand.has("payment_intent.latest_charge");
+    if with_charge || expand.has("payment_intent") {
+        let intent = session.payment_intent.as_deref().and_then(|id| store.payment_intent(id));
+        if let Some(intent) = intent {
+            let charge = with_charge
+                .then(|| store.charge(&intent.latest_charge))
+                .flatten()
+                .map(|charge| objects::charge(charge, &shared.base_url, None, None));
+            json["payment_intent"] = objects::payment_intent(intent, charge);
+        }
+    }
+    Ok(json)
 }
 
 pub fn list(shared: &AppState, mut params: Fields) -> Result<Value, ApiError> {

@@ -84,7 +84,7 @@ pub async fn fulfil(store: &Store, stripe: &Stripe, session_id: &str) -> Result<
     let mut payment = Payment::default();
     if let Some(intent) = &session.payment_intent {
         payment.payment_intent_id = Some(intent.id().to_string());
-        if let Some(charge) = stripe.charge_of_payment_intent(intent.id().as_str()).await? {
+        if let Some(charge) = stripe.charge_of_intent(intent).await? {
             payment.charge_id = Some(charge.id);
             payment.receipt_url = charge.receipt_url;
         }

@@ -54,6 +54,17 @@ async fn buy_three_bundles_with_duplicate_deliveries(db: Db) {
     assert_eq!(purchases.len(), 1, "{purchases:?}");
     assert_eq!(purchases[0].amount, 3 * CREDITS_PER_BUNDLE);
     assert!(purchases[0].has_receipt);
+    // What fulfilment needs from Stripe (the session, its line items, the charge and its receipt)
+    // comes in one request: the payment intent is never asked for on its own.
+    let mut intents: Vec<String> = app
+        .fake
+        .events()
+        .iter()
+        .filter_map(|event| event["data"]["object"]["payment_intent"].as_str().map(str::to_string))
+        .collect();
+    intents.dedup();
+    assert_eq!(intents.len(), 1, "the session's payment intent: {intents:?}");
+    assert_eq!(app.fake.api_requests(&format!("GET /v1/payment_intents/{}", intents[0])), 0);
 }
 
 /// A forged `checkout.session.completed` for a real, unpaid session: refused with 400, and the
