@@ -961,6 +961,37 @@ mod tests {
     }
 
     #[test]
+    fn a_block_ends_when_its_time_is_up_without_waiting_for_pruning() {
+        let limits = RateLimits::new(100, 1);
+        let address = IpAddr::from([192, 0, 2, 10]);
+        limits.blocked.lock().unwrap().insert(address, Instant::now() + Duration::from_millis(100));
+        assert!(limits.check_blocked(address).is_err(), "blocked");
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(limits.check_blocked(address), Ok(()), "the block is over");
+    }
+
+    #[test]
+    fn a_full_block_list_makes_room_by_forgetting_ended_blocks() {
+        let limits = RateLimits::new(100, 1);
+        let still = IpAddr::from([192, 0, 2, 77]);
+        let ended = Instant::now().checked_sub(Duration::from_secs(1)).expect("the clock is past its start");
+        {
+            let mut blocked = limits.blocked.lock().unwrap();
+            for n in 0..MAX_BLOCKED_ADDRESSES - 1 {
+                blocked.insert(IpAddr::from((n as u32).to_be_bytes()), ended);
+            }
+            blocked.insert(still, Instant::now() + Duration::from_secs(60));
+        }
+        let newcomer = IpAddr::from([198, 51, 100, 1]);
+        // The first failure uses the address's quota of one a minute; the second blocks it.
+        limits.record_failed_authentication(newcomer);
+        limits.record_failed_authentication(newcomer);
+        assert!(limits.check_blocked(newcomer).is_err(), "room was made for the newcomer");
+        assert!(limits.check_blocked(still).is_err(), "a block still running is kept");
+        assert_eq!(limits.blocked.lock().unwrap().len(), 2, "the ended ones are forgotten");
+    }
+
+    #[test]
     fn pruning_keeps_the_addresses_still_blocked() {
         let limits = RateLimits::new(100, 1);
         let address = IpAddr::from([192, 0, 2, 9]);
