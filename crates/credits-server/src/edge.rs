@@ -198,9 +198,10 @@ impl Edge {
     }
 }
 
-/// At most this many header fields (hyper's own default limit, within which dropshot's server
-/// behind the edge also reads them).
-const MAX_HEADER_FIELDS: usize = 100;
+/// At most this many header fields: dropshot's server behind the edge reads at most 100 (hyper's
+/// default) and answers more with a bare 431, and the edge adds up to three of its own (its
+/// secret, the request id, `X-Forwarded-For`) and the request's `Content-Length`.
+const MAX_HEADER_FIELDS: usize = 96;
 /// At most this many bytes of header names and values together.
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// At most this many bytes of path and query.
@@ -989,6 +990,66 @@ mod tests {
         assert!(limits.check_blocked(newcomer).is_err(), "room was made for the newcomer");
         assert!(limits.check_blocked(still).is_err(), "a block still running is kept");
         assert_eq!(limits.blocked.lock().unwrap().len(), 2, "the ended ones are forgotten");
+    }
+
+    #[test]
+    fn a_block_list_full_of_running_blocks_remembers_no_more() {
+        let limits = RateLimits::new(100, 1);
+        let running = Instant::now() + Duration::from_secs(60);
+        {
+            let mut blocked = limits.blocked.lock().unwrap();
+            for n in 0..MAX_BLOCKED_ADDRESSES {
+                blocked.insert(IpAddr::from((n as u32).to_be_bytes()), running);
+            }
+        }
+        let newcomer = IpAddr::from([198, 51, 100, 2]);
+        limits.record_failed_authentication(newcomer);
+        limits.record_failed_authentication(newcomer);
+        assert_eq!(limits.blocked.lock().unwrap().len(), MAX_BLOCKED_ADDRESSES, "memory stays bounded");
+        assert_eq!(limits.check_blocked(newcomer), Ok(()), "not remembered (each failure is still refused)");
+    }
+
+    #[test]
+    fn a_token_out_of_quota_is_told_when_its_quota_has_room_again() {
+        // Two a minute: a cell comes back every 30 s.
+        let limits = RateLimits::new(2, 100);
+        limits.check_token("cr_token").unwrap();
+        limits.check_token("cr_token").unwrap();
+        let wait = limits.check_token("cr_token").expect_err("out of quota");
+        assert!((25..=30).contains(&wait), "retry after {wait} s");
+    }
+
+    #[tokio::test]
+    async fn a_closed_edge_accepts_no_more_connections() {
+        let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let edge = start_edge(upstream).await;
+        let address = edge.local_addr();
+        assert!(TcpStream::connect(address).await.is_ok(), "listening");
+        edge.close(Duration::from_secs(1)).await;
+        assert!(TcpStream::connect(address).await.is_err(), "the port is given back");
+    }
+
+    #[tokio::test]
+    async fn closing_waits_for_the_request_in_progress_to_be_answered() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // An upstream that takes 500 ms to answer.
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+        });
+        let edge = start_edge(upstream_addr).await;
+        let url = format!("http://{}/slow", edge.local_addr());
+        let request = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = Instant::now();
+        edge.close(Duration::from_secs(5)).await;
+        assert!(started.elapsed() >= Duration::from_millis(300), "closed after {:?}", started.elapsed());
+        assert_eq!(request.await.unwrap().ok(), Some(200), "the request in progress is answered");
     }
 
     #[test]

@@ -430,3 +430,36 @@ async fn browsers_on_an_allowed_origin_may_call_and_others_may_not() {
         .unwrap();
     assert!(without_origin.headers().get("access-control-allow-origin").is_none());
 }
+
+/// The status of one HTTP/1.1 request written as given (`head` without its blank line).
+async fn status_of_raw(app: &TestApp, head: &str) -> u16 {
+    let mut stream = TcpStream::connect(host(app)).await.expect("connects");
+    stream.write_all(format!("{head}\r\n").as_bytes()).await.expect("writes");
+    let answer = read_until_closed(&mut stream, Duration::from_secs(10)).await.expect("answered and closed");
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// The request head's limits are exactly what `docs/errors.md` and the README say: up to 96
+/// header fields, 32 KiB of names and values, 8 KiB of path and query are served (dropshot behind
+/// the edge included: the edge adds fields of its own); one more is a 400 in the envelope.
+#[tokio::test]
+async fn a_request_head_at_its_limits_is_served_and_one_byte_more_is_refused() {
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    let host = host(&app);
+    let start = |target: &str| format!("GET {target} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n");
+    // Two fields (host, connection) and `n` more.
+    let fields = |n: usize| start("/healthz") + &(0..n).map(|i| format!("x-h{i}: v\r\n")).collect::<String>();
+    assert_eq!(status_of_raw(&app, &fields(94)).await, 200, "96 header fields");
+    assert_eq!(status_of_raw(&app, &fields(95)).await, 400, "97 header fields");
+
+    // Names and values: host, connection, close and x-pad, then the padding.
+    let used = "host".len() + host.len() + "connection".len() + "close".len() + "x-pad".len();
+    let padded = |extra: usize| start("/healthz") + &format!("x-pad: {}\r\n", "a".repeat(32 * 1024 - used + extra));
+    assert_eq!(status_of_raw(&app, &padded(0)).await, 200, "32 KiB of headers");
+    assert_eq!(status_of_raw(&app, &padded(1)).await, 400, "32 KiB and one byte");
+
+    let target = |extra: usize| format!("/healthz?p={}", "a".repeat(8 * 1024 - "/healthz?p=".len() + extra));
+    assert_eq!(status_of_raw(&app, &start(&target(0))).await, 200, "8 KiB of path and query");
+    assert_eq!(status_of_raw(&app, &start(&target(1))).await, 400, "8 KiB and one byte");
+}
