@@ -236,15 +236,9 @@ pub fn retrieve(shared: &AppState, id: &str, mut params: Fields) -> Result<Value
     let mut json = objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items"));
     // As Stripe does: `payment_intent.latest_charge` expands the intent too, and its charge.
     let with_charge = expand.has("payment_intent.latest_charge");
-    if with_charge || expand.has("payment_intent") {
-        let intent = session.payment_intent.as_deref().and_then(|id| store.payment_intent(id));
-        if let Some(intent) = intent {
-            let charge = with_charge
-                .then(|| store.charge(&intent.latest_charge))
-                .flatten()
-                .map(|charge| objects::charge(charge, &shared.base_url, None, None));
-            json["payment_intent"] = objects::payment_intent(intent, charge);
-        }
+    let intent = session.payment_intent.as_deref().and_then(|id| store.payment_intent(id));
+    if let Some(intent) = intent.filter(|_| with_charge || expand.has("payment_intent")) {
+        json["payment_intent"] = payments::intent_json(&store, &shared.base_url, intent, with_charge);
     }
     Ok(json)
 }

@@ -60,12 +60,17 @@ pub fn retrieve_payment_intent(shared: &AppState, id: &str, mut params: Fields) 
     let expand = Expand::read(&mut params, &["latest_charge"])?;
     let store = shared.store();
     let intent = store.payment_intent(id).ok_or(ApiError::NotFound { kind: "payment_intent", id: id.into() })?;
-    let charge = expand
-        .has("latest_charge")
+    Ok(intent_json(&store, &shared.base_url, intent, expand.has("latest_charge")))
+}
+
+/// A payment intent as the API shows it, its latest charge expanded when `with_charge` (on its
+/// own endpoint, or inside a session expanded with `payment_intent.latest_charge`).
+pub fn intent_json(store: &Store, base_url: &str, intent: &PaymentIntent, with_charge: bool) -> Value {
+    let charge = with_charge
         .then(|| store.charge(&intent.latest_charge))
         .flatten()
-        .map(|charge| objects::charge(charge, &shared.base_url, None, None));
-    Ok(objects::payment_intent(intent, charge))
+        .map(|charge| objects::charge(charge, base_url, None, None));
+    objects::payment_intent(intent, charge)
 }
 
 pub fn retrieve_charge(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
