@@ -59,6 +59,10 @@ enum Command {
         /// Only the lines changed since this git revision (`git diff REV`), e.g. `HEAD` or `main`.
         #[arg(long, value_name = "REV")]
         in_diff: Option<String>,
+        /// Only the mutants whose name (`FILE:LINE:COLUMN: replace ...`) matches this regular
+        /// expression; repeatable. E.g. `'edge\.rs:(3|4)\d\d:'` for lines 300-499 of edge.rs.
+        #[arg(long, value_name = "REGEX")]
+        re: Vec<String>,
         /// Mutants built and tested at once.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
@@ -107,8 +111,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::GenerateApi { spec, out, skip_unsupported } => codegen::generate_api(&spec, &out, skip_unsupported),
         Command::Demo => demo::run(),
         Command::BenchCodegen { runs } => codegen::bench(runs),
-        Command::Mutants { file, in_diff, jobs, postgres } => {
-            mutants::run(mutants::Options { files: file, in_diff, jobs, postgres })
+        Command::Mutants { file, in_diff, re, jobs, postgres } => {
+            mutants::run(mutants::Options { files: file, in_diff, names: re, jobs, postgres })
         }
         Command::Bench { quick, smoke, postgres } => bench::run(bench::Options { quick, smoke, postgres }),
         Command::Soak { minutes, postgres } => soak::run(soak::Options { minutes, postgres }),

@@ -1,4 +1,4 @@
-//! `cargo xtask mutants [--file GLOB]... [--in-diff REV]`: mutation testing with cargo-mutants
+//! `cargo xtask mutants [--file GLOB]... [--re REGEX]... [--in-diff REV]`: mutation testing with cargo-mutants
 //! (pinned, installed when missing) over the code that decides money, access and Stripe calls,
 //! and the runtime of the generated code. Prints the score per file and every surviving mutant;
 //! writes `target/mutants/summary.json`. Too slow for CI's default run on 2 cores; `--in-diff`
@@ -21,6 +21,8 @@ const EXCLUDED: &[&str] = &["crates/credits-server/src/main.rs", "crates/credits
 pub(crate) struct Options {
     pub files: Vec<String>,
     pub in_diff: Option<String>,
+    /// Regular expressions on the mutants' names (cargo-mutants' `--re`).
+    pub names: Vec<String>,
     pub jobs: usize,
     /// Also run the tests' PostgreSQL variants (twice the time of each mutant).
     pub postgres: bool,
@@ -71,6 +73,9 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     }
     for file in &options.files {
         command.args(["--file", file]);
+    }
+    for name in &options.names {
+        command.args(["--re", name]);
     }
     if let Some(base) = &options.in_diff {
         let diff = Command::new("git").current_dir(&root).args(["diff", base]).output()?;
