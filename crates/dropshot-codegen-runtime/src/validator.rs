@@ -131,9 +131,7 @@ fn describe(location: &str, error: &jsonschema::ValidationError<'_>) -> Vec<Viol
         ValidationErrorKind::OneOfMultipleValid { .. } => {
             one("value_error", format!("{} fits more than one of the allowed forms", quote_value(value)))
         }
-        ValidationErrorKind::Not { .. } | ValidationErrorKind::FalseSchema => {
-            one("value_error", format!("{} is not allowed here", quote_value(value)))
-        }
+        // `not`, a `false` schema, and whatever kinds a later jsonschema adds.
         _ => one("value_error", format!("{} is not allowed here", quote_value(value))),
     }
 }
@@ -207,6 +205,68 @@ mod tests {
     fn a_missing_field_is_located_at_the_field() {
         assert_eq!(summary(&check(json!({}))), [("body.n".to_string(), "missing".to_string())]);
         assert_eq!(summary(&check(json!("x"))), [("body".to_string(), "type_error".to_string())]);
+    }
+
+    /// Each kind of problem the validator can report, with the kind and message a client gets.
+    #[test]
+    fn each_kind_of_problem_has_its_own_kind_and_message() {
+        let cases = [
+            (json!({"const": "a"}), json!("b"), "enum", r#""b" is not "a""#),
+            (json!({"minimum": 1}), json!(0), "range", "must be at least 1, not 0"),
+            (json!({"maximum": 1}), json!(2), "range", "must be at most 1, not 2"),
+            (json!({"exclusiveMinimum": 1}), json!(1), "range", "must be greater than 1, not 1"),
+            (json!({"exclusiveMaximum": 1}), json!(1), "range", "must be less than 1, not 1"),
+            (json!({"multipleOf": 5}), json!(7), "multiple_of", "must be a multiple of 5, not 7"),
+            (json!({"minLength": 3}), json!("ab"), "string_too_short", "must be at least 3 characters long"),
+            (json!({"maxLength": 1}), json!("ab"), "string_too_long", "must be at most 1 characters long"),
+            (json!({"minItems": 2}), json!([1]), "too_short", "must have at least 2 items"),
+            (json!({"maxItems": 1}), json!([1, 2]), "too_long", "must have at most 1 items"),
+            (json!({"uniqueItems": true}), json!([1, 1]), "unique_items", "items must be unique"),
+            (json!({"minProperties": 1}), json!({}), "too_short", "must have at least 1 properties"),
+            (json!({"maxProperties": 1}), json!({"a": 1, "b": 2}), "too_long", "must have at most 1 properties"),
+            (json!({"pattern": "^x"}), json!("y"), "pattern", r#""y" does not match the pattern ^x"#),
+            (json!({"format": "uuid"}), json!("u"), "format", r#""u" is not a valid uuid"#),
+            (json!({"enum": [1, 2]}), json!(3), "enum", "3 is not one of [1,2]"),
+            (json!({"type": ["string", "null"]}), json!(1), "type_error", "expected null or string, got 1"),
+            (
+                json!({"anyOf": [{"type": "string"}, {"type": "boolean"}]}),
+                json!(1),
+                "value_error",
+                "1 fits none of the allowed forms",
+            ),
+            (
+                json!({"oneOf": [{"type": "string"}, {"type": "boolean"}]}),
+                json!(1),
+                "value_error",
+                "1 fits none of the allowed forms",
+            ),
+            (
+                json!({"oneOf": [{"type": "integer"}, {"minimum": 0}]}),
+                json!(1),
+                "value_error",
+                "1 fits more than one of the allowed forms",
+            ),
+            (json!({"not": {"type": "integer"}}), json!(1), "value_error", "1 is not allowed here"),
+            (json!(false), json!(1), "value_error", "1 is not allowed here"),
+        ];
+        for (schema, value, kind, msg) in cases {
+            let validator = SchemaValidator::new("{}", &schema.to_string());
+            let found = validator.violations("query", &value).unwrap();
+            let got: Vec<(&str, &str)> = found.iter().map(|v| (v.kind.as_str(), v.msg.as_str())).collect();
+            assert_eq!(got, [(kind, msg)], "{schema} with {value}");
+            assert_eq!(found[0].loc, [LocSegment::Name("query".into())], "{schema}");
+        }
+        let unexpected = SchemaValidator::new("{}", r#"{"properties": {"x": {}}, "additionalProperties": false}"#)
+            .violations("body", &json!({"a": 1, "b": 2}))
+            .unwrap();
+        assert_eq!(
+            summary(&unexpected),
+            [("body.a".into(), "extra_forbidden".into()), ("body.b".into(), "extra_forbidden".into())]
+        );
+        let unevaluated = SchemaValidator::new("{}", r#"{"properties": {"x": {}}, "unevaluatedProperties": false}"#)
+            .violations("body", &json!({"c": [1]}))
+            .unwrap();
+        assert_eq!(unevaluated[0].msg, "unknown field `c`");
     }
 
     #[test]
