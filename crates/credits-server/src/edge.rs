@@ -1032,20 +1032,23 @@ mod tests {
     #[tokio::test]
     async fn closing_waits_for_the_request_in_progress_to_be_answered() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        // An upstream that takes 500 ms to answer.
+        // An upstream that says when the request has reached it, then takes 500 ms to answer.
         let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = upstream.local_addr().unwrap();
+        let (arrived, request_arrived) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
             let (mut stream, _) = upstream.accept().await.unwrap();
             let mut buffer = [0u8; 4096];
             let _ = stream.read(&mut buffer).await;
+            let _ = arrived.send(());
             tokio::time::sleep(Duration::from_millis(500)).await;
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
         });
         let edge = start_edge(upstream_addr).await;
         let url = format!("http://{}/slow", edge.local_addr());
         let request = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Closing starts only once the request is in progress, however loaded the machine.
+        request_arrived.await.unwrap();
         let started = Instant::now();
         edge.close(Duration::from_secs(5)).await;
         assert!(started.elapsed() >= Duration::from_millis(300), "closed after {:?}", started.elapsed());
