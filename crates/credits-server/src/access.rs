@@ -4,10 +4,10 @@
 //! an unknown one by nobody.)
 //!
 //! A token is bound to one membership and a role when it is issued (README, "Access"): it acts
-//! only in that org, with its own role capped by the membership's role as it is now, so a
-//! demotion takes effect at once and a removed member's tokens stop working (401, like a revoked
-//! token). The org in the path must be the token's; any other is 404, whatever other orgs the
-//! same user belongs to.
+//! only in that org, with its own role capped by the membership's role, so a demotion takes
+//! effect and a removed member's tokens stop working (401, like a revoked token) once the
+//! credential cache's time to live has passed (`--credential-cache-ttl`, at most 5 s). The org in
+//! the path must be the token's; any other is 404, whatever other orgs the same user belongs to.
 
 use crate::credential_cache::CredentialCache;
 use crate::error::Error;
