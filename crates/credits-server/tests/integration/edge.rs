@@ -137,6 +137,50 @@ async fn an_idle_connection_is_closed() {
     assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&received));
 }
 
+/// An HTTP/2 client that has gone quiet is probed: the edge sends it a PING at half the idle
+/// deadline, before that deadline closes the connection. (A peer that vanished can leave its TCP
+/// connection looking open for many minutes; an unanswered PING closes it, even with a request
+/// in progress, which the idle deadline would wait for.)
+#[tokio::test]
+async fn a_quiet_http2_connection_is_pinged_before_its_idle_deadline() {
+    let app = spawn_app_with(Db::Sqlite, |c| {
+        c.edge.idle_timeout = Duration::from_secs(2);
+        c.edge.header_read_timeout = Duration::from_secs(30);
+    })
+    .await;
+    let mut stream = TcpStream::connect(host(&app)).await.expect("connects");
+    // The client's preface and an empty SETTINGS frame, then silence.
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.expect("writes");
+    let opened = Instant::now();
+    let mut received = Vec::new();
+    // Frames as they come: a 9-byte head (24-bit length, type, flags, stream), then the payload.
+    let first = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            while received.len() >= 9 {
+                let length = u32::from_be_bytes([0, received[0], received[1], received[2]]) as usize;
+                if received.len() < 9 + length {
+                    break;
+                }
+                let (frame_type, flags) = (received[3], received[4]);
+                received.drain(..9 + length);
+                // PING (6) without ACK, or GOAWAY (7): whichever the edge sends first.
+                if (frame_type == 6 && flags & 1 == 0) || frame_type == 7 {
+                    return Some(frame_type);
+                }
+            }
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the edge sends something within 5 s");
+    assert_eq!(first, Some(6), "a PING comes before the connection is closed (GOAWAY is 7)");
+    assert!(opened.elapsed() < Duration::from_secs(2), "pinged after {:?}", opened.elapsed());
+}
+
 #[tokio::test]
 async fn connections_over_the_cap_get_429_until_others_close() {
     let app = spawn_app_with(Db::Sqlite, |c| {
