@@ -889,6 +889,54 @@ mod tests {
         assert!(!head.contains("x-private"), "a header named by Connection is not forwarded: {head}");
     }
 
+    /// Log output captured for one test (the subscriber is this thread's: a `tokio::test`
+    /// runs the edge's tasks on it).
+    #[derive(Clone, Default)]
+    struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for CapturedLog {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn each_request_is_logged_with_its_latency_in_milliseconds() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // An upstream that takes 100 ms to answer.
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+        });
+        let edge = start_edge(upstream_addr).await;
+        let response = reqwest::get(format!("http://{}/slow", edge.local_addr())).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let line = text.lines().find(|line| line.contains("path=\"/slow\"")).expect(&text);
+        let latency: f64 = line
+            .split("latency_ms=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|value| value.parse().ok())
+            .expect(line);
+        // The upstream's 100 ms, and what a loaded machine adds to it: milliseconds, not seconds.
+        assert!((100.0..900.0).contains(&latency), "{line}");
+        assert!(line.contains("status=200"), "{line}");
+    }
+
     #[test]
     fn requests_are_counted_by_their_route_template() {
         let routes = Routes::new(["/api/v1/org/{org}/credits/balance".to_string(), "/healthz".to_string()]);

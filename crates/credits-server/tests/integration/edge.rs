@@ -377,6 +377,20 @@ async fn requests_without_a_token_are_limited_per_address_but_not_the_webhook() 
     assert!(served(&app, &org, &token).await, "a client with a token is counted by its token");
 }
 
+/// Only a token that fails authentication counts toward blocking its address: requests that
+/// carry none (a browser before signing in, a health probe) are limited per address, but their
+/// 401s do not block the address's own working tokens.
+#[tokio::test]
+async fn requests_without_a_token_do_not_block_the_address() {
+    let app = spawn_app_with(Db::Sqlite, |c| c.edge.rate_limit_per_address_per_minute = 3).await;
+    let (org, token) = app.org_with_token(Role::Member).await;
+    for _ in 0..2 {
+        let response = raw(&app, reqwest::Method::GET, &format!("/api/v1/org/{org}/credits"), &[]).await;
+        assert_eq!(response.status(), 401);
+    }
+    assert!(served(&app, &org, &token).await, "the address's working token is still served");
+}
+
 #[tokio::test]
 async fn made_up_tokens_block_their_address_only() {
     let app = spawn_app_with(Db::Sqlite, |c| {
