@@ -83,7 +83,7 @@ where
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Serialize)]
+    #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
     struct Body {
         detail: String,
     }
@@ -94,5 +94,19 @@ mod tests {
             .with_internal_message("database gone");
         assert_eq!(serde_json::to_value(&error).unwrap(), serde_json::json!({"detail": "oops"}));
         assert!(error.to_string().contains("database gone"));
+    }
+
+    /// The document describes an error by its body's schema, under the body's own name: a
+    /// named body is referred to, an unnamed one (a plain string) is written in place.
+    #[test]
+    fn the_schema_is_the_bodys() {
+        let mut generator = schemars::r#gen::SchemaGenerator::default();
+        let named = serde_json::to_value(generator.subschema_for::<ApiError<Body>>()).unwrap();
+        assert_eq!(named, serde_json::json!({"$ref": "#/definitions/Body"}));
+        let definitions = serde_json::to_value(generator.definitions()).unwrap();
+        assert_eq!(definitions["Body"]["properties"]["detail"]["type"], "string");
+        let inline = serde_json::to_value(generator.subschema_for::<ApiError<String>>()).unwrap();
+        assert_eq!(inline, serde_json::json!({"type": "string"}));
+        assert!(generator.definitions().get("String").is_none());
     }
 }
