@@ -255,6 +255,37 @@ async fn an_oversize_body_is_400_in_the_envelope() {
     assert!(served(&app, &org, &token).await);
 }
 
+/// The announced `Content-Length` decides before any of the body is read: one byte over the
+/// limit is refused at once (the client need not send the rest), exactly the limit is served.
+#[tokio::test]
+async fn an_announced_length_is_refused_over_the_limit_before_the_body_comes() {
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let head = |length: usize| {
+        format!(
+            "POST /api/v1/org/{org}/credits/checkout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    // The documented limit (README, docs/errors.md): 64 KiB.
+    let limit = 64 * 1024;
+    let mut stream = TcpStream::connect(host(&app)).await.expect("connects");
+    stream.write_all(head(limit + 1).as_bytes()).await.unwrap();
+    // No body is sent: the answer must not wait for it (the body deadline is 10 s).
+    let received = read_until_closed(&mut stream, Duration::from_secs(3)).await.expect("answered at once");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 400") && text.contains("larger than"), "{text}");
+    // A valid order padded with spaces to exactly the limit.
+    let order = r#"{"quantity":1,"success_url":"https://app.example/ok","cancel_url":"https://app.example/no"}"#;
+    let body = format!("{order}{}", " ".repeat(limit - order.len()));
+    let mut stream = TcpStream::connect(host(&app)).await.expect("connects");
+    stream.write_all(head(limit).as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let received = read_until_closed(&mut stream, Duration::from_secs(10)).await.expect("answered");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
 #[tokio::test]
 async fn a_deadline_missed_upstream_is_504_with_the_request_id() {
     let app = spawn_app_with(Db::Sqlite, |c| c.edge.request_timeout = Duration::from_secs(1)).await;
