@@ -278,8 +278,13 @@ mod tests {
     #[test]
     fn a_broken_schema_is_an_error_not_a_panic() {
         let validator = SchemaValidator::new("{}", r#"{"type": 12}"#);
-        assert!(validator.error().is_some());
+        assert!(
+            validator.error().is_some_and(|e| e.starts_with("the schema does not compile")),
+            "{:?}",
+            validator.error()
+        );
         assert!(validator.violations("body", &json!(1)).is_err());
-        assert!(SchemaValidator::new("not json", "{}").error().is_some());
+        assert!(SchemaValidator::new("not json", "{}").error().is_some_and(|e| e.starts_with("definitions: ")));
+        assert_eq!(SchemaValidator::new("{}", r#"{"type": "integer"}"#).error(), None);
     }
 }

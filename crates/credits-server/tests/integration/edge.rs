@@ -286,6 +286,23 @@ async fn an_announced_length_is_refused_over_the_limit_before_the_body_comes() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
 }
 
+/// A body that breaks HTTP's framing (a chunk size that is not hexadecimal) is not a body over
+/// the limit: the connection is closed without an answer, and nothing reaches the API.
+#[tokio::test]
+async fn a_body_that_breaks_the_framing_is_dropped_unanswered() {
+    let app = spawn_app_with(Db::Sqlite, |_| {}).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let mut stream = TcpStream::connect(host(&app)).await.expect("connects");
+    let request = format!(
+        "POST /api/v1/org/{org}/credits/checkout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let received = read_until_closed(&mut stream, Duration::from_secs(5)).await.expect("closed by the server");
+    assert!(received.is_empty(), "no answer: {:?}", String::from_utf8_lossy(&received));
+    assert!(served(&app, &org, &token).await);
+}
+
 #[tokio::test]
 async fn a_deadline_missed_upstream_is_504_with_the_request_id() {
     let app = spawn_app_with(Db::Sqlite, |c| c.edge.request_timeout = Duration::from_secs(1)).await;
