@@ -958,6 +958,11 @@ mod tests {
         assert_eq!(direct, "192.0.2.5".parse::<IpAddr>().unwrap());
         let v6 = client_address(&[], "2001:db8:1:2:3:4:5:6".parse().unwrap(), &headers);
         assert_eq!(v6, "2001:db8:1:2::".parse::<IpAddr>().unwrap(), "IPv6 counted per /64");
+        // A dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses, which all share
+        // one /64: each must still be counted as its own IPv4 address.
+        let mapped = |host: &str| client_address(&[], format!("::ffff:{host}").parse().unwrap(), &HeaderMap::new());
+        assert_eq!(mapped("192.0.2.1"), "192.0.2.1".parse::<IpAddr>().unwrap());
+        assert_eq!(mapped("192.0.2.2"), "192.0.2.2".parse::<IpAddr>().unwrap());
     }
 
     #[test]
