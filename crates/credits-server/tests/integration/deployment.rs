@@ -193,7 +193,39 @@ async fn a_session_reads_as_it_ended(db: Db) {
     assert_eq!(balance(&app, &org, &token).await.0, CREDITS_PER_BUNDLE);
 }
 
+/// The same endings with the webhook endpoint down: nothing is delivered, so the buyer's
+/// return asks Stripe, and each session reads as Stripe says it ended (expired; complete with
+/// the payment still pending; paid, and credited).
+async fn without_the_webhook_a_returning_buyer_reads_what_stripe_says(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, token) = app.org_with_token(Role::Owner).await;
+    let client = app.client(&token);
+    app.fake.set_retry_policy(stripe_fake::RetryPolicy { max_attempts: 1, ..Default::default() });
+    app.fake.set_webhooks_down(true);
+    let mut sessions = Vec::new();
+    for _ in 0..3 {
+        sessions.push(client.create_checkout_session().org(&org).body(order(1)).send().await.unwrap().into_inner());
+    }
+    let [paid, expired, pending] = &sessions[..] else { unreachable!() };
+    app.fake.complete_session(&paid.session_id, PaymentOutcome::Paid).await.unwrap();
+    app.fake.expire_session(&expired.session_id).await.unwrap();
+    app.fake.complete_session(&pending.session_id, PaymentOutcome::Unpaid).await.unwrap();
+    app.fake.wait_for_deliveries(Duration::from_secs(20)).await.unwrap();
+    assert!(app.fake.deliveries().iter().all(|d| !d.succeeded), "the endpoint was down");
+
+    let read = |id: &str| client.get_checkout_session().org(&org).session_id(id).send();
+    let expired = read(&expired.session_id).await.unwrap().into_inner();
+    assert_eq!((expired.status, expired.payment_status), (CheckoutStatus::Expired, CheckoutPaymentStatus::Unpaid));
+    let pending = read(&pending.session_id).await.unwrap().into_inner();
+    assert_eq!((pending.status, pending.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Unpaid));
+    let paid = read(&paid.session_id).await.unwrap().into_inner();
+    assert_eq!((paid.status, paid.payment_status), (CheckoutStatus::Complete, CheckoutPaymentStatus::Paid));
+    assert!(expired.fulfilled_at.is_none() && pending.fulfilled_at.is_none() && paid.fulfilled_at.is_some());
+    assert_eq!(balance(&app, &org, &token).await.0, CREDITS_PER_BUNDLE);
+}
+
 crate::on_both_databases!(
+    without_the_webhook_a_returning_buyer_reads_what_stripe_says,
     a_price_id_deployment_credits_bundles_of_that_price,
     line_items_at_another_amount_or_currency_are_not_credited,
     the_low_balance_flag_is_strictly_below_the_threshold,
