@@ -148,3 +148,24 @@ impl ReturnChecks {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_checks_are_bounded_and_forget_sessions_whose_interval_passed() {
+        let checks = ReturnChecks::default();
+        assert!(checks.allow("cs_0"));
+        assert!(!checks.allow("cs_0"), "once per interval");
+        for i in 1..RETURN_CHECKS_REMEMBERED {
+            assert!(checks.allow(&format!("cs_{i}")));
+        }
+        // Full of sessions checked within the interval: a new one stays local, so memory and the
+        // traffic to Stripe stay bounded under a flood.
+        assert!(!checks.allow("cs_new"));
+        std::thread::sleep(RETURN_CHECK_INTERVAL + Duration::from_millis(100));
+        assert!(checks.allow("cs_new"), "sessions whose interval has passed are forgotten");
+        assert!(checks.allow("cs_0"));
+    }
+}
