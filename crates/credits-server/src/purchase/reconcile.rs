@@ -47,13 +47,14 @@ pub async fn reconcile(store: &Store, stripe: &Stripe, since: i64) -> Result<Rec
         if !paid {
             continue;
         }
-        let Some(terms) = store.session_terms(&session_id).await? else { continue };
-        report.paid_here += 1;
-        if terms.fulfilled {
-            report.already += 1;
+        // `fulfil` tells a session this server did not create, and one credited before this run
+        // (or meanwhile, by a webhook delivery or a returning buyer), without asking Stripe.
+        let outcome = fulfil(store, stripe, &session_id).await?;
+        if outcome == Fulfilment::Unknown {
             continue;
         }
-        match fulfil(store, stripe, &session_id).await? {
+        report.paid_here += 1;
+        match outcome {
             Fulfilment::Granted(true) => {
                 report.fulfilled += 1;
                 let credits = store.session_terms(&session_id).await?.map(|t| t.credits).unwrap_or_default();
@@ -62,7 +63,6 @@ pub async fn reconcile(store: &Store, stripe: &Stripe, since: i64) -> Result<Rec
             Fulfilment::NothingSold => {
                 report.lines.push(format!("{session_id}: paid for nothing at its bundle price; left for a person"))
             }
-            // Fulfilled meanwhile by a webhook delivery or a returning buyer: nothing done here.
             Fulfilment::Granted(false) | Fulfilment::AlreadyFulfilled => report.already += 1,
             Fulfilment::NotPaid(_) | Fulfilment::Unknown => {}
         }
