@@ -833,6 +833,24 @@ mod tests {
         .expect("the edge starts")
     }
 
+    /// An upstream that answers one request 200 after `delay`, and says when the request has
+    /// reached it.
+    async fn slow_upstream(delay: Duration) -> (SocketAddr, tokio::sync::oneshot::Receiver<()>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream_addr = upstream.local_addr().unwrap();
+        let (arrived, request_arrived) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut stream, _) = upstream.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer).await;
+            let _ = arrived.send(());
+            tokio::time::sleep(delay).await;
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+        });
+        (upstream_addr, request_arrived)
+    }
+
     #[tokio::test]
     async fn a_failed_upstream_is_502_in_the_envelope_with_the_request_id() {
         // A port nothing listens on any more.
@@ -906,21 +924,11 @@ mod tests {
 
     #[tokio::test]
     async fn each_request_is_logged_with_its_latency_in_milliseconds() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let log = CapturedLog::default();
         let writer = log.clone();
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
         let _guard = tracing::subscriber::set_default(subscriber);
-        // An upstream that takes 100 ms to answer.
-        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream_addr = upstream.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut stream, _) = upstream.accept().await.unwrap();
-            let mut buffer = [0u8; 4096];
-            let _ = stream.read(&mut buffer).await;
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
-        });
+        let (upstream_addr, _) = slow_upstream(Duration::from_millis(100)).await;
         let edge = start_edge(upstream_addr).await;
         let response = reqwest::get(format!("http://{}/slow", edge.local_addr())).await.unwrap();
         assert_eq!(response.status(), 200);
@@ -1084,19 +1092,7 @@ mod tests {
 
     #[tokio::test]
     async fn closing_waits_for_the_request_in_progress_to_be_answered() {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        // An upstream that says when the request has reached it, then takes 500 ms to answer.
-        let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let upstream_addr = upstream.local_addr().unwrap();
-        let (arrived, request_arrived) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            let (mut stream, _) = upstream.accept().await.unwrap();
-            let mut buffer = [0u8; 4096];
-            let _ = stream.read(&mut buffer).await;
-            let _ = arrived.send(());
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
-        });
+        let (upstream_addr, request_arrived) = slow_upstream(Duration::from_millis(500)).await;
         let edge = start_edge(upstream_addr).await;
         let url = format!("http://{}/slow", edge.local_addr());
         let request = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status().as_u16()) });
