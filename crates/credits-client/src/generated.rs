@@ -1528,7 +1528,7 @@ let response = client.list_credit_transactions()
     }
     /**Receive Stripe webhook
 
-Receives Stripe events. A paid checkout session grants its credits exactly once, counted from the line items Stripe reports; a refund (`charge.refunded`) takes back credits in proportion to the amount refunded, once per Stripe refund; a dispute (`charge.dispute.*`) holds back the disputed credits and gives them back when Stripe closes it won. What decides money is fetched from Stripe, hence 502 and 504. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
+Receives Stripe events. A paid checkout session grants its credits exactly once, counted from the line items Stripe reports; a refund (`charge.refunded`) takes back credits in proportion to the amount refunded, once per Stripe refund, and gives them back if the refund later fails or is canceled (`charge.refund.updated`, `refund.updated`, `refund.failed`); a dispute (`charge.dispute.*`) holds back the disputed credits and gives them back when Stripe closes it won. What decides money is fetched from Stripe, hence 502 and 504. Authenticated by the `Stripe-Signature` header, checked over the raw body; not by a token. Any answer but a 2xx makes Stripe retry
 
 Sends a `POST` request to `/api/v1/webhooks/stripe`
 

@@ -105,7 +105,8 @@ impl Metrics {
         self.record(|| metrics::counter!("credits_granted_total").increment(credits.max(0) as u64));
     }
 
-    /// Credits taken back (`kind`: `refund`, `dispute`) or given back (`dispute_reversal`).
+    /// Credits taken back (`kind`: `refund`, `dispute`) or given back (`dispute_reversal`, and
+    /// `refund_reversal` for a refund that failed or was canceled).
     pub fn credits_reversed(&self, kind: &'static str, credits: i64) {
         self.record(|| metrics::counter!("credits_reversed_total", "kind" => kind).increment(credits.unsigned_abs()));
     }

@@ -1,6 +1,6 @@
 //! Control endpoints for tests and demos, under `/_fake/...` where Stripe has nothing: drive a
 //! session's life cycle (complete paid or unpaid, settle the async payment, expire), open and
-//! close disputes, list and re-send events and delivery attempts, pause webhook delivery or mark
+//! close disputes, make a refund fail, list and re-send events and delivery attempts, pause webhook delivery or mark
 //! the endpoints down, count idempotency keys, and change webhooks, delivery copies, retries and
 //! faults at run time.
 //! They need no API key and never consume faults.
@@ -16,10 +16,10 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::checkout::{self, PaymentOutcome};
-use crate::disputes;
 use crate::errors::ApiError;
 use crate::faults::Fault;
 use crate::webhooks::{RetryPolicy, WebhookEndpoint};
+use crate::{disputes, refunds};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -29,6 +29,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/_fake/checkout/sessions/{id}/expire", post(expire))
         .route("/_fake/charges/{id}/dispute", post(open_dispute))
         .route("/_fake/disputes/{id}/close", post(close_dispute))
+        .route("/_fake/refunds/{id}/fail", post(fail_refund))
         .route("/_fake/events", get(events))
         .route("/_fake/events/{id}/resend", post(resend_event))
         .route("/_fake/webhooks/pause", post(pause_webhooks))
@@ -132,6 +133,24 @@ async fn close_dispute(
         Ok(()) => dispute_json(&shared, &id),
         Err(error) => error.into_response(),
     }
+}
+
+#[derive(Deserialize)]
+struct FailRefundQuery {
+    failure_reason: Option<String>,
+}
+
+/// Makes a succeeded refund fail (`?failure_reason=...`, Stripe's reasons); answers with the refund.
+async fn fail_refund(
+    State(shared): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    Query(query): Query<FailRefundQuery>,
+) -> Response {
+    if let Err(error) = refunds::fail(&shared, &id, query.failure_reason.as_deref()) {
+        return error.into_response();
+    }
+    let store = shared.store();
+    Json(crate::objects::refund(store.refund(&id).expect("refund exists"))).into_response()
 }
 
 fn dispute_json(shared: &AppState, id: &str) -> Response {

@@ -194,6 +194,12 @@ impl StripeFake {
         Ok(disputes::close(&self.shared, dispute, won)?)
     }
 
+    /// Makes a succeeded refund fail (`charge.refund.updated`, `refund.updated`,
+    /// `refund.failed`), for Stripe's `failure_reason` (default `expired_or_canceled_card`).
+    pub async fn fail_refund(&self, refund: &str, failure_reason: Option<&str>) -> anyhow::Result<()> {
+        Ok(refunds::fail(&self.shared, refund, failure_reason)?)
+    }
+
     /// Pauses webhook delivery: attempts wait (and `wait_for_deliveries` with them) until
     /// `resume_webhooks`; nothing is lost.
     pub fn pause_webhooks(&self) {

@@ -332,7 +332,7 @@ pub fn charge(charge: &Charge, base_url: &str, expanded_intent: Option<Value>, r
 }
 
 pub fn refund(refund: &Refund) -> Value {
-    json!({
+    let mut object = json!({
         "id": refund.id,
         "object": "refund",
         "amount": refund.amount,
@@ -352,9 +352,14 @@ pub fn refund(refund: &Refund) -> Value {
         "reason": refund.reason,
         "receipt_number": null,
         "source_transfer_reversal": null,
-        "status": "succeeded",
+        "status": refund.status(),
         "transfer_reversal": null,
-    })
+    });
+    // Stripe shows `failure_reason` only on a refund that failed.
+    if let Some(reason) = &refund.failure_reason {
+        object["failure_reason"] = json!(reason);
+    }
+    object
 }
 
 /// A dispute; evidence is never submitted in the fake, so every evidence field is empty.

@@ -2,6 +2,9 @@
 //! `GET /v1/refunds/{id}` and `GET /v1/refunds`. A refund succeeds at once, adds to its charge's
 //! `amount_refunded`, and emits `refund.created` and `charge.refunded`, as Stripe does. Refusals
 //! carry Stripe's codes: `charge_already_refunded`, `amount_too_large`, `charge_disputed`.
+//! A succeeded refund can be made to fail later (`fail`, a control endpoint: the card network
+//! refused it): its amount goes back onto the charge's refundable amount and Stripe's
+//! `charge.refund.updated`, `refund.updated` and `refund.failed` are emitted.
 
 use serde_json::Value;
 
@@ -92,6 +95,7 @@ pub fn create(shared: &AppState, ctx: &RequestCtx, mut params: Fields) -> Result
             created: now(),
             reason,
             metadata,
+            failure_reason: None,
         };
         let charge_json = objects::charge(charge, &shared.base_url, None, None);
         store.refunds.push(refund.clone());
@@ -102,6 +106,46 @@ pub fn create(shared: &AppState, ctx: &RequestCtx, mut params: Fields) -> Result
     shared.emit("refund.created", json.clone(), Some(&ctx.request_id));
     shared.emit("charge.refunded", charge_json, Some(&ctx.request_id));
     Ok(json)
+}
+
+/// Stripe's reasons for a refund's failure.
+const FAILURE_REASONS: &[&str] = &[
+    "charge_for_pending_refund_disputed",
+    "declined",
+    "expired_or_canceled_card",
+    "insufficient_funds",
+    "lost_or_stolen_card",
+    "merchant_request",
+    "unknown",
+];
+
+/// Makes a succeeded refund fail for `reason` (default `expired_or_canceled_card`): the money
+/// stays with the merchant, so the charge's `amount_refunded` drops by the refund's amount.
+pub fn fail(shared: &AppState, id: &str, reason: Option<&str>) -> Result<(), ApiError> {
+    let reason = reason.unwrap_or("expired_or_canceled_card");
+    if !FAILURE_REASONS.contains(&reason) {
+        return Err(ApiError::InvalidParameter {
+            param: "failure_reason".into(),
+            message: format!("Invalid failure_reason: must be one of {}", FAILURE_REASONS.join(", ")),
+        });
+    }
+    let json = {
+        let mut store = shared.store();
+        let refund = store.refund_mut(id).ok_or(ApiError::NotFound { kind: "refund", id: id.into() })?;
+        if refund.failure_reason.is_some() {
+            return Err(ApiError::InvalidRequest { message: format!("Refund {id} has already failed.") });
+        }
+        refund.failure_reason = Some(reason.to_string());
+        let (charge_id, amount, json) = (refund.charge.clone(), refund.amount, objects::refund(refund));
+        let charge = store.charge_mut(&charge_id).expect("a refund's charge exists");
+        charge.amount_refunded -= amount;
+        json
+    };
+    tracing::info!(id, reason, "refund failed");
+    shared.emit("charge.refund.updated", json.clone(), None);
+    shared.emit("refund.updated", json.clone(), None);
+    shared.emit("refund.failed", json, None);
+    Ok(())
 }
 
 /// The charge a refund request names: `charge`, or the latest charge of `payment_intent`.

@@ -146,7 +146,8 @@ impl Charge {
     }
 }
 
-/// A refund of (part of) a charge (`re_...`). The fake's refunds succeed at once.
+/// A refund of (part of) a charge (`re_...`). The fake's refunds succeed at once; a control
+/// endpoint can make one fail afterwards, as a card network sometimes does.
 #[derive(Debug, Clone)]
 pub struct Refund {
     pub id: String,
@@ -157,6 +158,15 @@ pub struct Refund {
     pub created: i64,
     pub reason: Option<String>,
     pub metadata: Metadata,
+    /// Stripe's `failure_reason` once the refund has failed; `None` while it has succeeded.
+    pub failure_reason: Option<String>,
+}
+
+impl Refund {
+    /// Stripe's `status`: `succeeded`, or `failed` after a failure.
+    pub fn status(&self) -> &'static str {
+        if self.failure_reason.is_some() { "failed" } else { "succeeded" }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +286,9 @@ impl Store {
     }
     pub fn refund(&self, id: &str) -> Option<&Refund> {
         self.refunds.get(id)
+    }
+    pub fn refund_mut(&mut self, id: &str) -> Option<&mut Refund> {
+        self.refunds.get_mut(id)
     }
     pub fn dispute(&self, id: &str) -> Option<&Dispute> {
         self.disputes.get(id)

@@ -1,6 +1,7 @@
 //! The Stripe webhook (`docs/purchase.md`, "Fulfilment"; `docs/money.md`): the signature is
 //! checked on the raw bytes, then the event's type decides: Checkout events go to `fulfilment`,
-//! `charge.refunded` and `charge.dispute.*` to `reversal`; other events are acknowledged and
+//! `charge.refunded`, a refund's changes (`charge.refund.updated`, `refund.updated`,
+//! `refund.failed`) and `charge.dispute.*` to `reversal`; other events are acknowledged and
 //! ignored.
 //!
 //! Only the event's envelope is read from the payload (id, type, the object's id and payment
@@ -82,6 +83,9 @@ async fn handle(ctx: &ServerContext, event: &Envelope) -> Result<bool, Error> {
         "checkout.session.async_payment_failed" => advance(store, object_id, completed(PaymentStatus::Failed)).await?,
         "checkout.session.expired" => advance(store, object_id, EXPIRED).await?,
         "charge.refunded" => reversal::refunds(store, stripe, object_id).await?,
+        "charge.refund.updated" | "refund.updated" | "refund.failed" => {
+            reversal::refund_changed(store, stripe, object_id).await?
+        }
         "charge.dispute.created"
         | "charge.dispute.funds_withdrawn"
         | "charge.dispute.updated"

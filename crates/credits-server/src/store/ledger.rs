@@ -4,6 +4,8 @@
 //! the unique `checkout_session_id` decides; an entry answering for a Stripe refund or dispute is
 //! written at most once: the unique `source_key` decides.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
@@ -150,6 +152,92 @@ impl Store {
             inserted
         });
         Ok(inserted)
+    }
+
+    /// Undoes the entry for a Stripe object that turned out to move no money (a refund that
+    /// failed or was canceled), once: in one transaction, `original` is written if it is not
+    /// there yet (and its amount is not 0), then whatever the entry under its `source_key` took
+    /// is given back by an entry under `undo_key`, of the same type. Writing the original first
+    /// means a delivery that read the object before it failed, and writes its entry late, finds
+    /// the key taken: the two entries always end net zero. Returns the credits this call gave back.
+    pub async fn undo_sourced_entry(
+        &self,
+        original: &SourcedEntry<'_>,
+        undo_key: &str,
+        undo_description: &str,
+    ) -> Result<i64> {
+        let org_id = original.org_id.to_string();
+        let (amount, transaction_type) = (original.amount, original.transaction_type.to_string());
+        let (description, source_key) = (original.description.clone(), original.source_key.clone());
+        let receipt_url = original.receipt_url.map(str::to_string);
+        let (undo_key, undo_description) = (undo_key.to_string(), undo_description.to_string());
+        write_tx!(self, |conn| {
+            let insert = |id: String, amount: i64, description: &str, source_key: &str, at: Timestamp| {
+                sqlx::query(
+                    "INSERT INTO ledger (id, org_id, amount, transaction_type, description, source_key, \
+                     receipt_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (source_key) DO NOTHING",
+                )
+                .bind(id)
+                .bind(org_id.clone())
+                .bind(amount)
+                .bind(transaction_type.clone())
+                .bind(description.to_string())
+                .bind(source_key.to_string())
+                .bind(receipt_url.clone())
+                .bind(at)
+            };
+            let at = Timestamp::now();
+            let written = amount != 0
+                && insert(Uuid::new_v4().to_string(), amount, &description, &source_key, at)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                    > 0;
+            if written {
+                sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(amount).execute(&mut *conn).await?;
+            }
+            let taken: Option<i64> = sqlx::query("SELECT amount FROM ledger WHERE source_key = $1")
+                .bind(&source_key)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            let give_back = -taken.unwrap_or(0);
+            if give_back == 0 {
+                return Ok(0);
+            }
+            let undone = insert(Uuid::new_v4().to_string(), give_back, &undo_description, &undo_key, at)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                > 0;
+            if !undone {
+                return Ok(0);
+            }
+            sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(give_back).execute(&mut *conn).await?;
+            Ok(give_back)
+        })
+    }
+
+    /// What the entries under `source_keys` moved, by key; keys with no entry are absent.
+    pub async fn sourced_amounts(&self, source_keys: &[String]) -> Result<HashMap<String, i64>> {
+        if source_keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let placeholders: Vec<String> = (1..=source_keys.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT source_key, amount FROM ledger WHERE source_key IN ({})", placeholders.join(", "));
+        on_pool!(self, |pool| {
+            let mut query = sqlx::query(&sql);
+            for key in source_keys {
+                query = query.bind(key);
+            }
+            let mut amounts = HashMap::new();
+            for row in query.fetch_all(pool).await? {
+                amounts.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+            Ok(amounts)
+        })
     }
 
     /// An administrator's adjustment of an org's balance.

@@ -58,8 +58,9 @@ async fn charge_of(app: &TestApp, session_id: &str) -> (String, String) {
     (charge["id"].as_str().unwrap().to_string(), charge["receipt_url"].as_str().unwrap().to_string())
 }
 
-/// Refunds `amount` cents of a charge at Stripe, as a support agent would in the dashboard.
-async fn refund(app: &TestApp, charge: &str, amount: i64) {
+/// Refunds `amount` cents of a charge at Stripe, as a support agent would in the dashboard;
+/// returns the refund's id.
+async fn refund(app: &TestApp, charge: &str, amount: i64) -> String {
     let response = reqwest::Client::new()
         .post(format!("{}v1/refunds", app.fake.base_url()))
         .bearer_auth("sk_test_credits")
@@ -67,7 +68,10 @@ async fn refund(app: &TestApp, charge: &str, amount: i64) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body["id"].as_str().expect("a refund has an id").to_string()
 }
 
 async fn balance(client: &credits_client::Client, org: &str) -> i64 {
@@ -175,6 +179,42 @@ async fn partial_refunds_add_up_to_the_grant(db: Db) {
         .into_inner();
     assert!(refunds.iter().all(|r| r.has_receipt && r.receipt_url.is_some()), "{refunds:?}");
     assert_ledger_matches(&app, &org, 0).await;
+}
+
+/// A refund that fails after it was counted gives its credits back, once, however many copies
+/// of Stripe's events arrive; the rounding of later refunds goes on as if it had never been. A
+/// refund that failed before its `charge.refunded` was handled (both events held back, then
+/// delivered together) ends the same way.
+async fn a_refund_that_fails_gives_the_credits_back(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, client) = buyer(&app).await;
+    let session = pay(&app, &client, &org, 1).await;
+    settle(&app).await;
+    let (charge, _) = charge_of(&app, &session).await;
+    let first = refund(&app, &charge, 167).await;
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 67);
+
+    app.fake.set_delivery_copies(3);
+    app.fake.fail_refund(&first, None).await.unwrap();
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 100, "the failed refund's 33 credits are back");
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-33, 33]);
+
+    // 167 of 500 cents again: 33, as the first would have been.
+    refund(&app, &charge, 167).await;
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 67);
+
+    // Failed before the server heard of it: charge.refunded and the failure arrive together.
+    app.fake.pause_webhooks();
+    let late = refund(&app, &charge, 166).await;
+    app.fake.fail_refund(&late, Some("lost_or_stolen_card")).await.unwrap();
+    app.fake.resume_webhooks();
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 67, "a refund that failed takes nothing");
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-33, 33, -33, -33, 33]);
+    assert_ledger_matches(&app, &org, 67).await;
 }
 
 /// Credits spent before a refund: the balance goes negative, the API says it is low, and the
@@ -444,6 +484,7 @@ async fn reconcile(app: &TestApp) -> String {
 crate::on_both_databases!(
     refunds_and_disputes_move_the_balance_once,
     partial_refunds_add_up_to_the_grant,
+    a_refund_that_fails_gives_the_credits_back,
     a_refund_after_spending_leaves_a_negative_balance,
     a_refund_finds_its_purchase,
     a_dispute_closed_before_it_was_opened_ends_even,

@@ -112,6 +112,7 @@ async fn signed_events_about_unknown_objects_are_acknowledged_and_ignored(db: Db
     let client = app.client(&token);
     let events = [
         ("charge.refunded", serde_json::json!({"id": "ch_unknown", "object": "charge"})),
+        ("refund.failed", serde_json::json!({"id": "re_unknown", "object": "refund"})),
         ("charge.dispute.created", serde_json::json!({"id": "dp_unknown", "object": "dispute"})),
         ("charge.dispute.closed", serde_json::json!({"id": "dp_unknown", "object": "dispute"})),
         ("checkout.session.completed", serde_json::json!({"id": "cs_unknown", "payment_status": "paid"})),

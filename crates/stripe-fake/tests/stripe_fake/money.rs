@@ -165,6 +165,48 @@ async fn refunds_partial_then_the_rest_then_refused() {
 }
 
 #[tokio::test]
+async fn a_refund_that_fails_gives_its_amount_back_to_the_charge() {
+    let receiver = Receiver::start().await;
+    let fake = spawn_with(FakeConfig { webhooks: vec![receiver.endpoint()], ..Default::default() }).await;
+    let client = client(&fake);
+    let (_, _, charge_id) = paid_session(&fake).await;
+    let refund = CreateRefund::new().charge(charge_id.clone()).amount(400).send(&client).await.unwrap();
+    fake.wait_for_deliveries(std::time::Duration::from_secs(5)).await.unwrap();
+    let before = receiver.received().len();
+
+    fake.fail_refund(refund.id.as_str(), Some("lost_or_stolen_card")).await.unwrap();
+    let failed = RetrieveRefund::new(refund.id.clone()).send(&client).await.unwrap();
+    assert_eq!(failed.status.as_deref(), Some("failed"));
+    assert_eq!(failed.failure_reason.as_deref(), Some("lost_or_stolen_card"));
+    let charge = RetrieveCharge::new(charge_id.clone()).send(&client).await.unwrap();
+    assert_eq!((charge.amount_refunded, charge.refunded), (0, false), "the money stayed with the merchant");
+    let listed = ListRefund::new().charge(charge_id.clone()).send(&client).await.unwrap();
+    assert_eq!(listed.data[0].status.as_deref(), Some("failed"), "a failed refund is still listed");
+
+    // Stripe's three events for it, each carrying the failed refund.
+    let received = receiver.wait_for(before + 3).await;
+    let mut kinds: Vec<&str> = received[before..]
+        .iter()
+        .map(|r| match verify(r).data.object {
+            EventObject::ChargeRefundUpdated(r) if r.status.as_deref() == Some("failed") => "charge.refund.updated",
+            EventObject::RefundUpdated(r) if r.status.as_deref() == Some("failed") => "refund.updated",
+            EventObject::RefundFailed(r) if r.status.as_deref() == Some("failed") => "refund.failed",
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["charge.refund.updated", "refund.failed", "refund.updated"]);
+
+    // Failed once; what it had refunded can be refunded again.
+    let again = post_form(&fake, &format!("_fake/refunds/{}/fail", refund.id), None, &[]).await;
+    assert_eq!(again.status(), 400);
+    let unknown = post_form(&fake, "_fake/refunds/re_nope/fail", None, &[]).await;
+    assert_eq!(unknown.status(), 404);
+    let second = CreateRefund::new().charge(charge_id.clone()).send(&client).await.unwrap();
+    assert_eq!(second.amount, 1000);
+}
+
+#[tokio::test]
 async fn refund_parameters_are_checked_like_stripe() {
     let fake = spawn().await;
     let (_, intent_id, charge_id) = paid_session(&fake).await;
