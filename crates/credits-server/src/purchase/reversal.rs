@@ -150,17 +150,17 @@ pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<
                 tracing::info!(refund = %refund_id, credits = -credits, written, "refund recorded");
             }
             RefundStep::Undo { refund_id, credits } => {
-                let given_back = store
+                let (taken, given_back) = store
                     .undo_sourced_entry(
                         &refund_entry(&purchase, &refund_id, credits),
                         &format!("refund_reversal:{refund_id}"),
                         &format!("Refund {refund_id} of charge {charge_id} failed or was canceled: credits given back"),
                     )
                     .await?;
-                if given_back > 0 {
-                    stripe.metrics().credits_reversed(REFUND_REVERSAL, given_back);
-                }
-                tracing::info!(refund = %refund_id, credits = given_back, "a refund that moved no money undone");
+                // Both 0 for a delivery that found the refund undone already.
+                stripe.metrics().credits_reversed(REFUND, taken);
+                stripe.metrics().credits_reversed(REFUND_REVERSAL, given_back);
+                tracing::info!(refund = %refund_id, taken, given_back, "a refund that moved no money undone");
             }
         }
     }
@@ -302,6 +302,15 @@ mod tests {
         );
         let written = HashMap::from([("re_a".to_string(), 33)]);
         assert_eq!(refund_steps(&p, &refunds, &written), vec![take("re_b", 33), take("re_c", 34)], "written once");
+    }
+
+    #[test]
+    fn a_refund_worth_less_than_a_credit_so_far_writes_nothing() {
+        // 4 cents of 500 is 0.8 of a credit: nothing yet; 4 more make 1.6, so the second takes 1.
+        let p = purchase(100, 500);
+        let refunds = [refund("re_a", 4, "succeeded"), refund("re_b", 4, "succeeded")];
+        assert_eq!(refund_steps(&p, &refunds[..1], &HashMap::new()), vec![]);
+        assert_eq!(refund_steps(&p, &refunds, &HashMap::new()), vec![take("re_b", 1)]);
     }
 
     #[test]

@@ -159,13 +159,15 @@ impl Store {
     /// there yet (and its amount is not 0), then whatever the entry under its `source_key` took
     /// is given back by an entry under `undo_key`, of the same type. Writing the original first
     /// means a delivery that read the object before it failed, and writes its entry late, finds
-    /// the key taken: the two entries always end net zero. Returns the credits this call gave back.
+    /// the key taken: the two entries always end net zero. Returns what this call wrote: the
+    /// original's credits taken (0 when it was there) and the credits given back (0 when undone
+    /// before).
     pub async fn undo_sourced_entry(
         &self,
         original: &SourcedEntry<'_>,
         undo_key: &str,
         undo_description: &str,
-    ) -> Result<i64> {
+    ) -> Result<(i64, i64)> {
         let org_id = original.org_id.to_string();
         let (amount, transaction_type) = (original.amount, original.transaction_type.to_string());
         let (description, source_key) = (original.description.clone(), original.source_key.clone());
@@ -197,6 +199,7 @@ impl Store {
             if written {
                 sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(amount).execute(&mut *conn).await?;
             }
+            let taken_now = if written { -amount } else { 0 };
             let taken: Option<i64> = sqlx::query("SELECT amount FROM ledger WHERE source_key = $1")
                 .bind(&source_key)
                 .fetch_optional(&mut *conn)
@@ -205,7 +208,7 @@ impl Store {
                 .transpose()?;
             let give_back = -taken.unwrap_or(0);
             if give_back == 0 {
-                return Ok(0);
+                return Ok((taken_now, 0));
             }
             let undone = insert(Uuid::new_v4().to_string(), give_back, &undo_description, &undo_key, at)
                 .execute(&mut *conn)
@@ -213,10 +216,10 @@ impl Store {
                 .rows_affected()
                 > 0;
             if !undone {
-                return Ok(0);
+                return Ok((taken_now, 0));
             }
             sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(give_back).execute(&mut *conn).await?;
-            Ok(give_back)
+            Ok((taken_now, give_back))
         })
     }
 

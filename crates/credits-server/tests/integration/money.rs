@@ -10,7 +10,7 @@ use credits_client::types::{CheckoutPaymentStatus, CreateCheckoutSessionRequest,
 use credits_server::Role;
 use stripe_fake::{Fault, PaymentOutcome, RetryPolicy};
 
-use crate::helpers::{CREDITS_PER_BUNDLE, Db, TestApp, eventually, spawn_app};
+use crate::helpers::{CREDITS_PER_BUNDLE, Db, TestApp, eventually, spawn_app, spawn_app_with};
 
 /// The price of a bundle in the helpers' configuration, in cents.
 const BUNDLE_CENTS: i64 = 500;
@@ -186,7 +186,7 @@ async fn partial_refunds_add_up_to_the_grant(db: Db) {
 /// refund that failed before its `charge.refunded` was handled (both events held back, then
 /// delivered together) ends the same way.
 async fn a_refund_that_fails_gives_the_credits_back(db: Db) {
-    let app = spawn_app(db).await;
+    let app = spawn_app_with(db, |c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
     let (org, client) = buyer(&app).await;
     let session = pay(&app, &client, &org, 1).await;
     settle(&app).await;
@@ -215,6 +215,16 @@ async fn a_refund_that_fails_gives_the_credits_back(db: Db) {
     assert_eq!(balance(&client, &org).await, 67, "a refund that failed takes nothing");
     assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-33, 33, -33, -33, 33]);
     assert_ledger_matches(&app, &org, 67).await;
+
+    // The metrics count what the ledger moved, once.
+    let metrics = reqwest::get(format!("http://{}/metrics", app.metrics_addr().unwrap())).await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    let reversed = |kind: &str| {
+        let prefix = format!("credits_reversed_total{{kind=\"{kind}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(prefix.as_str())).map(str::to_string)
+    };
+    assert_eq!(reversed("refund").as_deref(), Some("99"), "{metrics}");
+    assert_eq!(reversed("refund_reversal").as_deref(), Some("66"), "{metrics}");
 }
 
 /// Credits spent before a refund: the balance goes negative, the API says it is low, and the
