@@ -227,6 +227,35 @@ async fn a_refund_that_fails_gives_the_credits_back(db: Db) {
     assert_eq!(reversed("refund_reversal").as_deref(), Some("66"), "{metrics}");
 }
 
+/// Refunds worth a fraction of a credit each, one of which fails: the credits taken stay the
+/// whole credits of what the refunds that count add up to, and refunding the rest of the charge
+/// takes back exactly what it granted (the entries already written are read back, not assumed).
+async fn a_failed_refund_does_not_upset_the_rounding(db: Db) {
+    let app = spawn_app(db).await;
+    let (org, client) = buyer(&app).await;
+    let session = pay(&app, &client, &org, 1).await;
+    settle(&app).await;
+    let (charge, _) = charge_of(&app, &session).await;
+    // 100 credits for 500 cents: 3 cents are 0.6 of a credit, nothing; 6 cents are 1.2, so 1.
+    let first = refund(&app, &charge, 3).await;
+    refund(&app, &charge, 3).await;
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 99);
+    app.fake.fail_refund(&first, None).await.unwrap();
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 99, "the failed refund had taken nothing");
+    // 3 + 2 cents that count: 1 credit, already taken.
+    refund(&app, &charge, 2).await;
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 99);
+    // The rest of the charge: 500 cents refunded in all, so all 100 credits.
+    refund(&app, &charge, 495).await;
+    settle(&app).await;
+    assert_eq!(balance(&client, &org).await, 0);
+    assert_eq!(amounts(&client, &org, CreditTransactionType::Refund).await, vec![-1, -99]);
+    assert_ledger_matches(&app, &org, 0).await;
+}
+
 /// Credits spent before a refund: the balance goes negative, the API says it is low, and the
 /// org may still buy.
 async fn a_refund_after_spending_leaves_a_negative_balance(db: Db) {
@@ -495,6 +524,7 @@ crate::on_both_databases!(
     refunds_and_disputes_move_the_balance_once,
     partial_refunds_add_up_to_the_grant,
     a_refund_that_fails_gives_the_credits_back,
+    a_failed_refund_does_not_upset_the_rounding,
     a_refund_after_spending_leaves_a_negative_balance,
     a_refund_finds_its_purchase,
     a_dispute_closed_before_it_was_opened_ends_even,
