@@ -22,6 +22,10 @@ const ADMIN_ADJUSTMENT: &str = "admin_adjustment";
 const ADD_TO_BALANCE: &str = "INSERT INTO org_balances (org_id, balance) VALUES ($1, $2) \
      ON CONFLICT (org_id) DO UPDATE SET balance = org_balances.balance + excluded.balance";
 
+/// Writes an entry answering for a Stripe object, unless its `source_key` is taken.
+const INSERT_SOURCED: &str = "INSERT INTO ledger (id, org_id, amount, transaction_type, description, source_key, \
+     receipt_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_key) DO NOTHING";
+
 /// One ledger entry.
 #[derive(Debug, Clone)]
 pub struct LedgerEntry {
@@ -129,21 +133,18 @@ impl Store {
     pub async fn insert_sourced_entry(&self, entry: &SourcedEntry<'_>) -> Result<bool> {
         let inserted = on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let inserted = sqlx::query(
-                "INSERT INTO ledger (id, org_id, amount, transaction_type, description, source_key, receipt_url, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_key) DO NOTHING",
-            )
-            .bind(Uuid::new_v4().to_string())
-            .bind(entry.org_id)
-            .bind(entry.amount)
-            .bind(entry.transaction_type)
-            .bind(&entry.description)
-            .bind(&entry.source_key)
-            .bind(entry.receipt_url)
-            .bind(Timestamp::now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+            let inserted = sqlx::query(INSERT_SOURCED)
+                .bind(Uuid::new_v4().to_string())
+                .bind(entry.org_id)
+                .bind(entry.amount)
+                .bind(entry.transaction_type)
+                .bind(&entry.description)
+                .bind(&entry.source_key)
+                .bind(entry.receipt_url)
+                .bind(Timestamp::now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
                 > 0;
             if inserted {
                 sqlx::query(ADD_TO_BALANCE).bind(entry.org_id).bind(entry.amount).execute(&mut *tx).await?;
@@ -175,19 +176,15 @@ impl Store {
         let (undo_key, undo_description) = (undo_key.to_string(), undo_description.to_string());
         write_tx!(self, |conn| {
             let insert = |id: String, amount: i64, description: &str, source_key: &str, at: Timestamp| {
-                sqlx::query(
-                    "INSERT INTO ledger (id, org_id, amount, transaction_type, description, source_key, \
-                     receipt_url, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (source_key) DO NOTHING",
-                )
-                .bind(id)
-                .bind(org_id.clone())
-                .bind(amount)
-                .bind(transaction_type.clone())
-                .bind(description.to_string())
-                .bind(source_key.to_string())
-                .bind(receipt_url.clone())
-                .bind(at)
+                sqlx::query(INSERT_SOURCED)
+                    .bind(id)
+                    .bind(org_id.clone())
+                    .bind(amount)
+                    .bind(transaction_type.clone())
+                    .bind(description.to_string())
+                    .bind(source_key.to_string())
+                    .bind(receipt_url.clone())
+                    .bind(at)
             };
             let at = Timestamp::now();
             let written = amount != 0
