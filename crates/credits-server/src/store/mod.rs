@@ -188,7 +188,14 @@ impl Store {
                 options = options.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Full);
             }
             options.connect().await?.close().await?;
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options.clone()).await?;
+            // No ping before each use: a SQLite connection is a file handle in this process, with
+            // nothing that can break between uses, and sqlx's ping is one more hand-off to the
+            // connection's worker thread and back on every query.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(options.clone())
+                .await?;
             if !url.contains("mode=ro") {
                 writer = Some(batch::Writer::open(&options).await?);
             }
