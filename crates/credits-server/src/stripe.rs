@@ -2,7 +2,7 @@
 //!
 //! It creates Checkout Sessions (with an idempotency key of its own, the org as
 //! `client_reference_id`, the org and bundle count in `metadata`) and reads back what a session
-//! sold, the charge behind it, the charge's refunds, a refund, a dispute, and the sessions created since a
+//! sold, the charge behind it, the charge's refunds, a dispute, and the sessions created since a
 //! moment (for reconciliation). Lists are read page by page to their end. Failures become 502 (Stripe said no, or said something unreadable) or 504 (no answer in
 //! time); the server knows nothing else about where Stripe is.
 
@@ -16,7 +16,7 @@ use stripe_checkout::checkout_session::{
 use stripe_core::charge::RetrieveCharge;
 use stripe_core::dispute::RetrieveDispute;
 use stripe_core::payment_intent::RetrievePaymentIntent;
-use stripe_core::refund::{ListRefund, RetrieveRefund};
+use stripe_core::refund::ListRefund;
 use stripe_shared::{
     Charge, CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus, DisputeStatus, PaymentIntent,
 };
@@ -164,15 +164,10 @@ impl Stripe {
                 },
             )
             .await?;
-        Ok(refunds.into_iter().map(RefundFacts::from).collect())
-    }
-
-    /// A refund as Stripe has it now.
-    pub async fn refund(&self, id: &str) -> Result<RefundFacts, Error> {
-        let request = RetrieveRefund::new(id);
-        let refund =
-            self.within_deadline("retrieve_refund", Retry::AllTransient, || request.send(&self.client)).await?;
-        Ok(RefundFacts::from(refund))
+        Ok(refunds
+            .into_iter()
+            .map(|r| RefundFacts { id: r.id.to_string(), amount: r.amount, status: r.status.unwrap_or_default() })
+            .collect())
     }
 
     /// A dispute as Stripe has it now.
@@ -319,19 +314,6 @@ pub struct RefundFacts {
     pub amount: i64,
     /// `pending`, `requires_action`, `succeeded`, `failed` or `canceled`.
     pub status: String,
-    /// The refunded charge, when Stripe names one.
-    pub charge_id: Option<String>,
-}
-
-impl From<stripe_shared::Refund> for RefundFacts {
-    fn from(refund: stripe_shared::Refund) -> Self {
-        RefundFacts {
-            id: refund.id.to_string(),
-            amount: refund.amount,
-            status: refund.status.unwrap_or_default(),
-            charge_id: refund.charge.as_ref().map(|c| c.id().to_string()),
-        }
-    }
 }
 
 /// What this server reads of a dispute.

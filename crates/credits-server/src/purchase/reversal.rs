@@ -120,7 +120,8 @@ fn refund_steps(purchase: &Purchase, refunds: &[RefundFacts], taken_by: &HashMap
     steps
 }
 
-/// `charge.refunded`, and any change to one of the charge's refunds: brings the ledger to where
+/// `charge.refunded`, and any change to one of the charge's refunds (`charge.refund.updated`,
+/// `refund.updated`, `refund.failed`, which name the charge): brings the ledger to where
 /// the charge's refunds stand at Stripe. One negative `refund` entry per refund that counts
 /// (`refund_steps`), and for a refund that failed or was canceled, a positive `refund` entry
 /// giving back what it took.
@@ -165,23 +166,6 @@ pub async fn refunds(store: &Store, stripe: &Stripe, charge_id: &str) -> Result<
         }
     }
     Ok(())
-}
-
-/// `charge.refund.updated`, `refund.updated`, `refund.failed`: a refund changed (it failed, was
-/// canceled, or went through); its charge's refunds are brought up to date.
-pub async fn refund_changed(store: &Store, stripe: &Stripe, refund_id: &str) -> Result<(), Error> {
-    let refund = match stripe.refund(refund_id).await {
-        Ok(refund) => refund,
-        Err(Error::StripeNoSuchObject(_)) => {
-            tracing::info!(refund = %refund_id, "a refund Stripe does not have; ignored");
-            return Ok(());
-        }
-        Err(other) => return Err(other),
-    };
-    match refund.charge_id {
-        Some(charge_id) => refunds(store, stripe, &charge_id).await,
-        None => Ok(()),
-    }
 }
 
 /// The ledger's key for the entry a refund writes.
@@ -280,7 +264,7 @@ mod tests {
     }
 
     fn refund(id: &str, amount: i64, status: &str) -> RefundFacts {
-        RefundFacts { id: id.into(), amount, status: status.into(), charge_id: Some("ch_1".into()) }
+        RefundFacts { id: id.into(), amount, status: status.into() }
     }
 
     fn take(id: &str, credits: i64) -> RefundStep {

@@ -4,8 +4,8 @@
 //! `refund.failed`) and `charge.dispute.*` to `reversal`; other events are acknowledged and
 //! ignored.
 //!
-//! Only the event's envelope is read from the payload (id, type, the object's id and payment
-//! status): a signed event that the SDK's types cannot parse (another API version, a new field)
+//! Only the event's envelope is read from the payload (id, type, the object's id, payment status
+//! and, for a refund, its charge's id): a signed event that the SDK's types cannot parse (another API version, a new field)
 //! is still handled, since everything that decides money is fetched from Stripe again.
 
 use serde::Deserialize;
@@ -38,6 +38,16 @@ struct EnvelopeData {
 struct EnvelopeObject {
     id: Option<String>,
     payment_status: Option<String>,
+    /// A refund's charge: an id, or (were it ever expanded) the charge itself.
+    charge: Option<serde_json::Value>,
+}
+
+impl EnvelopeObject {
+    /// The id of the charge the object names, expanded or not.
+    fn charge_id(&self) -> Option<&str> {
+        let charge = self.charge.as_ref()?;
+        charge.as_str().or_else(|| charge.get("id")?.as_str())
+    }
 }
 
 /// Handles one webhook delivery: `body` is the raw request body, `signature` its
@@ -83,9 +93,11 @@ async fn handle(ctx: &ServerContext, event: &Envelope) -> Result<bool, Error> {
         "checkout.session.async_payment_failed" => advance(store, object_id, completed(PaymentStatus::Failed)).await?,
         "checkout.session.expired" => advance(store, object_id, EXPIRED).await?,
         "charge.refunded" => reversal::refunds(store, stripe, object_id).await?,
-        "charge.refund.updated" | "refund.updated" | "refund.failed" => {
-            reversal::refund_changed(store, stripe, object_id).await?
-        }
+        // A refund changed (failed, canceled, went through): its charge's refunds are read again.
+        "charge.refund.updated" | "refund.updated" | "refund.failed" => match event.data.object.charge_id() {
+            Some(charge_id) => reversal::refunds(store, stripe, charge_id).await?,
+            None => tracing::info!(event = %event.id, "a refund event without a charge; ignored"),
+        },
         "charge.dispute.created"
         | "charge.dispute.funds_withdrawn"
         | "charge.dispute.updated"

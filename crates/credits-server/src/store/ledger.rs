@@ -175,9 +175,10 @@ impl Store {
         let receipt_url = original.receipt_url.map(str::to_string);
         let (undo_key, undo_description) = (undo_key.to_string(), undo_description.to_string());
         write_tx!(self, |conn| {
-            let insert = |id: String, amount: i64, description: &str, source_key: &str, at: Timestamp| {
+            let at = Timestamp::now();
+            let insert = |amount: i64, description: &str, source_key: &str| {
                 sqlx::query(INSERT_SOURCED)
-                    .bind(id)
+                    .bind(Uuid::new_v4().to_string())
                     .bind(org_id.clone())
                     .bind(amount)
                     .bind(transaction_type.clone())
@@ -186,13 +187,8 @@ impl Store {
                     .bind(receipt_url.clone())
                     .bind(at)
             };
-            let at = Timestamp::now();
-            let written = amount != 0
-                && insert(Uuid::new_v4().to_string(), amount, &description, &source_key, at)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected()
-                    > 0;
+            let written =
+                amount != 0 && insert(amount, &description, &source_key).execute(&mut *conn).await?.rows_affected() > 0;
             if written {
                 sqlx::query(ADD_TO_BALANCE).bind(&org_id).bind(amount).execute(&mut *conn).await?;
             }
@@ -207,11 +203,7 @@ impl Store {
             if give_back == 0 {
                 return Ok((taken_now, 0));
             }
-            let undone = insert(Uuid::new_v4().to_string(), give_back, &undo_description, &undo_key, at)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected()
-                > 0;
+            let undone = insert(give_back, &undo_description, &undo_key).execute(&mut *conn).await?.rows_affected() > 0;
             if !undone {
                 return Ok((taken_now, 0));
             }
