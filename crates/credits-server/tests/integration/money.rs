@@ -427,7 +427,8 @@ async fn the_return_and_the_webhook_race(db: Db) {
 }
 
 /// Every event Stripe sends is recorded once with its type, however often it is delivered: the
-/// records `--event-retention` keeps.
+/// records `--event-retention` keeps. A record is written just after the delivery is answered,
+/// so it is looked for until it is there (a few seconds at most).
 async fn every_delivered_event_is_recorded_once(db: Db) {
     let app = spawn_app(db).await;
     app.fake.set_delivery_copies(3);
@@ -437,14 +438,21 @@ async fn every_delivered_event_is_recorded_once(db: Db) {
     let text = |v: &serde_json::Value| v.as_str().expect("a string").to_string();
     let mut emitted: Vec<(String, String)> =
         app.fake.events().iter().map(|e| (text(&e["id"]), text(&e["type"]))).collect();
+    emitted.sort();
+    assert!(!emitted.is_empty());
     sqlx::any::install_default_drivers();
     let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url).await.unwrap();
-    let mut recorded: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, event_type FROM stripe_events").fetch_all(&mut connection).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let recorded = loop {
+        let mut recorded: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, event_type FROM stripe_events").fetch_all(&mut connection).await.unwrap();
+        recorded.sort();
+        if recorded == emitted || std::time::Instant::now() > deadline {
+            break recorded;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     sqlx::Connection::close(connection).await.unwrap();
-    emitted.sort();
-    recorded.sort();
-    assert!(!emitted.is_empty());
     assert_eq!(recorded, emitted);
 }
 
