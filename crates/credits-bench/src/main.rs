@@ -2,7 +2,8 @@
 //! that its table says what each feature of the server costs.
 //!
 //! - `bare`: a dropshot endpoint with the checkout's route, path parameter and body type that
-//!   answers at once: dropshot's own ceiling on this machine.
+//!   answers at once: dropshot's own ceiling on this machine; with `--behind-edge`, the server's
+//!   edge in front of it, so that the difference is what the edge costs a request.
 //! - `minimal`: a checkout that does only the I/O a checkout must do (the token's hash looked up
 //!   with its org and role in one query, one form-encoded Stripe call through a shared client,
 //!   one insert): the realistic limit for the endpoint.
@@ -32,6 +33,9 @@ enum Command {
     Bare {
         #[arg(long, default_value = "127.0.0.1:0")]
         bind: SocketAddr,
+        /// Put the server's edge (its defaults, limits lifted) in front, listening on `bind`.
+        #[arg(long)]
+        behind_edge: bool,
     },
     /// Serve the minimal checkout; prints the bound address.
     Minimal {
@@ -98,7 +102,7 @@ async fn main() {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Bare { bind } => bare::serve(bind).await,
+        Command::Bare { bind, behind_edge } => bare::serve(bind, behind_edge).await,
         Command::Minimal { bind, database_url, stripe_api_base, token, org } => {
             minimal::serve(bind, &database_url, &stripe_api_base, &token, &org).await
         }

@@ -21,11 +21,11 @@
 
 mod access;
 pub mod config;
-mod cors;
+pub mod cors;
 pub mod credential_cache;
 mod credits;
 mod docs;
-mod edge;
+pub mod edge;
 pub mod error;
 mod hash;
 mod health;

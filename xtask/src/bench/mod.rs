@@ -24,6 +24,8 @@ use wrk::{Load, Shape};
 const ORG: &str = "bench";
 const WEBHOOK_SECRET: &str = "whsec_bench";
 const CREDITS_PER_BUNDLE: i64 = 100;
+const BARE: &str = "bare dropshot endpoint";
+const BARE_BEHIND_EDGE: &str = "bare dropshot endpoint behind the edge";
 const CHECKOUT_BODY: &str =
     r#"{"quantity":1,"success_url":"https://app.example/ok","cancel_url":"https://app.example/cancel"}"#;
 
@@ -44,6 +46,8 @@ struct Report {
     loads: Vec<Row>,
     webhooks: Vec<WebhookRun>,
     little: Option<LittleRun>,
+    /// Microseconds the edge adds to a request (see `edge_cost_us`).
+    edge_cost_us: Option<f64>,
 }
 
 #[derive(Serialize, Clone)]
@@ -90,7 +94,8 @@ pub(crate) fn run(options: Options) -> anyhow::Result<()> {
     } else {
         eprintln!("logs kept in {}", work.display());
     }
-    let report = result?;
+    let mut report = result?;
+    report.edge_cost_us = edge_cost_us(&report);
     print_table(&report);
     let out = target.join(if options.smoke { "bench/smoke.json" } else { "bench/last.json" });
     std::fs::create_dir_all(out.parent().expect("a parent"))?;
@@ -162,6 +167,17 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
     )?;
     let bare = SocketAddr::from(([127, 0, 0, 1], bare_port));
     wait_listening(bare)?;
+    // The same endpoint behind the server's edge: the difference is what the edge costs.
+    let edge_port = free_port()?;
+    let _bare_behind_edge = Process::start(
+        "bare-behind-edge",
+        &bins.join("credits-bench"),
+        &["bare".into(), "--behind-edge".into(), "--bind".into(), format!("127.0.0.1:{edge_port}")],
+        &[],
+        &work.join("bare-behind-edge.log"),
+    )?;
+    let bare_behind_edge = SocketAddr::from(([127, 0, 0, 1], edge_port));
+    wait_listening(bare_behind_edge)?;
 
     let mut databases = vec![Database::sqlite(work)];
     if let Some(admin) = options.postgres.as_ref() {
@@ -178,8 +194,9 @@ fn measure(options: &Options, bins: &Path, work: &Path) -> anyhow::Result<Report
             headers: vec![("Content-Type", "application/json".into()), ("Authorization", format!("Bearer {token}"))],
             body: Some(CHECKOUT_BODY.into()),
         };
-        let targets: [(&str, SocketAddr); 3] = [
-            ("bare dropshot endpoint", bare),
+        let targets: [(&str, SocketAddr); 4] = [
+            (BARE, bare),
+            (BARE_BEHIND_EDGE, bare_behind_edge),
             ("minimal checkout", stack.minimal),
             ("checkout (server)", stack.server),
         ];
@@ -591,11 +608,12 @@ fn print_table(report: &Report) {
             med(|l| l.p90_ms),
             med(|l| l.p99_ms),
             errors,
-            of("bare dropshot endpoint"),
+            of(BARE),
             of("minimal checkout"),
             to_empty,
         );
     }
+    print_edge_cost(report);
     for run in &report.webhooks {
         println!(
             "webhook fulfilment ({}): {} paid sessions, each event delivered {}x: {:.0} events/s, exactly once: {}",
@@ -614,4 +632,45 @@ fn print_table(report: &Report) {
             run.peak_rss_mib
         );
     }
+}
+
+/// The median throughput of `what` (on `database`, or on any).
+fn median_rps(report: &Report, what: &str, database: Option<&str>) -> f64 {
+    let mut values: Vec<f64> = report
+        .loads
+        .iter()
+        .filter(|r| r.what == what && database.is_none_or(|d| r.database == d))
+        .map(|r| r.load.requests_per_second)
+        .collect();
+    median(&mut values)
+}
+
+/// Microseconds the edge adds to a request: the bare endpoint's time per request behind the edge
+/// less its own (medians at 16 connections).
+fn edge_cost_us(report: &Report) -> Option<f64> {
+    let (bare, behind_edge) = (median_rps(report, BARE, None), median_rps(report, BARE_BEHIND_EDGE, None));
+    (bare > 0.0 && behind_edge > 0.0).then(|| (1.0 / behind_edge - 1.0 / bare) * 1e6)
+}
+
+/// What the edge adds to a request: the time per request of the bare endpoint behind the edge
+/// less the bare endpoint's own (at 16 connections, medians), and that time's share of a
+/// balance read's and of a checkout's on each database.
+fn print_edge_cost(report: &Report) {
+    let rps = |what: &str, database: Option<&str>| median_rps(report, what, database);
+    let Some(edge_us) = report.edge_cost_us else { return };
+    let edge_seconds = edge_us / 1e6;
+    let mut shares = Vec::new();
+    for database in ["sqlite", "postgres"] {
+        for (what, name) in [("balance, 0 ledger rows", "balance read"), ("checkout (server)", "checkout")] {
+            let served = rps(what, Some(database));
+            if served > 0.0 {
+                shares.push(format!("{:.0}% of a {name} on {database}", 100.0 * edge_seconds * served));
+            }
+        }
+    }
+    println!(
+        "the edge costs {:.1} us a request (bare behind the edge vs bare): {}",
+        edge_seconds * 1e6,
+        shares.join(", ")
+    );
 }
