@@ -1,7 +1,7 @@
 //! Stripe events handled, by id, kept for a retention period and then purged. (Handling an event
 //! is idempotent on its own, so a redelivery after its row is purged changes nothing.)
 
-use super::{Result, Store, Timestamp, on_pool, write_tx};
+use super::{Result, Store, Timestamp, on_connection, write_tx};
 
 impl Store {
     /// Records a Stripe event as handled (again: a redelivery changes nothing).
@@ -27,10 +27,10 @@ impl Store {
     /// Deletes the events received before `cutoff`; safe on several instances at once (see
     /// `purge_idempotency_keys`). Returns how many this call deleted.
     pub async fn purge_events(&self, cutoff: Timestamp) -> Result<u64> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             Ok(sqlx::query("DELETE FROM stripe_events WHERE received_at < $1")
                 .bind(cutoff)
-                .execute(pool)
+                .execute(conn)
                 .await?
                 .rows_affected())
         })

@@ -6,7 +6,7 @@
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool, write_tx};
+use super::{Result, Store, StoreError, Timestamp, on_connection, write_tx};
 
 /// What an `Idempotency-Key` says about a request.
 #[derive(Debug)]
@@ -215,10 +215,10 @@ impl Store {
     /// created_at < cutoff`, so instances purging at the same time delete each row once between
     /// them and neither fails. Returns how many this call deleted.
     pub async fn purge_idempotency_keys(&self, cutoff: Timestamp) -> Result<u64> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                 .bind(cutoff)
-                .execute(pool)
+                .execute(conn)
                 .await?
                 .rows_affected())
         })

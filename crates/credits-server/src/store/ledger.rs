@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool, write_tx};
+use super::{Result, Store, StoreError, Timestamp, on_connection, write_tx};
 use crate::model::{Org, SessionState};
 
 /// The ledger's name for credits bought through Checkout.
@@ -131,8 +131,8 @@ impl Store {
     /// decides which of several concurrent deliveries inserts; the balance moves with it in the
     /// same transaction. Returns whether this call wrote it.
     pub async fn insert_sourced_entry(&self, entry: &SourcedEntry<'_>) -> Result<bool> {
-        let inserted = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        let inserted = on_connection!(self, |conn| {
+            let mut tx = conn.begin().await?;
             let inserted = sqlx::query(INSERT_SOURCED)
                 .bind(Uuid::new_v4().to_string())
                 .bind(entry.org_id)
@@ -219,13 +219,13 @@ impl Store {
         }
         let placeholders: Vec<String> = (1..=source_keys.len()).map(|i| format!("${i}")).collect();
         let sql = format!("SELECT source_key, amount FROM ledger WHERE source_key IN ({})", placeholders.join(", "));
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let mut query = sqlx::query(&sql);
             for key in source_keys {
                 query = query.bind(key);
             }
             let mut amounts = HashMap::new();
-            for row in query.fetch_all(pool).await? {
+            for row in query.fetch_all(conn).await? {
                 amounts.insert(row.try_get(0)?, row.try_get(1)?);
             }
             Ok(amounts)
@@ -234,8 +234,8 @@ impl Store {
 
     /// An administrator's adjustment of an org's balance.
     pub async fn grant(&self, org: &Org, amount: i64, reason: &str) -> Result<()> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_connection!(self, |conn| {
+            let mut tx = conn.begin().await?;
             sqlx::query(
                 "INSERT INTO ledger (id, org_id, amount, transaction_type, description, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -256,10 +256,10 @@ impl Store {
 
     /// The balance: the sum of the ledger, as `org_balances` keeps it.
     pub async fn balance(&self, org: &Org) -> Result<i64> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let balance: Option<i64> = sqlx::query("SELECT balance FROM org_balances WHERE org_id = $1")
                 .bind(&org.id)
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await?
                 .map(|row| row.try_get(0))
                 .transpose()?;
@@ -269,10 +269,10 @@ impl Store {
 
     /// The balance as the sum of the ledger itself: what `org_balances` must always equal.
     pub async fn ledger_sum(&self, org: &Org) -> Result<i64> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE org_id = $1")
                 .bind(&org.id)
-                .fetch_one(pool)
+                .fetch_one(conn)
                 .await?;
             Ok(row.try_get(0)?)
         })
@@ -310,7 +310,7 @@ impl Store {
         // from its worker thread to the caller's task separately (a thread wake-up per row), so
         // 100 rows cost 100 hand-offs; one row costs one. Both databases build the same array.
         let (aggregate, array) = match self.pool {
-            super::Pool::Sqlite(_) => ("json_group_array", "json_array"),
+            super::Pool::Sqlite(..) => ("json_group_array", "json_array"),
             super::Pool::Postgres(_) => ("json_agg", "json_build_array"),
         };
         let sql = format!(
@@ -329,11 +329,11 @@ impl Store {
 
     /// Whether `id` is one of the org's ledger entries.
     async fn has_entry(&self, org: &Org, id: &str) -> Result<bool> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let found = sqlx::query("SELECT 1 FROM ledger WHERE id = $1 AND org_id = $2")
                 .bind(id)
                 .bind(&org.id)
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await?;
             Ok(found.is_some())
         })
@@ -348,7 +348,7 @@ impl Store {
         types: &[String],
         limit: i64,
     ) -> Result<Vec<LedgerEntry>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let mut query = sqlx::query(sql).bind(&org.id);
             if let Some(before) = before {
                 query = query.bind(before);
@@ -356,7 +356,7 @@ impl Store {
             for t in types {
                 query = query.bind(t);
             }
-            let page: String = query.bind(limit).fetch_one(pool).await?.try_get(0)?;
+            let page: String = query.bind(limit).fetch_one(conn).await?.try_get(0)?;
             read_page(&page)
         })
     }

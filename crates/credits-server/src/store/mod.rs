@@ -74,21 +74,57 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The open database.
 #[derive(Clone)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// sqlx's pool (migrations, backups, the colder queries) and the store's own read connections.
+    Sqlite(SqlitePool, Readers),
     Postgres(PgPool),
 }
+
+/// SQLite connections for the hot reads, held by the store rather than by sqlx's pool: sqlx 0.8
+/// pings every connection it takes back (`PoolConnection::return_to_pool`), which on SQLite is
+/// one more hand-off to the connection's worker thread and back after every query, for a file
+/// handle in this process that nothing can break between uses. A connection is given back here
+/// as it is (a query or transaction cut short is finished or rolled back by its worker thread,
+/// in order, before the next command it gets).
+type Readers = deadpool::unmanaged::Pool<sqlx::SqliteConnection>;
+
+/// Read connections on SQLite: as many as sqlx's pool had.
+const SQLITE_READERS: usize = 8;
 
 /// Runs `$body` with `$pool` bound to the store's typed pool: the body is compiled once for each
 /// database, so the same query text and binds serve both.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Sqlite($pool, _) => $body,
             $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
-use on_pool;
+
+/// Runs `$body` (returning `Result<T>`) with `$conn` bound to one connection of the open
+/// database for the whole body: on SQLite one of the store's [`Readers`], on PostgreSQL one from
+/// the pool. For the queries on the hot paths; a body that runs several statements passes
+/// `&mut *$conn` to each.
+macro_rules! on_connection {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(_, readers) => {
+                let mut connection = readers
+                    .get()
+                    .await
+                    .map_err(|e| $crate::store::StoreError::Invalid(format!("database: no read connection: {e}")))?;
+                let $conn: &mut sqlx::SqliteConnection = &mut connection;
+                $body
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                let mut connection = pool.acquire().await?;
+                let $conn: &mut sqlx::PgConnection = &mut connection;
+                $body
+            }
+        }
+    };
+}
+use on_connection;
 
 /// Runs `$body` (an expression returning `Result<T>`, using `$conn` as its executor) as one
 /// write, committed before the result is returned: on SQLite queued to the group-committing
@@ -99,10 +135,10 @@ use on_pool;
 macro_rules! write_tx {
     ($store:expr, autocommit |$conn:ident| $body:expr) => {
         match (&$store.pool, &$store.writer) {
-            ($crate::store::Pool::Sqlite(_), Some(writer)) => {
+            ($crate::store::Pool::Sqlite(..), Some(writer)) => {
                 writer.write(false, move |$conn| Box::pin(async move { $body })).await
             }
-            ($crate::store::Pool::Sqlite(pool), None) => {
+            ($crate::store::Pool::Sqlite(pool, _), None) => {
                 let mut connection = pool.acquire().await?;
                 let $conn: &mut sqlx::SqliteConnection = &mut connection;
                 async { $body }.await
@@ -116,10 +152,10 @@ macro_rules! write_tx {
     };
     ($store:expr, |$conn:ident| $body:expr) => {
         match (&$store.pool, &$store.writer) {
-            ($crate::store::Pool::Sqlite(_), Some(writer)) => {
+            ($crate::store::Pool::Sqlite(..), Some(writer)) => {
                 writer.write(true, move |$conn| Box::pin(async move { $body })).await
             }
-            ($crate::store::Pool::Sqlite(pool), None) => {
+            ($crate::store::Pool::Sqlite(pool, _), None) => {
                 let mut tx = pool.begin().await?;
                 let outcome = {
                     let $conn: &mut sqlx::SqliteConnection = &mut tx;
@@ -163,7 +199,10 @@ impl Store {
     /// The pool's open connections and how many of them are idle (for the metrics).
     pub fn pool_use(&self) -> (u32, usize) {
         match &self.pool {
-            Pool::Sqlite(pool) => (pool.size(), pool.num_idle()),
+            Pool::Sqlite(_, readers) => {
+                let status = readers.status();
+                (u32::try_from(status.size).unwrap_or(u32::MAX), status.available)
+            }
             Pool::Postgres(pool) => (pool.size(), pool.num_idle()),
         }
     }
@@ -199,7 +238,16 @@ impl Store {
             if !url.contains("mode=ro") {
                 writer = Some(batch::Writer::open(&options).await?);
             }
-            Pool::Sqlite(pool)
+            let readers = Readers::from_config(&deadpool::unmanaged::PoolConfig {
+                max_size: SQLITE_READERS,
+                // As sqlx's pool: a query waits at most this long for a connection.
+                timeout: Some(std::time::Duration::from_secs(30)),
+                runtime: Some(deadpool::Runtime::Tokio1),
+            });
+            for _ in 0..SQLITE_READERS {
+                readers.add(options.connect().await?).await.map_err(|(_, e)| StoreError::Invalid(e.to_string()))?;
+            }
+            Pool::Sqlite(pool, readers)
         } else {
             let options = PgConnectOptions::from_str(url)?;
             options.connect().await?.close().await?;
@@ -209,7 +257,7 @@ impl Store {
         let mut store = Store { pool, writer, notices: Vec::new() };
         let scoped_before = store.migration_applied(SCOPED_TOKENS_MIGRATION).await;
         match &store.pool {
-            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Pool::Sqlite(pool, _) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
             Pool::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         if !scoped_before {
@@ -222,7 +270,7 @@ impl Store {
     /// transaction, so writers may go on meanwhile), which must not exist yet. PostgreSQL is
     /// refused: it is backed up with its own tools (`pg_dump`, see the README).
     pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
-        let Pool::Sqlite(pool) = &self.pool else {
+        let Pool::Sqlite(pool, _) = &self.pool else {
             return Err(StoreError::Refused(
                 "admin backup copies SQLite databases only; back up PostgreSQL with pg_dump (see the README)".into(),
             ));
@@ -261,7 +309,7 @@ impl Store {
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await?
         });
         let known: Vec<i64> = match &self.pool {
-            Pool::Sqlite(_) => sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect(),
+            Pool::Sqlite(..) => sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect(),
             Pool::Postgres(_) => sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect(),
         };
         Ok(known.iter().all(|version| applied.contains(version)))
@@ -269,7 +317,13 @@ impl Store {
 
     /// Closes the pool, waiting for connections in use.
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await)
+        match &self.pool {
+            Pool::Sqlite(pool, readers) => {
+                readers.close();
+                pool.close().await;
+            }
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
@@ -295,20 +349,12 @@ mod tests {
     #[tokio::test]
     async fn the_pool_reports_its_open_and_idle_connections() {
         let store = Store::connect(&sqlite_url("pool.db")).await.expect("opens");
-        let Pool::Sqlite(pool) = &store.pool else { panic!("a SQLite pool") };
-        let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
+        let Pool::Sqlite(_, readers) = &store.pool else { panic!("a SQLite pool") };
+        let held = [readers.get().await.unwrap(), readers.get().await.unwrap(), readers.get().await.unwrap()];
         let (open, idle) = store.pool_use();
-        assert!(open as usize >= idle + 3, "three in use: {open} open, {idle} idle");
+        assert_eq!((open as usize, idle), (SQLITE_READERS, SQLITE_READERS - 3), "three in use");
         drop(held);
-        // A connection goes back to the pool on a task of its own.
-        for _ in 0..100 {
-            let (open, idle) = store.pool_use();
-            if open >= 3 && idle == open as usize {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("connections given back are not idle: {:?}", store.pool_use());
+        assert_eq!(store.pool_use(), (SQLITE_READERS as u32, SQLITE_READERS), "given back at once");
     }
 
     #[tokio::test]

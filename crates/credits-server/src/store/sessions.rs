@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool, write_tx};
+use super::{Result, Store, StoreError, Timestamp, on_connection, write_tx};
 use crate::config::BundlePrice;
 use crate::model::{Org, PaymentStatus, SessionState, SessionStatus};
 
@@ -107,14 +107,14 @@ impl Store {
 
     /// One of the org's sessions.
     pub async fn session(&self, org: &Org, id: &str) -> Result<Option<SessionRecord>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query(
                 "SELECT id, bundles, credits, status, payment_status, created_at, fulfilled_at \
                  FROM checkout_sessions WHERE org_id = $1 AND id = $2",
             )
             .bind(&org.id)
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?;
             let Some(r) = row else { return Ok(None) };
             Ok(Some(SessionRecord {
@@ -130,13 +130,13 @@ impl Store {
 
     /// The org a checkout session belongs to and the terms it was sold on, for webhook events.
     pub async fn session_terms(&self, id: &str) -> Result<Option<SessionTerms>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query(
                 "SELECT org_id, price_id, unit_amount, currency, credits_per_bundle, fulfilled_at, credits \
                  FROM checkout_sessions WHERE id = $1",
             )
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?;
             let Some(r) = row else { return Ok(None) };
             let price_id: Option<String> = r.try_get(1)?;
@@ -160,10 +160,10 @@ impl Store {
 
     /// The session this server recorded paying through `payment_intent_id` (known once fulfilled).
     pub async fn session_by_payment_intent(&self, payment_intent_id: &str) -> Result<Option<String>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query("SELECT id FROM checkout_sessions WHERE payment_intent_id = $1")
                 .bind(payment_intent_id)
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await?;
             row.map(|r| r.try_get(0)).transpose().map_err(StoreError::from)
         })
@@ -171,12 +171,12 @@ impl Store {
 
     /// The state of a session not yet fulfilled (`None` when unknown or fulfilled).
     pub async fn unfulfilled_session_state(&self, id: &str) -> Result<Option<SessionState>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query(
                 "SELECT status, payment_status FROM checkout_sessions WHERE id = $1 AND fulfilled_at IS NULL",
             )
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?;
             row.map(|r| state(r.try_get(0)?, r.try_get(1)?)).transpose()
         })
@@ -185,7 +185,7 @@ impl Store {
     /// Compare-and-set: moves an unfulfilled session from state `from` to `to`; false when its
     /// state was no longer `from` (another event got there first) or it was fulfilled.
     pub async fn replace_session_state(&self, id: &str, from: SessionState, to: SessionState) -> Result<bool> {
-        let changed = on_pool!(self, |pool| {
+        let changed = on_connection!(self, |conn| {
             sqlx::query(
                 "UPDATE checkout_sessions SET status = $1, payment_status = $2 \
                  WHERE id = $3 AND fulfilled_at IS NULL AND status = $4 AND payment_status = $5",
@@ -195,7 +195,7 @@ impl Store {
             .bind(id)
             .bind(from.status.as_str())
             .bind(from.payment.as_str())
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected()
         });

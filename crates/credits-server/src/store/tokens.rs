@@ -2,10 +2,10 @@
 //! issued, kept as a hash, optionally expiring; revoked one by one or per membership; looked up
 //! with the membership as it is now, which caps the token's role.
 
-use sqlx::Row;
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
-use super::{Result, Store, StoreError, Timestamp, on_pool};
+use super::{Result, Store, StoreError, Timestamp, on_connection};
 use crate::hash::sha256_hex;
 use crate::model::{Caller, Org, Role};
 
@@ -87,8 +87,8 @@ impl Store {
         let id = Uuid::new_v4().simple().to_string();
         let secret: [u8; 32] = rand::random();
         let token = format!("{}_{}", prefix(&id), hex::encode(secret));
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_connection!(self, |conn| {
+            let mut tx = conn.begin().await?;
             sqlx::query("INSERT INTO users (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING")
                 .bind(Uuid::new_v4().to_string())
                 .bind(email)
@@ -153,14 +153,14 @@ impl Store {
 
     /// Revokes a token given either the token itself or its id; says whether one was revoked.
     pub async fn revoke_token(&self, token_or_id: &str) -> Result<bool> {
-        let result = on_pool!(self, |pool| {
+        let result = on_connection!(self, |conn| {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR token_hash = $3) AND revoked_at IS NULL",
             )
             .bind(Timestamp::now())
             .bind(token_or_id)
             .bind(sha256_hex(token_or_id.as_bytes()))
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected()
         });
@@ -169,7 +169,7 @@ impl Store {
 
     /// Revokes every active token of `email`'s membership of `org`; returns how many.
     pub async fn revoke_tokens(&self, org: &Org, email: &str) -> Result<u64> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             Ok(sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND revoked_at IS NULL \
                  AND user_id = (SELECT id FROM users WHERE email = $3)",
@@ -177,7 +177,7 @@ impl Store {
             .bind(Timestamp::now())
             .bind(&org.id)
             .bind(email)
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected())
         })
@@ -186,8 +186,8 @@ impl Store {
     /// Ends `email`'s membership of `org` and revokes its tokens (so that making them a member
     /// again does not revive old tokens); false when they were not a member.
     pub async fn remove_member(&self, org: &Org, email: &str) -> Result<bool> {
-        on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
+        on_connection!(self, |conn| {
+            let mut tx = conn.begin().await?;
             let removed = sqlx::query(
                 "DELETE FROM memberships WHERE org_id = $1 AND user_id = (SELECT id FROM users WHERE email = $2)",
             )
@@ -213,14 +213,14 @@ impl Store {
 
     /// The tokens not revoked, of one org or of all, oldest first; never their secrets.
     pub async fn list_tokens(&self, org: Option<&Org>) -> Result<Vec<TokenListing>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let rows = sqlx::query(
                 "SELECT t.id, o.slug, u.email, t.role, t.created_at, t.last_used_at, t.expires_at, t.legacy \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN orgs o ON o.id = t.org_id \
                  WHERE t.revoked_at IS NULL AND ($1 IS NULL OR t.org_id = $1) ORDER BY t.created_at, t.id",
             )
             .bind(org.map(|o| o.id.clone()))
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await?;
             rows.iter()
                 .map(|r| {
@@ -245,7 +245,7 @@ impl Store {
     /// What a token grants, if it is known, not revoked, and its membership still exists.
     /// (Expiry is the caller's to judge, against its clock.)
     pub async fn token_grant(&self, token: &str) -> Result<Option<TokenGrant>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let row = sqlx::query(
                 "SELECT t.id, t.user_id, o.id, o.slug, o.name, t.role, m.role, t.expires_at, t.last_used_at \
                  FROM api_tokens t JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id \
@@ -253,7 +253,7 @@ impl Store {
                  WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.role IS NOT NULL",
             )
             .bind(sha256_hex(token.as_bytes()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await?;
             let Some(r) = row else { return Ok(None) };
             let token_role: String = r.try_get(5)?;
@@ -272,7 +272,7 @@ impl Store {
     /// Records that a token was used at `now`, unless a use since `not_before` is already
     /// recorded (compare-and-set: of concurrent requests, one writes).
     pub async fn touch_token(&self, token_id: &str, now: Timestamp, not_before: Timestamp) -> Result<()> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             sqlx::query(
                 "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 \
                  AND (last_used_at IS NULL OR last_used_at < $3)",
@@ -280,7 +280,7 @@ impl Store {
             .bind(now)
             .bind(token_id)
             .bind(not_before)
-            .execute(pool)
+            .execute(conn)
             .await?;
         });
         Ok(())
@@ -289,12 +289,12 @@ impl Store {
     /// One message per user whose user-wide tokens migration 0005 revoked (a user in several
     /// orgs, or in none), saying what to do.
     pub async fn tokens_revoked_by_migration(&self) -> Result<Vec<String>> {
-        on_pool!(self, |pool| {
+        on_connection!(self, |conn| {
             let rows = sqlx::query(
                 "SELECT u.email, COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE t.legacy AND t.org_id IS NULL GROUP BY u.email ORDER BY u.email",
             )
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await?;
             rows.iter()
                 .map(|r| {
