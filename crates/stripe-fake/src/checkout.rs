@@ -230,7 +230,7 @@ fn read_line_items(params: &mut Fields, store: &mut Store) -> Result<Vec<LineIte
 pub fn retrieve(shared: &AppState, id: &str, mut params: Fields) -> Result<Value, ApiError> {
     params.reject_unknown(&["expand"])?;
     let expand = Expand::read(&mut params, &["line_items", "payment_intent", "payment_intent.latest_charge"])?;
-    expire_due(shared);
+    expire_if_due(shared, id);
     let store = shared.store();
     let session = find(&store, id)?;
     let mut json = objects::checkout_session(session, &store, &shared.base_url, expand.has("line_items"));
@@ -379,6 +379,17 @@ pub fn expire(shared: &AppState, id: &str, request_id: Option<&str>) -> Result<(
     }
     shared.emit("checkout.session.expired", event_object(shared, id), request_id);
     Ok(())
+}
+
+/// Expires the session `id` if it is open and its `expires_at` has passed: what a read of one
+/// session needs, without [`expire_due`]'s scan of every session (a read per webhook delivery
+/// would otherwise cost time in proportion to every session the double ever made).
+pub fn expire_if_due(shared: &AppState, id: &str) {
+    let due = shared.store().session(id).is_some_and(|s| s.status == SessionStatus::Open && s.expires_at <= now());
+    if due {
+        // Another caller may have expired it in between; that is fine.
+        let _ = expire(shared, id, None);
+    }
 }
 
 /// Expires every open session whose `expires_at` has passed.

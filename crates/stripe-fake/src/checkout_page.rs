@@ -14,7 +14,7 @@ use crate::checkout::{self, PaymentOutcome};
 use crate::store::SessionStatus;
 
 pub async fn show(State(shared): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    checkout::expire_due(&shared);
+    checkout::expire_if_due(&shared, &id);
     let store = shared.store();
     let Some(session) = store.session(&id) else {
         return (StatusCode::NOT_FOUND, Html(page("Not found", "<p>No such Checkout Session.</p>"))).into_response();
