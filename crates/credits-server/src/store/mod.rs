@@ -6,9 +6,10 @@
 //! `idempotency` (`Idempotency-Key` records), `events` (Stripe events handled). Each adds its
 //! queries to [`Store`].
 //!
-//! The store holds sqlx's typed pool of one database or the other, and every query is written
-//! once: [`on_pool!`] runs the same code against whichever pool is open, compiled once per
-//! database. Typed pools rather than sqlx's `Any` driver because `Any` cannot carry a
+//! The store holds sqlx's typed pool of one database or the other (on SQLite, beside it, its
+//! own read connections, [`Readers`], and the group-committing writer, `batch`), and every
+//! query is written once: [`on_connection!`] (and [`write_tx!`] for writes) runs the same code on
+//! a connection of whichever database is open, compiled once per database. Typed pools rather than sqlx's `Any` driver because `Any` cannot carry a
 //! `timestamptz`: through the typed drivers a [`Timestamp`] is a `timestamptz` in PostgreSQL and
 //! RFC 3339 text (UTC, microseconds, which sorts as time) in SQLite, with no casts in the SQL.
 //! Queries use `$N` placeholders in ascending order, which both databases accept.
@@ -74,12 +75,13 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// The open database.
 #[derive(Clone)]
 enum Pool {
-    /// sqlx's pool (migrations, backups, the colder queries) and the store's own read connections.
+    /// sqlx's pool (migrations, backups, their checks) and the connections the queries run on.
     Sqlite(SqlitePool, Readers),
     Postgres(PgPool),
 }
 
-/// SQLite connections for the hot reads, held by the store rather than by sqlx's pool: sqlx 0.8
+/// SQLite connections for the store's queries, held by the store rather than by sqlx's pool (the
+/// group-committing writer has its own): sqlx 0.8
 /// pings every connection it takes back (`PoolConnection::return_to_pool`), which on SQLite is
 /// one more hand-off to the connection's worker thread and back after every query, for a file
 /// handle in this process that nothing can break between uses. A connection is given back here
@@ -90,8 +92,8 @@ type Readers = deadpool::unmanaged::Pool<sqlx::SqliteConnection>;
 /// Read connections on SQLite: as many as sqlx's pool had.
 const SQLITE_READERS: usize = 8;
 
-/// Runs `$body` with `$pool` bound to the store's typed pool: the body is compiled once for each
-/// database, so the same query text and binds serve both.
+/// Runs `$body` with `$pool` bound to the store's typed pool (for what needs the pool itself:
+/// migrations and their checks): the body is compiled once for each database.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
@@ -103,8 +105,8 @@ macro_rules! on_pool {
 
 /// Runs `$body` (returning `Result<T>`) with `$conn` bound to one connection of the open
 /// database for the whole body: on SQLite one of the store's [`Readers`], on PostgreSQL one from
-/// the pool. For the queries on the hot paths; a body that runs several statements passes
-/// `&mut *$conn` to each.
+/// the pool. The body is compiled once for each database, so the same query text and binds serve
+/// both.
 macro_rules! on_connection {
     ($store:expr, |$conn:ident| $body:expr) => {
         match &$store.pool {
