@@ -372,9 +372,9 @@ fn read_page(page: &str) -> Result<Vec<LedgerEntry>> {
     entries
         .into_iter()
         .map(|(id, amount, transaction_type, description, receipt_url, created_at)| {
-            let created_at = DateTime::parse_from_rfc3339(&created_at)
+            let created_at = Timestamp::parse(&created_at)
                 .map_err(|e| StoreError::Invalid(format!("a ledger entry's time {created_at:?}: {e}")))?
-                .with_timezone(&Utc);
+                .0;
             Ok(LedgerEntry { id, amount, transaction_type, description, receipt_url, created_at })
         })
         .collect()

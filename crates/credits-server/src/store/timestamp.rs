@@ -52,10 +52,16 @@ impl<'q> Encode<'q, Sqlite> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Reads RFC 3339 text (SQLite's column; either database's JSON), whatever its offset.
+    pub(super) fn parse(text: &str) -> Result<Timestamp, chrono::ParseError> {
+        Ok(Timestamp(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc)))
+    }
+}
+
 impl<'r> Decode<'r, Sqlite> for Timestamp {
     fn decode(value: SqliteValueRef<'r>) -> Result<Self, BoxDynError> {
-        let text = <&str as Decode<'r, Sqlite>>::decode(value)?;
-        Ok(Timestamp(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc)))
+        Ok(Timestamp::parse(<&str as Decode<'r, Sqlite>>::decode(value)?)?)
     }
 }
 
